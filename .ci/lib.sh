@@ -1,0 +1,149 @@
+# Shared by .ci/run (all tests) and .ci/demo (run the app): installs what is missing, finds or
+# starts PostgreSQL, builds. Sourced, not run. Every step says what it does on standard error.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CARGO_LEPTOS_VERSION=0.3.10
+SQLX_CLI_VERSION=0.8.6
+PG_PORT="${ARCHIVIST_PG_PORT:-55432}"
+PG_DIR="$ROOT/target/postgres"
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+export PATH="$HOME/.cargo/bin:$ROOT/end2end/node_modules/.bin:$PATH"
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else die "installing needs root: run as root or install: $*"; fi
+}
+
+APT_UPDATED=
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  step "installing Debian packages: ${missing[*]}"
+  if [ -z "$APT_UPDATED" ]; then as_root apt-get update -qq; APT_UPDATED=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Installs what is missing; a tool that is already there (from any source) is left alone.
+# Extra arguments are further Debian packages that must be installed.
+ensure_system_packages() {
+  # Never Debian's binaryen: its wasm-opt 108 breaks hydration (wasm-opt comes from npm).
+  local pkgs=(ca-certificates)
+  command -v curl >/dev/null || pkgs+=(curl)
+  command -v cc >/dev/null || pkgs+=(gcc libc6-dev)
+  command -v pkg-config >/dev/null || pkgs+=(pkg-config)
+  command -v npm >/dev/null || pkgs+=(nodejs npm)
+  command -v psql >/dev/null || pkgs+=(postgresql-client)
+  [ -n "${DATABASE_URL:-}" ] || [ -n "$(pg_bin_dir)" ] || pkgs+=(postgresql)
+  apt_install "${pkgs[@]}" "$@"
+  command -v cargo >/dev/null || die "cargo is missing: install Rust 1.95 with rustup (https://rustup.rs) and run again"
+}
+
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+ensure_rust_tools() {
+  rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$' || {
+    step "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  }
+  cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION" || {
+    # 0.3.11 needs a newer rustc than 1.95.
+    step "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 11 minutes, once)"
+    cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
+  }
+  local wb
+  wb="$(wasm_bindgen_version)"
+  [ -n "$wb" ] || die "Cargo.lock names no wasm-bindgen version"
+  wasm-bindgen --version 2>/dev/null | grep -q " $wb\$" || {
+    # Not --locked: its lock file names a crate version this registry does not have.
+    step "installing wasm-bindgen-cli $wb (the version in Cargo.lock)"
+    cargo install wasm-bindgen-cli --version "$wb" --force
+  }
+  if [ "${1:-}" = with-sqlx ]; then
+    cargo sqlx --version 2>/dev/null | grep -q "$SQLX_CLI_VERSION" || {
+      step "installing sqlx-cli $SQLX_CLI_VERSION"
+      cargo install sqlx-cli --locked --version "$SQLX_CLI_VERSION" --no-default-features --features postgres,rustls
+    }
+  fi
+}
+
+ensure_npm_packages() {
+  step "installing the end-to-end test packages (npm ci, no browser downloads)"
+  (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  command -v wasm-opt | grep -q "$ROOT/end2end/node_modules/.bin" ||
+    die "wasm-opt from npm binaryen is not first on PATH"
+}
+
+pg_bin_dir() {
+  find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1
+}
+
+PG_STARTED=
+# Uses DATABASE_URL when set. Otherwise starts a private cluster from the system's PostgreSQL
+# binaries, with its data in target/postgres (ignored by git), on 127.0.0.1:$PG_PORT, and
+# exports DATABASE_URL for it. stop_private_postgres stops it again only if we started it.
+ensure_database() {
+  if [ -n "${DATABASE_URL:-}" ]; then
+    step "using the PostgreSQL server in DATABASE_URL"
+    return 0
+  fi
+  local bin
+  bin="$(pg_bin_dir)"
+  [ -n "$bin" ] || { apt_install postgresql; bin="$(pg_bin_dir)"; }
+  [ -n "$bin" ] || die "no PostgreSQL binaries under /usr/lib/postgresql"
+  local run=()
+  if [ "$(id -u)" = 0 ]; then run=(runuser -u postgres --); fi
+
+  mkdir -p "$PG_DIR"
+  [ "$(id -u)" = 0 ] && chown postgres: "$PG_DIR"
+  if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+    step "creating a private PostgreSQL cluster in $PG_DIR/data"
+    "${run[@]}" "$bin/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null ||
+      die "initdb failed in $PG_DIR/data (the postgres user must be able to enter every folder above it)"
+  fi
+  if ! "${run[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; then
+    step "starting the private PostgreSQL cluster on 127.0.0.1:$PG_PORT"
+    "${run[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+      -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=''" start >/dev/null ||
+      die "PostgreSQL did not start: see $PG_DIR/server.log (is port $PG_PORT free? set ARCHIVIST_PG_PORT)"
+    PG_STARTED="$bin"
+  fi
+  export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+}
+
+stop_private_postgres() {
+  [ -n "$PG_STARTED" ] || return 0
+  local run=()
+  if [ "$(id -u)" = 0 ]; then run=(runuser -u postgres --); fi
+  step "stopping the private PostgreSQL cluster"
+  "${run[@]}" "$PG_STARTED/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null || true
+  PG_STARTED=
+}
+
+# A database URL like DATABASE_URL's, naming database $1.
+database_url_for() {
+  local base="${DATABASE_URL%%\?*}" query=""
+  [ "$base" != "$DATABASE_URL" ] && query="?${DATABASE_URL#*\?}"
+  local prefix="${base%/*}"
+  # postgres://host:port without a path: keep everything, add the name.
+  case "$base" in *://*/*) ;; *) prefix="$base" ;; esac
+  printf '%s/%s%s' "$prefix" "$1" "$query"
+}
+
+# Creates database $1 unless it exists.
+create_database() {
+  local name="$1"
+  psql "$DATABASE_URL" -XtAc "SELECT 1 FROM pg_database WHERE datname = '$name'" | grep -q 1 ||
+    psql "$DATABASE_URL" -Xqc "CREATE DATABASE \"$name\""
+}
+
+drop_database() {
+  psql "$DATABASE_URL" -Xqc "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)"
+}

@@ -1,0 +1,174 @@
+//! Interface languages. Every text of the interface is a field of [`Texts`], so a language that
+//! misses a text does not compile.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Language {
+    /// Finnish is the default: most archivists work in Finnish.
+    #[default]
+    Fi,
+    Sv,
+    En,
+}
+
+impl Language {
+    pub const ALL: [Language; 3] = [Language::Fi, Language::Sv, Language::En];
+
+    /// The BCP 47 code, for `lang` attributes.
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Fi => "fi",
+            Language::Sv => "sv",
+            Language::En => "en",
+        }
+    }
+
+    /// The language's name in itself, as a language chooser shows it.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Language::Fi => "Suomi",
+            Language::Sv => "Svenska",
+            Language::En => "English",
+        }
+    }
+
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Language::Fi => &FI,
+            Language::Sv => &SV,
+            Language::En => &EN,
+        }
+    }
+}
+
+/// The texts of the interface in one language.
+pub struct Texts {
+    pub service_name: &'static str,
+    pub language_chooser: &'static str,
+    pub identity_heading: &'static str,
+    pub identity_intro: &'static str,
+    pub holder_name: &'static str,
+    pub satu: &'static str,
+    pub subject: &'static str,
+    pub issuer: &'static str,
+    pub certificate_serial: &'static str,
+    pub valid_from: &'static str,
+    pub valid_until: &'static str,
+    pub public_key_sha256: &'static str,
+    pub not_present: &'static str,
+    pub loading: &'static str,
+    pub identity_unavailable: &'static str,
+    pub controllers_pending: &'static str,
+    pub not_found_heading: &'static str,
+    pub not_found_body: &'static str,
+    pub front_page: &'static str,
+}
+
+static FI: Texts = Texts {
+    service_name: "Kanta – arkistonhoitajan käyttöliittymä",
+    language_chooser: "Kieli",
+    identity_heading: "Kirjautunut käyttäjä",
+    identity_intro: "Tunnistit itsesi sosiaali- ja terveydenhuollon ammattikortin varmenteella. \
+                     Alla ovat varmenteen tiedot sellaisina kuin palvelu ne vastaanotti.",
+    holder_name: "Nimi",
+    satu: "SATU (sähköinen asiointitunnus)",
+    subject: "Varmenteen haltija",
+    issuer: "Myöntäjä",
+    certificate_serial: "Varmenteen sarjanumero",
+    valid_from: "Voimassa alkaen",
+    valid_until: "Voimassa asti",
+    public_key_sha256: "Julkisen avaimen SHA-256",
+    not_present: "ei varmenteessa",
+    loading: "Ladataan…",
+    identity_unavailable: "Varmenteen tietoja ei voitu näyttää. Lataa sivu uudelleen; jos virhe toistuu, \
+                           sulje selain ja kirjaudu uudelleen.",
+    controllers_pending: "Kortin numeroon liitetyt rekisterinpitäjät näytetään täällä, kun ylläpitäjä on liittänyt ne.",
+    not_found_heading: "Sivua ei löytynyt",
+    not_found_body: "Osoitteessa ei ole sivua. Tarkista osoite tai palaa etusivulle.",
+    front_page: "Etusivulle",
+};
+
+static SV: Texts = Texts {
+    service_name: "Kanta – arkivariens användargränssnitt",
+    language_chooser: "Språk",
+    identity_heading: "Inloggad användare",
+    identity_intro: "Du identifierade dig med certifikatet på ditt yrkeskort för social- och hälsovården. \
+                     Nedan visas certifikatets uppgifter så som tjänsten tog emot dem.",
+    holder_name: "Namn",
+    satu: "SATU (elektroniskt identifieringsnummer)",
+    subject: "Certifikatets innehavare",
+    issuer: "Utfärdare",
+    certificate_serial: "Certifikatets serienummer",
+    valid_from: "Giltigt från",
+    valid_until: "Giltigt till",
+    public_key_sha256: "Den offentliga nyckelns SHA-256",
+    not_present: "finns inte i certifikatet",
+    loading: "Laddar…",
+    identity_unavailable: "Certifikatets uppgifter kunde inte visas. Ladda om sidan; om felet upprepas, \
+                           stäng webbläsaren och logga in på nytt.",
+    controllers_pending: "De personuppgiftsansvariga som kopplats till kortnumret visas här när en administratör har kopplat dem.",
+    not_found_heading: "Sidan hittades inte",
+    not_found_body: "Det finns ingen sida på adressen. Kontrollera adressen eller gå till startsidan.",
+    front_page: "Till startsidan",
+};
+
+static EN: Texts = Texts {
+    service_name: "Kanta – Archivist's interface",
+    language_chooser: "Language",
+    identity_heading: "Signed-in user",
+    identity_intro: "You identified yourself with the certificate on your social welfare and health care \
+                     professional card. These are the certificate's details as the service received them.",
+    holder_name: "Name",
+    satu: "SATU (electronic identification number)",
+    subject: "Certificate holder",
+    issuer: "Issuer",
+    certificate_serial: "Certificate serial number",
+    valid_from: "Valid from",
+    valid_until: "Valid until",
+    public_key_sha256: "SHA-256 of the public key",
+    not_present: "not in the certificate",
+    loading: "Loading…",
+    identity_unavailable: "The certificate's details could not be shown. Reload the page; if this happens \
+                           again, close the browser and sign in again.",
+    controllers_pending: "The controllers linked to your card number are shown here once an administrator has linked them.",
+    not_found_heading: "Page not found",
+    not_found_body: "There is no page at this address. Check the address or go back to the front page.",
+    front_page: "To the front page",
+};
+
+/// Makes the chosen language available to every component below.
+pub fn provide_language() {
+    provide_context(RwSignal::new(Language::default()));
+}
+
+/// The chosen language. Falls back to the default outside [`provide_language`], so that a
+/// component rendered alone (in a test) still has texts.
+pub fn use_language() -> RwSignal<Language> {
+    use_context::<RwSignal<Language>>().unwrap_or_else(|| RwSignal::new(Language::default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_language_has_its_own_texts() {
+        let names: Vec<_> = Language::ALL
+            .iter()
+            .map(|l| l.texts().service_name)
+            .collect();
+        assert_eq!(names.len(), 3);
+        assert!(names[0] != names[1] && names[1] != names[2] && names[0] != names[2]);
+    }
+
+    #[test]
+    fn codes_are_bcp47() {
+        assert_eq!(
+            Language::ALL.map(Language::code),
+            ["fi", "sv", "en"],
+            "the codes go into lang attributes"
+        );
+    }
+}

@@ -1,0 +1,71 @@
+//! The Archivist's interface as seen in the browser: pages, texts in Finnish, Swedish and
+//! English, and the server functions they call.
+//!
+//! The crate is built twice: with `ssr` into the `archivist` server, and with `hydrate` into
+//! the WebAssembly that makes the server-rendered page interactive. It never talks to the
+//! database; server-side data reaches it through the types in [`ssr`].
+
+pub mod i18n;
+pub mod identity;
+mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+#[cfg(feature = "ssr")]
+pub mod status_pages;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    StaticSegment,
+    components::{Route, Router, Routes},
+};
+
+/// Name of the compiled site assets (`/pkg/archivist.js`, `.wasm`, `.css`); the same as
+/// `output-name` in the workspace's cargo-leptos metadata.
+pub const SITE_OUTPUT_NAME: &str = "archivist";
+
+/// The HTML document around the application, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="fi">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    i18n::provide_language();
+    let stylesheet = format!("/pkg/{SITE_OUTPUT_NAME}.css");
+
+    view! {
+        <Stylesheet id="leptos" href=stylesheet />
+        <Title text="Kanta – arkistonhoitajan käyttöliittymä" />
+        <Router>
+            <pages::Layout>
+                <Routes fallback=pages::NotFound>
+                    <Route path=StaticSegment("") view=pages::home::HomePage />
+                </Routes>
+            </pages::Layout>
+        </Router>
+    }
+}
+
+/// Entry point of the WebAssembly module: attaches the client to the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

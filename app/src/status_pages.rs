@@ -1,0 +1,106 @@
+//! Whole pages that the server sends without the application: before there is a verified
+//! certificate, or when the service cannot serve. They are in Finnish, Swedish and English at
+//! once, because without a session there is no language choice yet, and they need no script.
+
+use crate::SITE_OUTPUT_NAME;
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="fi">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="stylesheet" href="/pkg/{SITE_OUTPUT_NAME}.css">
+</head>
+<body>
+<header class="site-header"><p class="service-name">Kanta – arkistonhoitajan käyttöliittymä · arkivariens användargränssnitt · Archivist's interface</p></header>
+<main id="main" class="status-page">
+{body}
+</main>
+</body>
+</html>
+"#
+    )
+}
+
+/// HTTP 401: the browser sent no client certificate. Tells the archivist how to get the
+/// professional card's certificate presented.
+pub fn no_client_certificate() -> String {
+    page(
+        "Kirjaudu ammattikortilla · Logga in med yrkeskortet · Sign in with your professional card",
+        r#"<section lang="fi" aria-labelledby="fi-h">
+<h1 id="fi-h">Kirjaudu ammattikortilla</h1>
+<p>Selain ei lähettänyt varmennetta. Arkistonhoitajan käyttöliittymään kirjaudutaan sosiaali- ja terveydenhuollon ammattikortilla.</p>
+<ol>
+<li>Aseta ammattikortti kortinlukijaan.</li>
+<li>Sulje kaikki selainikkunat ja käynnistä selain uudelleen, jotta se kysyy varmenteen uudelleen.</li>
+<li>Avaa tämä osoite ja valitse kysyttäessä ammattikortin <strong>henkilövarmenne</strong> (nimesi ja SATU-tunnuksesi).</li>
+</ol>
+<p>Jos selain ei kysy varmennetta, tarkista että kortinlukijaohjelmisto on käynnissä, tai ota yhteys organisaatiosi tukeen.</p>
+</section>
+<section lang="sv" aria-labelledby="sv-h">
+<h1 id="sv-h">Logga in med yrkeskortet</h1>
+<p>Webbläsaren skickade inget certifikat. Man loggar in i arkivariens användargränssnitt med yrkeskortet för social- och hälsovården.</p>
+<ol>
+<li>Sätt in yrkeskortet i kortläsaren.</li>
+<li>Stäng alla webbläsarfönster och starta om webbläsaren, så att den frågar efter certifikatet på nytt.</li>
+<li>Öppna den här adressen och välj yrkeskortets <strong>personcertifikat</strong> (ditt namn och din SATU) när du blir tillfrågad.</li>
+</ol>
+<p>Om webbläsaren inte frågar efter något certifikat, kontrollera att kortläsarprogrammet är igång eller kontakta din organisations support.</p>
+</section>
+<section lang="en" aria-labelledby="en-h">
+<h1 id="en-h">Sign in with your professional card</h1>
+<p>Your browser sent no certificate. The Archivist's interface is signed in to with the social welfare and health care professional card.</p>
+<ol>
+<li>Insert your professional card into the card reader.</li>
+<li>Close every browser window and start the browser again, so that it asks for the certificate again.</li>
+<li>Open this address and, when asked, choose the card's <strong>personal certificate</strong> (your name and SATU).</li>
+</ol>
+<p>If the browser does not ask for a certificate, check that the card reader software is running, or contact your organisation's support.</p>
+</section>"#,
+    )
+}
+
+/// HTTP 503: a dependency the service needs for this request (the database, which must record
+/// every access) is not available. Says that nothing was lost and what to do.
+pub fn service_unavailable() -> String {
+    page(
+        "Palvelu ei ole käytettävissä · Tjänsten är inte tillgänglig · Service unavailable",
+        r#"<section lang="fi" aria-labelledby="fi-h">
+<h1 id="fi-h">Palvelu ei ole juuri nyt käytettävissä</h1>
+<p>Palvelussa on häiriö. Tietoja ei ole kadonnut. Yritä hetken kuluttua uudelleen.</p>
+</section>
+<section lang="sv" aria-labelledby="sv-h">
+<h1 id="sv-h">Tjänsten är inte tillgänglig just nu</h1>
+<p>Tjänsten har en störning. Inga uppgifter har gått förlorade. Försök på nytt om en stund.</p>
+</section>
+<section lang="en" aria-labelledby="en-h">
+<h1 id="en-h">The service is not available right now</h1>
+<p>The service has a disruption. No data has been lost. Please try again in a moment.</p>
+</section>"#,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guidance_is_in_all_three_languages() {
+        let html = no_client_certificate();
+        for lang in ["lang=\"fi\"", "lang=\"sv\"", "lang=\"en\""] {
+            assert!(html.contains(lang), "missing section {lang}");
+        }
+        assert!(html.contains("Aseta ammattikortti kortinlukijaan"));
+        assert!(html.contains("Sätt in yrkeskortet"));
+        assert!(html.contains("Insert your professional card"));
+    }
+
+    #[test]
+    fn pages_need_no_script() {
+        assert!(!no_client_certificate().contains("<script"));
+        assert!(!service_unavailable().contains("<script"));
+    }
+}

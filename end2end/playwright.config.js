@@ -1,0 +1,33 @@
+// Playwright drives Debian's Chromium (/usr/bin/chromium); browser downloads are not possible
+// here and never needed. The server is started by .ci/lib.sh (run_end_to_end), which passes
+// its address and the demo PKI folder in ARCHIVIST_E2E_URL and ARCHIVIST_E2E_PKI.
+const { defineConfig } = require('@playwright/test');
+
+const baseURL = process.env.ARCHIVIST_E2E_URL || 'https://localhost:3443';
+
+module.exports = defineConfig({
+  testDir: './tests',
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL,
+    // The demo root CA is not in the browser's store; the tests check the server's identity
+    // through the client certificate exchange instead.
+    ignoreHTTPSErrors: true,
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+});

@@ -1,0 +1,30 @@
+// Shared set-up: a browser context that presents one demo card certificate, and a guard that
+// fails the test on any error thrown in the page (hydration panics show up only there).
+const path = require('node:path');
+
+const pkiDir = process.env.ARCHIVIST_E2E_PKI;
+if (!pkiDir) {
+  throw new Error('ARCHIVIST_E2E_PKI must name the demo PKI folder (run the tests through .ci/run)');
+}
+
+function cardCertificate(baseURL, stem) {
+  return [
+    {
+      origin: new URL(baseURL).origin,
+      certPath: path.join(pkiDir, `${stem}.pem`),
+      keyPath: path.join(pkiDir, `${stem}.key`),
+    },
+  ];
+}
+
+function failOnPageErrors(page) {
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error));
+  return () => {
+    if (errors.length > 0) {
+      throw new Error(`errors in the page: ${errors.map((e) => e.stack || e.message).join('\n')}`);
+    }
+  };
+}
+
+module.exports = { cardCertificate, failOnPageErrors, pkiDir };

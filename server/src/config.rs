@@ -1,0 +1,310 @@
+//! Settings: built-in defaults, then the TOML file given with `--config`, then environment
+//! variables (`ARCHIVIST_…`, nested keys joined with `__`, and `DATABASE_URL`).
+//! Every setting and its default is listed in the README.
+
+use std::{
+    fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address and port the HTTPS server listens on.
+    pub listen: SocketAddr,
+    /// Folder of the compiled site (`pkg/` with the WebAssembly, script and style sheet).
+    pub site_root: PathBuf,
+    pub log: LogSettings,
+    pub tls: TlsSettings,
+    pub database: DatabaseSettings,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    /// `human` (readable lines) or `json` (one object a line, for log collectors).
+    pub format: LogFormat,
+    /// A `tracing` filter such as `info` or `info,server=debug`; `RUST_LOG` overrides it.
+    pub filter: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsSettings {
+    /// PEM file with the server certificate first, then its intermediates.
+    pub certificate: PathBuf,
+    /// PEM file with the server's private key (PKCS#8, SEC1 or PKCS#1).
+    pub private_key: PathBuf,
+    /// PEM files with the CA certificates that issue archivists' card certificates. Only
+    /// certificates issued by these are accepted; list the issuing CAs, not the roots.
+    pub client_ca: Vec<PathBuf>,
+    /// PEM or DER files with the certificate revocation lists of those CAs.
+    pub client_crl: Vec<PathBuf>,
+    /// Seconds a client has to finish the TLS handshake.
+    pub handshake_timeout_secs: u64,
+    /// Seconds a client has to send a request's headers.
+    pub header_read_timeout_secs: u64,
+}
+
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// PostgreSQL connection URL; `DATABASE_URL` sets it too.
+    pub url: Option<String>,
+    pub max_connections: u32,
+    /// Seconds to wait for a connection from the pool (and for the first connection).
+    pub acquire_timeout_secs: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            site_root: PathBuf::from("target/site"),
+            log: LogSettings::default(),
+            tls: TlsSettings::default(),
+            database: DatabaseSettings::default(),
+        }
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Human,
+            filter: "info".to_owned(),
+        }
+    }
+}
+
+impl Default for TlsSettings {
+    fn default() -> Self {
+        Self {
+            certificate: PathBuf::from("demo/pki/server.pem"),
+            private_key: PathBuf::from("demo/pki/server.key"),
+            client_ca: vec![PathBuf::from("demo/pki/issuing-ca.pem")],
+            client_crl: vec![PathBuf::from("demo/pki/issuing-ca.crl")],
+            handshake_timeout_secs: 10,
+            header_read_timeout_secs: 10,
+        }
+    }
+}
+
+impl TlsSettings {
+    pub fn handshake_timeout(&self) -> Duration {
+        Duration::from_secs(self.handshake_timeout_secs)
+    }
+
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_secs)
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_connections: 10,
+            acquire_timeout_secs: 5,
+        }
+    }
+}
+
+impl DatabaseSettings {
+    pub fn acquire_timeout(&self) -> Duration {
+        Duration::from_secs(self.acquire_timeout_secs)
+    }
+}
+
+/// The URL may hold a password: it never reaches a log line through `Debug`.
+impl fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &self.url.as_ref().map(|_| "<set>"))
+            .field("max_connections", &self.max_connections)
+            .field("acquire_timeout_secs", &self.acquire_timeout_secs)
+            .finish()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    #[error("invalid configuration: {setting} {problem}")]
+    Value {
+        setting: &'static str,
+        problem: &'static str,
+    },
+}
+
+impl Settings {
+    /// Defaults, then `file`, then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(file, Env::prefixed("ARCHIVIST_").split("__"))
+    }
+
+    fn load_from(file: Option<&Path>, env: Env) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = file {
+            // figment skips a missing file silently; a named file that is not there is an error.
+            std::fs::File::open(path).map_err(|source| ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let settings: Settings = figment
+            .merge(env)
+            .merge(
+                Env::raw()
+                    .only(&["DATABASE_URL"])
+                    .map(|_| "database.url".into()),
+            )
+            .extract()
+            .map_err(Box::new)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let problem = |setting, problem| Err(ConfigError::Value { setting, problem });
+        if self.tls.client_ca.is_empty() {
+            return problem(
+                "tls.client_ca",
+                "must name at least one CA certificate file",
+            );
+        }
+        if self.tls.handshake_timeout_secs == 0 {
+            return problem("tls.handshake_timeout_secs", "must be at least 1");
+        }
+        if self.tls.header_read_timeout_secs == 0 {
+            return problem("tls.header_read_timeout_secs", "must be at least 1");
+        }
+        if self.database.max_connections == 0 {
+            return problem("database.max_connections", "must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn no_env() -> Env {
+        Env::prefixed("ARCHIVIST_TEST_UNUSED_PREFIX_")
+    }
+
+    fn file(contents: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().expect("temp file");
+        f.write_all(contents.as_bytes()).expect("write");
+        f
+    }
+
+    #[test]
+    fn defaults_need_no_file() {
+        let s = Settings::load_from(None, no_env()).expect("defaults are valid");
+        assert_eq!(s.listen, SocketAddr::from(([127, 0, 0, 1], 3000)));
+        assert_eq!(s.tls.handshake_timeout(), Duration::from_secs(10));
+        assert_eq!(s.tls.header_read_timeout(), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn file_overrides_defaults() {
+        let f = file("listen = \"0.0.0.0:8443\"\n[tls]\nhandshake_timeout_secs = 3\n");
+        let s = Settings::load_from(Some(f.path()), no_env()).expect("valid");
+        assert_eq!(s.listen.port(), 8443);
+        assert_eq!(s.tls.handshake_timeout_secs, 3);
+        assert_eq!(
+            s.tls.header_read_timeout_secs, 10,
+            "unset keys keep defaults"
+        );
+    }
+
+    #[test]
+    fn missing_file_names_the_file() {
+        let err = Settings::load_from(Some(Path::new("/nonexistent/archivist.toml")), no_env())
+            .expect_err("must fail");
+        assert!(
+            err.to_string().contains("/nonexistent/archivist.toml"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn malformed_file_names_the_file() {
+        let f = file("listen = [unclosed\n");
+        let err = Settings::load_from(Some(f.path()), no_env()).expect_err("must fail");
+        assert!(
+            err.to_string().contains(&f.path().display().to_string()),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn wrong_type_names_the_setting() {
+        let f = file("[tls]\nhandshake_timeout_secs = \"ten\"\n");
+        let err = Settings::load_from(Some(f.path()), no_env()).expect_err("must fail");
+        assert!(err.to_string().contains("handshake_timeout_secs"), "{err}");
+    }
+
+    #[test]
+    fn unknown_setting_is_refused() {
+        let f = file("[tls]\nhandshake_timeout = 10\n");
+        let err = Settings::load_from(Some(f.path()), no_env()).expect_err("must fail");
+        assert!(err.to_string().contains("handshake_timeout"), "{err}");
+    }
+
+    #[test]
+    fn zero_timeout_is_refused() {
+        let f = file("[tls]\nheader_read_timeout_secs = 0\n");
+        let err = Settings::load_from(Some(f.path()), no_env()).expect_err("must fail");
+        assert!(
+            err.to_string().contains("tls.header_read_timeout_secs"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err, reason = "figment::Jail's own error type")]
+    fn environment_overrides_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("ARCHIVIST_TLS__HANDSHAKE_TIMEOUT_SECS", "7");
+            jail.set_env("DATABASE_URL", "postgres://u:secret@db/archive");
+            let f = file("[tls]\nhandshake_timeout_secs = 3\n");
+            let s = Settings::load(Some(f.path())).expect("valid");
+            assert_eq!(s.tls.handshake_timeout_secs, 7);
+            assert_eq!(
+                s.database.url.as_deref(),
+                Some("postgres://u:secret@db/archive")
+            );
+            assert!(
+                !format!("{:?}", s.database).contains("secret"),
+                "Debug hides the URL"
+            );
+            Ok(())
+        });
+    }
+}

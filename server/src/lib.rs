@@ -1,0 +1,12 @@
+//! The `archivist` server: our own mutual-TLS accept loop in front of the Leptos application,
+//! the PostgreSQL schema and audit log, and the operator commands.
+
+pub mod audit;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod startup;
+pub mod telemetry;
+pub mod tls;
+pub mod web;

@@ -1,0 +1,113 @@
+//! Putting the server together: TLS, database, router, listener, in the order that reports a
+//! broken setting before anything starts.
+
+use std::{future::Future, net::SocketAddr};
+
+use leptos::config::LeptosOptions;
+use tokio::net::TcpListener;
+
+use crate::{
+    audit::AuditLog,
+    config::Settings,
+    db::{self, DbError},
+    tls::{self, AcceptLoop, TlsConfigError},
+    web::{self, AppState, Connections},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Tls(#[from] TlsConfigError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("listen: cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A server bound to its port, not yet serving.
+pub struct Application {
+    local_addr: SocketAddr,
+    accept: AcceptLoop<Connections>,
+}
+
+impl Application {
+    pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        let tls = tls::build_server_config(&settings.tls)?;
+        let pool = db::connect(&settings.database).await?;
+        db::migrate(&pool).await?;
+
+        let leptos_options = LeptosOptions::builder()
+            .output_name(app::SITE_OUTPUT_NAME)
+            .site_root(settings.site_root.to_string_lossy().as_ref())
+            .site_addr(settings.listen)
+            .build();
+        let router = web::router(AppState {
+            leptos_options,
+            pool: pool.clone(),
+        });
+
+        let listener =
+            TcpListener::bind(settings.listen)
+                .await
+                .map_err(|source| StartupError::Listen {
+                    addr: settings.listen,
+                    source,
+                })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| StartupError::Listen {
+                addr: settings.listen,
+                source,
+            })?;
+        let accept = AcceptLoop::new(
+            listener,
+            tls,
+            Connections::new(router, AuditLog::new(pool)),
+            settings.tls.handshake_timeout(),
+            settings.tls.header_read_timeout(),
+        );
+        Ok(Self { local_addr, accept })
+    }
+
+    /// The bound address; with port 0 in the settings, the port the system chose.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
+        tracing::info!(address = %self.local_addr, "serving https");
+        self.accept.run(shutdown).await;
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM (what systemd and orchestrators send before a restart).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested");
+}

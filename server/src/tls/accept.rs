@@ -1,0 +1,191 @@
+//! Our own accept loop: TCP, the TLS handshake under a deadline, then HTTP/1.1 or HTTP/2 with
+//! the connection's verified client certificate attached to every request.
+//!
+//! axum's own `serve` cannot hand the peer certificate to handlers, which is why this loop
+//! exists. What a connection is allowed to do is decided by the [`ConnectionHandler`].
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use app::ssr::VerifiedClient;
+use axum::{Router, body::Body, extract::ConnectInfo};
+use hyper::body::Incoming;
+use hyper_util::{
+    rt::{TokioExecutor, TokioIo, TokioTimer},
+    server::{conn::auto, graceful::GracefulShutdown},
+};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
+
+use super::{HandshakeRefusal, identity::read_identity};
+
+/// What to do with connections once TLS has done its part.
+pub trait ConnectionHandler: Send + Sync + 'static {
+    /// A handshake succeeded. Returns the router that serves this connection's requests.
+    fn connected(
+        &self,
+        peer: SocketAddr,
+        client: Option<&VerifiedClient>,
+    ) -> impl Future<Output = Router> + Send;
+
+    /// A handshake failed because of the client's certificate.
+    fn refused(
+        &self,
+        peer: SocketAddr,
+        refusal: HandshakeRefusal,
+    ) -> impl Future<Output = ()> + Send;
+}
+
+pub struct AcceptLoop<H> {
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    handler: Arc<H>,
+    handshake_timeout: Duration,
+    header_read_timeout: Duration,
+    drain_timeout: Duration,
+}
+
+impl<H: ConnectionHandler> AcceptLoop<H> {
+    pub fn new(
+        listener: TcpListener,
+        tls: rustls::ServerConfig,
+        handler: H,
+        handshake_timeout: Duration,
+        header_read_timeout: Duration,
+    ) -> Self {
+        Self {
+            listener,
+            acceptor: TlsAcceptor::from(Arc::new(tls)),
+            handler: Arc::new(handler),
+            handshake_timeout,
+            header_read_timeout,
+            drain_timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// Serves until `shutdown` completes, then lets open requests finish for up to 30 seconds,
+    /// so that a restart in a maintenance window cuts no download short.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let graceful = GracefulShutdown::new();
+        let mut http = auto::Builder::new(TokioExecutor::new());
+        http.http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.header_read_timeout);
+        http.http2()
+            .timer(TokioTimer::new())
+            .keep_alive_interval(Duration::from_secs(30));
+        let http = Arc::new(http);
+
+        tokio::pin!(shutdown);
+        loop {
+            let (tcp, peer) = tokio::select! {
+                () = &mut shutdown => break,
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // Running out of file descriptors under a flood: back off instead of spinning.
+                        tracing::warn!(%error, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            let connection = Connection {
+                acceptor: self.acceptor.clone(),
+                handler: self.handler.clone(),
+                http: http.clone(),
+                handshake_timeout: self.handshake_timeout,
+                peer,
+            };
+            let watcher = graceful.watcher();
+            tokio::spawn(connection.serve(tcp, watcher));
+        }
+
+        tracing::info!(
+            open_connections = graceful.count(),
+            "stopped accepting connections; letting open requests finish"
+        );
+        if tokio::time::timeout(self.drain_timeout, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("connections still open after the drain timeout; closing them");
+        }
+    }
+}
+
+struct Connection<H> {
+    acceptor: TlsAcceptor,
+    handler: Arc<H>,
+    http: Arc<auto::Builder<TokioExecutor>>,
+    handshake_timeout: Duration,
+    peer: SocketAddr,
+}
+
+impl<H: ConnectionHandler> Connection<H> {
+    async fn serve(self, tcp: TcpStream, watcher: hyper_util::server::graceful::Watcher) {
+        let peer = self.peer;
+        let tls = match tokio::time::timeout(self.handshake_timeout, self.acceptor.accept(tcp))
+            .await
+        {
+            Err(_) => {
+                tracing::debug!(%peer, "TLS handshake timed out");
+                return;
+            }
+            Ok(Err(error)) => {
+                match HandshakeRefusal::from_handshake_error(&error) {
+                    Some(refusal) => {
+                        tracing::warn!(%peer, reason = refusal.code(), "client certificate refused");
+                        self.handler.refused(peer, refusal).await;
+                    }
+                    None => tracing::debug!(%peer, %error, "TLS handshake failed"),
+                }
+                return;
+            }
+            Ok(Ok(tls)) => tls,
+        };
+
+        let client = match verified_client(tls.get_ref().1) {
+            Ok(client) => client,
+            Err(error) => {
+                // rustls accepted the chain, so this is a certificate we cannot read.
+                tracing::warn!(%peer, %error, "verified client certificate cannot be read");
+                self.handler
+                    .refused(peer, HandshakeRefusal::BadCertificate)
+                    .await;
+                return;
+            }
+        };
+        let router = self.handler.connected(peer, client.as_ref()).await;
+
+        let service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
+            let extensions = request.extensions_mut();
+            extensions.insert(ConnectInfo(peer));
+            if let Some(client) = &client {
+                extensions.insert(client.clone());
+            }
+            router.clone().oneshot(request.map(Body::new))
+        });
+        let connection = self
+            .http
+            .serve_connection_with_upgrades(TokioIo::new(tls), service);
+        if let Err(error) = watcher.watch(connection.into_owned()).await {
+            tracing::debug!(%peer, %error, "connection ended with an error");
+        }
+    }
+}
+
+/// The client's verified chain and identity; `None` when the client presented no certificate.
+fn verified_client(
+    tls: &rustls::ServerConnection,
+) -> Result<Option<VerifiedClient>, super::identity::IdentityError> {
+    let Some(chain) = tls.peer_certificates() else {
+        return Ok(None);
+    };
+    let Some(leaf) = chain.first() else {
+        return Ok(None);
+    };
+    let identity = read_identity(leaf)?;
+    let chain: Arc<[Vec<u8>]> = chain.iter().map(|cert| cert.to_vec()).collect();
+    Ok(Some(VerifiedClient::new(chain, identity)))
+}

@@ -1,0 +1,14 @@
+//! HTTPS with client certificates: the rustls configuration built from files, our own accept
+//! loop that hands the verified chain to every request, and reading identities from
+//! certificates.
+
+mod accept;
+mod files;
+pub mod identity;
+mod refusal;
+mod server_config;
+
+pub use accept::{AcceptLoop, ConnectionHandler};
+pub use files::TlsFileError;
+pub use refusal::HandshakeRefusal;
+pub use server_config::{TlsConfigError, build_server_config};

@@ -1,0 +1,80 @@
+//! What happens to each TLS connection: authenticated ones are written to the audit log before
+//! they are served, refused certificates are written there too.
+
+use std::net::SocketAddr;
+
+use app::ssr::VerifiedClient;
+use axum::{
+    Router,
+    extract::Request,
+    http::StatusCode,
+    middleware::{self, Next},
+    response::{Html, IntoResponse, Response},
+};
+
+use crate::{
+    audit::{AuditAction, AuditEvent, AuditLog, Outcome},
+    tls::{ConnectionHandler, HandshakeRefusal},
+};
+
+pub struct Connections {
+    router: Router,
+    audit: AuditLog,
+}
+
+impl Connections {
+    pub fn new(router: Router, audit: AuditLog) -> Self {
+        Self { router, audit }
+    }
+}
+
+impl ConnectionHandler for Connections {
+    async fn connected(&self, peer: SocketAddr, client: Option<&VerifiedClient>) -> Router {
+        let Some(client) = client else {
+            // Anonymous connections see only the guidance page and public assets.
+            return self.router.clone();
+        };
+        let event = AuditEvent {
+            action: AuditAction::ClientAuthenticated,
+            outcome: Outcome::Success,
+            client_address: peer.ip(),
+            certificate: Some(client.identity()),
+        };
+        match self.audit.record(event).await {
+            Ok(()) => self.router.clone(),
+            Err(error) => {
+                // Every access must be on record: without the audit log, no client pages.
+                tracing::error!(%peer, %error, "cannot write the audit log; refusing service on this connection");
+                self.router
+                    .clone()
+                    .layer(middleware::from_fn(unavailable_except_assets))
+            }
+        }
+    }
+
+    async fn refused(&self, peer: SocketAddr, refusal: HandshakeRefusal) {
+        let event = AuditEvent {
+            action: AuditAction::CertificateRefused,
+            outcome: Outcome::Refused {
+                reason: refusal.code(),
+            },
+            client_address: peer.ip(),
+            certificate: None,
+        };
+        if let Err(error) = self.audit.record(event).await {
+            tracing::error!(%peer, %error, reason = refusal.code(), "cannot write a refused certificate to the audit log");
+        }
+    }
+}
+
+async fn unavailable_except_assets(request: Request, next: Next) -> Response {
+    if request.uri().path().starts_with("/pkg/") {
+        return next.run(request).await;
+    }
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(axum::http::header::RETRY_AFTER, "30")],
+        Html(app::status_pages::service_unavailable()),
+    )
+        .into_response()
+}

@@ -1,0 +1,77 @@
+//! The HTTP side: the Leptos application and its server functions, static assets, the health
+//! check, and the rule that only a verified card reaches anything but public assets.
+
+mod connections;
+mod health;
+
+use app::{App, shell, ssr::NoClientCertificate, ssr::VerifiedClient};
+use axum::{
+    Router,
+    extract::{FromRef, Request},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use leptos::config::LeptosOptions;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use sqlx::PgPool;
+
+pub use connections::Connections;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub pool: PgPool,
+}
+
+/// The router every authenticated or anonymous connection is served by.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(require_client_certificate))
+        .with_state(state)
+}
+
+/// Paths that a browser without a card may load: the style sheet and scripts the guidance page
+/// needs, and the load balancer's health check. None of them holds client data.
+fn is_public(path: &str) -> bool {
+    path.starts_with("/pkg/") || matches!(path, "/healthz" | "/favicon.ico" | "/robots.txt")
+}
+
+async fn require_client_certificate(request: Request, next: Next) -> Response {
+    if request.extensions().get::<VerifiedClient>().is_some() || is_public(request.uri().path()) {
+        next.run(request).await
+    } else {
+        NoClientCertificate.into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_public;
+
+    #[test]
+    fn only_assets_and_health_are_public() {
+        for path in [
+            "/pkg/archivist.css",
+            "/pkg/archivist.wasm",
+            "/healthz",
+            "/favicon.ico",
+        ] {
+            assert!(is_public(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/api/identity",
+            "/pkg",
+            "/healthz/x",
+            "/documents/1.2.3",
+        ] {
+            assert!(!is_public(path), "{path}");
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! Starting a server for one test, and a small HTTPS client that presents a card certificate.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::{Arc, OnceLock},
+};
+
+use http_body_util::{BodyExt, Full};
+use hyper::{Request, Response, Version, body::Bytes};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls::{
+    ClientConfig, RootCertStore,
+    pki_types::{CertificateDer, PrivateKeyDer, ServerName, pem::PemObject},
+};
+use server::{
+    config::{DatabaseSettings, Settings, TlsSettings},
+    startup::Application,
+};
+use sqlx::{Connection, PgConnection};
+use tokio::{net::TcpStream, sync::oneshot, task::JoinHandle};
+use tokio_rustls::TlsConnector;
+
+/// The demo PKI, made once for the whole test binary.
+pub struct TestPki {
+    _dir: tempfile::TempDir,
+    pub path: PathBuf,
+}
+
+pub fn pki() -> &'static TestPki {
+    static PKI: OnceLock<TestPki> = OnceLock::new();
+    PKI.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("pki");
+        server::demo::pki::DemoCa::new()
+            .expect("demo CA")
+            .write_to(&path)
+            .expect("write demo PKI");
+        TestPki { _dir: dir, path }
+    })
+}
+
+impl TestPki {
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+}
+
+/// The administrative database URL: `DATABASE_URL`, which the test command always sets.
+pub fn admin_url() -> String {
+    std::env::var("DATABASE_URL")
+        .expect("DATABASE_URL must point to a PostgreSQL server where tests may create databases")
+}
+
+pub fn database_url(name: &str) -> String {
+    let mut url = url::Url::parse(&admin_url()).expect("DATABASE_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+/// A fresh, empty database for one test.
+pub async fn create_database() -> String {
+    let name = format!("archivist_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = PgConnection::connect(&admin_url())
+        .await
+        .expect("connect to DATABASE_URL");
+    sqlx::query(&format!(r#"CREATE DATABASE "{name}""#))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    name
+}
+
+pub async fn drop_database(name: &str) {
+    let mut admin = PgConnection::connect(&admin_url())
+        .await
+        .expect("connect to DATABASE_URL");
+    sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
+        .execute(&mut admin)
+        .await
+        .expect("drop test database");
+}
+
+/// Settings for a test server: the shared demo PKI, port 0, a site folder with a style sheet.
+pub fn settings(database: &str, site_root: &Path) -> Settings {
+    let pki = pki();
+    let defaults = Settings::default();
+    Settings {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        site_root: site_root.to_owned(),
+        tls: TlsSettings {
+            certificate: pki.file("server.pem"),
+            private_key: pki.file("server.key"),
+            client_ca: vec![pki.file("issuing-ca.pem")],
+            client_crl: vec![pki.file("issuing-ca.crl")],
+            ..defaults.tls
+        },
+        database: DatabaseSettings {
+            url: Some(database_url(database)),
+            ..defaults.database
+        },
+        ..defaults
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub database: String,
+    _site: tempfile::TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let database = create_database().await;
+        let site = tempfile::tempdir().expect("site dir");
+        std::fs::create_dir_all(site.path().join("pkg")).expect("pkg dir");
+        std::fs::write(site.path().join("pkg/archivist.css"), "body{}").expect("css");
+        let mut settings = settings(&database, site.path());
+        adjust(&mut settings);
+        let app = Application::build(&settings).await.expect("server starts");
+        let addr = app.local_addr();
+        let (tx, rx) = oneshot::channel();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = rx.await;
+        }));
+        Self {
+            addr,
+            database,
+            _site: site,
+            shutdown: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    pub fn client(&self, card: Option<&str>) -> TestClient {
+        TestClient::new(self.addr, card)
+    }
+
+    /// A connection to this test's database, as the tests' own observer.
+    pub async fn db(&self) -> PgConnection {
+        PgConnection::connect(&database_url(&self.database))
+            .await
+            .expect("connect to the test database")
+    }
+
+    /// Stops the server (letting requests finish) and drops the database.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        drop_database(&self.database).await;
+    }
+}
+
+pub struct TestResponse {
+    pub status: u16,
+    pub version: Version,
+    pub content_type: String,
+    pub body: String,
+}
+
+/// An HTTPS client that trusts the demo root and presents `card` (a demo PKI file stem).
+pub struct TestClient {
+    addr: SocketAddr,
+    config: Arc<ClientConfig>,
+}
+
+impl TestClient {
+    pub fn new(addr: SocketAddr, card: Option<&str>) -> Self {
+        let pki = pki();
+        let mut roots = RootCertStore::empty();
+        for cert in CertificateDer::pem_file_iter(pki.file("root-ca.pem")).expect("root") {
+            roots.add(cert.expect("root cert")).expect("add root");
+        }
+        let builder =
+            ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .expect("versions")
+                .with_root_certificates(roots);
+        let config = match card {
+            None => builder.with_no_client_auth(),
+            Some(stem) => {
+                let mut chain: Vec<CertificateDer<'static>> =
+                    CertificateDer::pem_file_iter(pki.file(&format!("{stem}.pem")))
+                        .expect("card cert")
+                        .collect::<Result<_, _>>()
+                        .expect("card cert pem");
+                let cas: Vec<CertificateDer<'static>> =
+                    CertificateDer::pem_file_iter(pki.file(&format!("{stem}.chain.pem")))
+                        .expect("chain")
+                        .collect::<Result<_, _>>()
+                        .expect("chain pem");
+                chain.extend(cas);
+                let key = PrivateKeyDer::from_pem_file(pki.file(&format!("{stem}.key")))
+                    .expect("card key");
+                builder
+                    .with_client_auth_cert(chain, key)
+                    .expect("client auth")
+            }
+        };
+        Self {
+            addr,
+            config: Arc::new(config),
+        }
+    }
+
+    async fn tls(
+        &self,
+        alpn: &[&[u8]],
+    ) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
+        let mut config = (*self.config).clone();
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        let tcp = TcpStream::connect(self.addr).await?;
+        TlsConnector::from(Arc::new(config))
+            .connect(ServerName::try_from("localhost").expect("name"), tcp)
+            .await
+    }
+
+    /// One request over a new HTTP/1.1 connection.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: &str,
+    ) -> Result<TestResponse, String> {
+        let tls = self.tls(&[b"http/1.1"]).await.map_err(|e| e.to_string())?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(connection);
+        send(&mut sender, self.build(method, path, body)).await
+    }
+
+    pub async fn get(&self, path: &str) -> Result<TestResponse, String> {
+        self.request("GET", path, "").await
+    }
+
+    /// One GET over a new connection that negotiates HTTP/2 by ALPN.
+    pub async fn get_h2(&self, path: &str) -> Result<TestResponse, String> {
+        let tls = self.tls(&[b"h2"]).await.map_err(|e| e.to_string())?;
+        let (mut sender, connection) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
+                .await
+                .map_err(|e| e.to_string())?;
+        tokio::spawn(connection);
+        let response = sender
+            .send_request(self.build("GET", path, ""))
+            .await
+            .map_err(|e| e.to_string())?;
+        collect(response).await
+    }
+
+    fn build(&self, method: &str, path: &str, body: &str) -> Request<Full<Bytes>> {
+        Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", format!("localhost:{}", self.addr.port()))
+            .header("content-type", "application/x-www-form-urlencoded")
+            // A server function answers a browser's form post (Accept: text/html) with a
+            // redirect; the hydrated page asks for JSON.
+            .header(
+                "accept",
+                if method == "GET" {
+                    "text/html"
+                } else {
+                    "application/json"
+                },
+            )
+            .body(Full::new(Bytes::from(body.to_owned())))
+            .expect("request")
+    }
+}
+
+async fn send(
+    sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    request: Request<Full<Bytes>>,
+) -> Result<TestResponse, String> {
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| e.to_string())?;
+    collect(response).await
+}
+
+async fn collect(response: Response<hyper::body::Incoming>) -> Result<TestResponse, String> {
+    let status = response.status().as_u16();
+    let version = response.version();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    Ok(TestResponse {
+        status,
+        version,
+        content_type,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+/// The SHA-256 of a demo card's public key, computed here from the certificate file.
+pub fn public_key_sha256(stem: &str) -> String {
+    let der = CertificateDer::from_pem_file(pki().file(&format!("{stem}.pem"))).expect("cert");
+    let (_, cert) = x509_parser::parse_x509_certificate(&der).expect("parse");
+    hex::encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        cert.public_key().raw,
+    ))
+}
+
+/// Audit rows of the test database as (action, outcome, reason, satu), oldest first.
+pub async fn audit_rows(app: &TestApp) -> Vec<(String, String, Option<String>, Option<String>)> {
+    let mut db = app.db().await;
+    sqlx::query_as("SELECT action, outcome, reason, satu FROM audit_log ORDER BY id")
+        .fetch_all(&mut db)
+        .await
+        .expect("read audit log")
+}

@@ -1,0 +1,152 @@
+//! A verified card gets its identity; a browser without a card gets the guidance page.
+
+use hyper::Version;
+
+use crate::helpers::{TestApp, audit_rows, public_key_sha256};
+
+#[tokio::test]
+async fn a_valid_card_sees_its_identity() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .client(Some("archivist-1"))
+        .get("/")
+        .await
+        .expect("request");
+
+    assert_eq!(response.status, 200);
+    assert!(response.content_type.starts_with("text/html"));
+    let body = &response.body;
+    assert!(
+        body.contains("Virtanen Aino Maria 999000110"),
+        "holder name missing"
+    );
+    assert!(
+        body.contains(r#"data-field="satu">999000110<"#),
+        "SATU missing"
+    );
+    assert!(body.contains("DVV TEST Social Welfare and Healthcare Professional CA - G4E"));
+    assert!(
+        body.contains(&public_key_sha256("archivist-1")),
+        "key hash missing"
+    );
+    assert!(
+        body.contains("/pkg/archivist.js"),
+        "hydration script missing"
+    );
+
+    let rows = audit_rows(&app).await;
+    assert_eq!(
+        rows,
+        vec![(
+            "tls.client_authenticated".to_owned(),
+            "success".to_owned(),
+            None,
+            Some("999000110".to_owned())
+        )]
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_identity_server_function_answers_with_the_certificate() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .client(Some("archivist-3"))
+        .request("POST", "/api/identity", "")
+        .await
+        .expect("request");
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert!(
+        response.body.contains(r#""satu":"99900033P""#),
+        "{}",
+        response.body
+    );
+    assert!(
+        response.body.contains(&public_key_sha256("archivist-3")),
+        "{}",
+        response.body
+    );
+
+    let anonymous = app
+        .client(None)
+        .request("POST", "/api/identity", "")
+        .await
+        .expect("request");
+    assert_eq!(anonymous.status, 401, "server functions need a card too");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_certificate_without_satu_is_shown_without_one() {
+    let app = TestApp::spawn().await;
+    let response = app.client(Some("no-satu")).get("/").await.expect("request");
+    assert_eq!(response.status, 200);
+    assert!(
+        response
+            .body
+            .contains(r#"data-field="satu">ei varmenteessa<"#),
+        "{}",
+        response.body
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn no_certificate_gets_the_guidance_page_in_three_languages() {
+    let app = TestApp::spawn().await;
+    let client = app.client(None);
+    for path in ["/", "/some/deep/link", "/api/identity"] {
+        let response = client.get(path).await.expect("request");
+        assert_eq!(response.status, 401, "{path}");
+        assert!(
+            response.body.contains("Aseta ammattikortti kortinlukijaan"),
+            "{path}"
+        );
+        assert!(
+            response.body.contains("Sätt in yrkeskortet i kortläsaren"),
+            "{path}"
+        );
+        assert!(
+            response.body.contains("Insert your professional card"),
+            "{path}"
+        );
+    }
+    // The guidance page's style sheet and the health check need no card.
+    assert_eq!(
+        client.get("/pkg/archivist.css").await.expect("css").status,
+        200
+    );
+    assert_eq!(client.get("/healthz").await.expect("health").status, 200);
+    assert!(
+        audit_rows(&app).await.is_empty(),
+        "an anonymous visit is no sign-in"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn http2_is_negotiated_and_works() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .client(Some("archivist-2"))
+        .get_h2("/")
+        .await
+        .expect("request");
+    assert_eq!(response.version, Version::HTTP_2);
+    assert_eq!(response.status, 200);
+    assert!(response.body.contains("Korhonen Elias 99900022B"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_page_is_404_for_a_signed_in_user() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .client(Some("archivist-1"))
+        .get("/no/such/page")
+        .await
+        .expect("request");
+    assert_eq!(response.status, 404);
+    assert!(response.body.contains("Sivua ei löytynyt"));
+    app.stop().await;
+}

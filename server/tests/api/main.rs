@@ -1,0 +1,9 @@
+//! Integration tests: the real server on an ephemeral port, its own PostgreSQL database, and a
+//! rustls client presenting the demo card certificates. One test binary, so it links once.
+
+mod helpers;
+
+mod identity;
+mod refusals;
+mod resilience;
+mod startup_errors;
