@@ -26,6 +26,8 @@ pub const SITE_OUTPUT_NAME: &str = "archivist";
 
 /// The HTML document around the application, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="fi">
@@ -40,6 +42,28 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// The page's Content-Security-Policy: scripts only from this origin or with this response's
+/// nonce (the inline hydration loader and resource data), WebAssembly compilation allowed,
+/// styles only from the style sheet, nothing framed, nothing framing us.
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    use http::{HeaderValue, header::CONTENT_SECURITY_POLICY};
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+         frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response.insert_header(CONTENT_SECURITY_POLICY, value);
     }
 }
 

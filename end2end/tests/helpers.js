@@ -17,9 +17,16 @@ function cardCertificate(baseURL, stem) {
   ];
 }
 
+// Fails on errors thrown in the page and on anything the Content-Security-Policy blocked
+// (those arrive only as console errors).
 function failOnPageErrors(page) {
   const errors = [];
   page.on('pageerror', (error) => errors.push(error));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
+      errors.push(new Error(message.text()));
+    }
+  });
   return () => {
     if (errors.length > 0) {
       throw new Error(`errors in the page: ${errors.map((e) => e.stack || e.message).join('\n')}`);

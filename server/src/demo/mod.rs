@@ -26,3 +26,42 @@ pub fn create(dir: &Path, force: bool) -> Result<(PathBuf, bool), DemoError> {
     ca.write_to(&pki_dir)?;
     Ok((pki_dir, true))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_existing_pki_is_kept_unless_forced() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (pki_dir, created) = create(dir.path(), false).expect("first run");
+        assert!(created);
+        let root = std::fs::read(pki_dir.join("root-ca.pem")).expect("root");
+
+        let (_, created) = create(dir.path(), false).expect("second run");
+        assert!(
+            !created,
+            "browsers keep working with the imported certificates"
+        );
+        assert_eq!(
+            std::fs::read(pki_dir.join("root-ca.pem")).expect("root"),
+            root
+        );
+
+        let (_, created) = create(dir.path(), true).expect("forced run");
+        assert!(created);
+        assert_ne!(
+            std::fs::read(pki_dir.join("root-ca.pem")).expect("root"),
+            root
+        );
+    }
+
+    #[test]
+    fn an_unwritable_folder_is_named() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("not-a-folder");
+        std::fs::write(&file, "x").expect("write");
+        let error = create(&file, false).expect_err("cannot write under a file");
+        assert!(error.to_string().contains("not-a-folder"), "{error}");
+    }
+}

@@ -3,6 +3,7 @@
 
 mod connections;
 mod health;
+mod security_headers;
 
 use app::{App, shell, ssr::NoClientCertificate, ssr::VerifiedClient};
 use axum::{
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(require_client_certificate))
+        .layer(middleware::from_fn(security_headers::add_security_headers))
         .with_state(state)
 }
 

@@ -165,6 +165,7 @@ impl TestApp {
 pub struct TestResponse {
     pub status: u16,
     pub version: Version,
+    pub headers: hyper::HeaderMap,
     pub content_type: String,
     pub body: String,
 }
@@ -295,6 +296,7 @@ async fn send(
 async fn collect(response: Response<hyper::body::Incoming>) -> Result<TestResponse, String> {
     let status = response.status().as_u16();
     let version = response.version();
+    let headers = response.headers().clone();
     let content_type = response
         .headers()
         .get("content-type")
@@ -310,6 +312,7 @@ async fn collect(response: Response<hyper::body::Incoming>) -> Result<TestRespon
     Ok(TestResponse {
         status,
         version,
+        headers,
         content_type,
         body: String::from_utf8_lossy(&body).into_owned(),
     })

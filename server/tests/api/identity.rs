@@ -150,3 +150,56 @@ async fn an_unknown_page_is_404_for_a_signed_in_user() {
     assert!(response.body.contains("Sivua ei löytynyt"));
     app.stop().await;
 }
+
+fn header<'a>(response: &'a crate::helpers::TestResponse, name: &str) -> &'a str {
+    response
+        .headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| panic!("no {name} header"))
+}
+
+#[tokio::test]
+async fn pages_carry_a_nonce_csp_and_the_security_headers() {
+    let app = TestApp::spawn().await;
+    let page = app
+        .client(Some("archivist-1"))
+        .get("/")
+        .await
+        .expect("request");
+    let csp = header(&page, "content-security-policy");
+    let nonce = csp
+        .split_whitespace()
+        .find_map(|token| token.strip_prefix("'nonce-"))
+        .and_then(|rest| rest.strip_suffix('\''))
+        .expect("script nonce in the policy");
+    assert!(
+        page.body
+            .contains(&format!(r#"<script type="module" nonce="{nonce}">"#)),
+        "the hydration loader carries this response's nonce"
+    );
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+
+    let guidance = app.client(None).get("/").await.expect("request");
+    assert!(header(&guidance, "content-security-policy").starts_with("default-src 'none'"));
+
+    for response in [&page, &guidance] {
+        assert!(header(response, "strict-transport-security").starts_with("max-age="));
+        assert_eq!(header(response, "x-content-type-options"), "nosniff");
+        assert_eq!(header(response, "x-frame-options"), "DENY");
+        assert_eq!(header(response, "referrer-policy"), "no-referrer");
+    }
+
+    let second = app
+        .client(Some("archivist-1"))
+        .get("/")
+        .await
+        .expect("request");
+    assert_ne!(
+        header(&second, "content-security-policy"),
+        csp,
+        "a new nonce for every response"
+    );
+    app.stop().await;
+}
