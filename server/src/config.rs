@@ -57,7 +57,8 @@ pub struct TlsSettings {
     pub client_crl: Vec<PathBuf>,
     /// Seconds a client has to finish the TLS handshake.
     pub handshake_timeout_secs: u64,
-    /// Seconds a client has to send a request's headers.
+    /// Seconds a client has to send a request's headers, and its first bytes after the
+    /// handshake.
     pub header_read_timeout_secs: u64,
 }
 

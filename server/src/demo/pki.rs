@@ -232,28 +232,13 @@ impl DemoCa {
             ca_params(org_name(ROOT_CN)?, now, 20, None, random_serial(&rng)?),
             key(p384)?,
         )?;
-        let issuing = CertifiedIssuer::signed_by(
-            ca_params(
-                org_name(ISSUING_CN)?,
-                now,
-                10,
-                Some(0),
-                random_serial(&rng)?,
-            ),
-            key(p384)?,
-            &root,
-        )?;
-        let service = CertifiedIssuer::signed_by(
-            ca_params(
-                org_name(SERVICE_CN)?,
-                now,
-                10,
-                Some(0),
-                random_serial(&rng)?,
-            ),
-            key(p384)?,
-            &root,
-        )?;
+        // Issuing CAs below the root sign end-entity certificates only (path length 0).
+        let intermediate = |cn: &str| -> Result<Ca, PkiError> {
+            let params = ca_params(org_name(cn)?, now, 10, Some(0), random_serial(&rng)?);
+            Ok(CertifiedIssuer::signed_by(params, key(p384)?, &root)?)
+        };
+        let issuing = intermediate(ISSUING_CN)?;
+        let service = intermediate(SERVICE_CN)?;
         let foreign = CertifiedIssuer::self_signed(
             ca_params(
                 name(&[(&[2, 5, 4, 3], FOREIGN_CN.into())]),

@@ -17,7 +17,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
-use super::{HandshakeRefusal, identity::read_identity};
+use super::{HandshakeRefusal, first_request::FirstRequestDeadline, identity::read_identity};
 
 /// What to do with connections once TLS has done its part.
 pub trait ConnectionHandler: Send + Sync + 'static {
@@ -74,7 +74,12 @@ impl<H: ConnectionHandler> AcceptLoop<H> {
         http.http2()
             .timer(TokioTimer::new())
             .keep_alive_interval(Duration::from_secs(30));
-        let http = Arc::new(http);
+        // The protocol is known from ALPN, so hyper need not sniff it: sniffing waits for bytes
+        // without any deadline. No ALPN means HTTP/1.1.
+        let http = Arc::new(Protocols {
+            http1: http.clone().http1_only(),
+            http2: http.http2_only(),
+        });
 
         tokio::pin!(shutdown);
         loop {
@@ -95,6 +100,7 @@ impl<H: ConnectionHandler> AcceptLoop<H> {
                 handler: self.handler.clone(),
                 http: http.clone(),
                 handshake_timeout: self.handshake_timeout,
+                first_request_timeout: self.header_read_timeout,
                 peer,
             };
             let watcher = graceful.watcher();
@@ -114,11 +120,17 @@ impl<H: ConnectionHandler> AcceptLoop<H> {
     }
 }
 
+struct Protocols {
+    http1: auto::Builder<TokioExecutor>,
+    http2: auto::Builder<TokioExecutor>,
+}
+
 struct Connection<H> {
     acceptor: TlsAcceptor,
     handler: Arc<H>,
-    http: Arc<auto::Builder<TokioExecutor>>,
+    http: Arc<Protocols>,
     handshake_timeout: Duration,
+    first_request_timeout: Duration,
     peer: SocketAddr,
 }
 
@@ -166,9 +178,12 @@ impl<H: ConnectionHandler> Connection<H> {
             }
             router.clone().oneshot(request.map(Body::new))
         });
-        let connection = self
-            .http
-            .serve_connection_with_upgrades(TokioIo::new(tls), service);
+        let http = match tls.get_ref().1.alpn_protocol() {
+            Some(b"h2") => &self.http.http2,
+            _ => &self.http.http1,
+        };
+        let io = TokioIo::new(FirstRequestDeadline::new(tls, self.first_request_timeout));
+        let connection = http.serve_connection(io, service);
         if let Err(error) = watcher.watch(connection.into_owned()).await {
             tracing::debug!(%peer, %error, "connection ended with an error");
         }

@@ -4,6 +4,7 @@
 
 mod accept;
 mod files;
+mod first_request;
 pub mod identity;
 mod refusal;
 mod server_config;

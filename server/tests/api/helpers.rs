@@ -215,7 +215,7 @@ impl TestClient {
         }
     }
 
-    async fn tls(
+    pub async fn tls(
         &self,
         alpn: &[&[u8]],
     ) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {

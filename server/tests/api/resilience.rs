@@ -44,3 +44,33 @@ async fn when_the_database_goes_away_pages_say_unavailable_and_health_fails() {
     assert_eq!(health.status, 503);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_client_that_never_sends_a_request_is_disconnected() {
+    let app = TestApp::spawn_with(|s| s.tls.header_read_timeout_secs = 1).await;
+    // HTTP/1.1 would otherwise wait for headers, HTTP/2 for the client's connection preface.
+    for alpn in [&b"http/1.1"[..], &b"h2"[..]] {
+        let mut tls = app
+            .client(Some("archivist-1"))
+            .tls(&[alpn])
+            .await
+            .expect("handshake");
+        let mut buf = [0u8; 1024];
+        // The handshake succeeded; no request follows. The server must close the connection
+        // (HTTP/2 may first send its SETTINGS frame); 10 s only bounds the test.
+        let closed = tokio::time::timeout(Duration::from_secs(10), async {
+            while let Ok(n) = tls.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        })
+        .await;
+        assert!(
+            closed.is_ok(),
+            "{} connection left open",
+            String::from_utf8_lossy(alpn)
+        );
+    }
+    app.stop().await;
+}
