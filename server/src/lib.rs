@@ -1,6 +1,7 @@
 //! The `archivist` server: our own mutual-TLS accept loop in front of the Leptos application,
 //! the PostgreSQL schema and audit log, and the operator commands.
 
+pub mod archive;
 pub mod audit;
 pub mod cli;
 pub mod config;
