@@ -4,7 +4,7 @@ use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
-use crate::{config::Settings, db, demo, startup, telemetry};
+use crate::{config::Settings, db, demo, startup, telemetry, tls};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -26,6 +26,11 @@ pub enum Command {
     Serve,
     /// Apply the database migrations and exit.
     Migrate,
+    /// Certificate revocation lists of the card CAs.
+    Crl {
+        #[command(subcommand)]
+        command: CrlCommand,
+    },
     /// Create the demo PKI (certificates, keys, CRL, PKCS#12) under DIR/pki.
     Demo {
         /// Folder for the demo material.
@@ -35,6 +40,13 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CrlCommand {
+    /// Show each configured CRL's issuer, number, this and next update and signature check.
+    /// Exits with 1 when any CRL is stale or not signed by a configured CA (for monitoring).
+    Status,
 }
 
 /// Runs the command; every failure ends in one `error:` line and exit code 1.
@@ -77,6 +89,25 @@ fn run(cli: Cli) -> Result<(), String> {
             tracing::info!("database migrations applied");
             Ok(())
         }),
+        Command::Crl {
+            command: CrlCommand::Status,
+        } => {
+            let statuses = tls::crl_status::crl_status(&settings.tls).map_err(|e| e.to_string())?;
+            let now = time::OffsetDateTime::now_utc();
+            for status in &statuses {
+                println!("{}", status.report(now));
+            }
+            let unusable = statuses.iter().filter(|s| !s.is_current(now)).count();
+            if statuses.is_empty() {
+                Err("tls.client_crl names no CRL: revocation is not checked".to_owned())
+            } else if unusable > 0 {
+                Err(format!(
+                    "{unusable} CRL(s) stale or not signed by a configured CA"
+                ))
+            } else {
+                Ok(())
+            }
+        }
         Command::Demo { dir, force } => {
             let (pki_dir, created) = demo::create(&dir, force).map_err(|e| e.to_string())?;
             if created {

@@ -3,6 +3,7 @@
 //! certificates.
 
 mod accept;
+pub mod crl_status;
 mod files;
 mod first_request;
 pub mod identity;

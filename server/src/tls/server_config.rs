@@ -21,6 +21,11 @@ pub enum TlsConfigError {
         path: std::path::PathBuf,
         source: rustls::Error,
     },
+    #[error("tls.client_crl: {path} is not a certificate revocation list: {detail}")]
+    BadCrl {
+        path: std::path::PathBuf,
+        detail: String,
+    },
     #[error("tls.client_ca / tls.client_crl: {0}")]
     Verifier(#[from] VerifierBuilderError),
     #[error(

@@ -101,3 +101,46 @@ fn the_binary_reports_a_malformed_config_file_in_one_line() {
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn crl_status_reports_the_configured_crl() {
+    let pki = pki();
+    let output = Command::new(env!("CARGO_BIN_EXE_archivist"))
+        .args(["crl", "status"])
+        .env(
+            "ARCHIVIST_TLS__CLIENT_CA",
+            format!("[{}]", pki.file("issuing-ca.pem").display()),
+        )
+        .env(
+            "ARCHIVIST_TLS__CLIENT_CRL",
+            format!("[{}]", pki.file("issuing-ca.crl").display()),
+        )
+        .output()
+        .expect("run archivist");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("revoked:     1"), "{stdout}");
+    assert!(
+        stdout.contains("verified with a tls.client_ca certificate"),
+        "{stdout}"
+    );
+
+    // Checked against a CA that did not sign it: reported, and exit code 1 for monitoring.
+    let output = Command::new(env!("CARGO_BIN_EXE_archivist"))
+        .args(["crl", "status"])
+        .env(
+            "ARCHIVIST_TLS__CLIENT_CA",
+            format!("[{}]", pki.file("foreign-ca.pem").display()),
+        )
+        .env(
+            "ARCHIVIST_TLS__CLIENT_CRL",
+            format!("[{}]", pki.file("issuing-ca.crl").display()),
+        )
+        .output()
+        .expect("run archivist");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("NOT signed"));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).starts_with("error: 1 CRL(s) stale or not signed")
+    );
+}
