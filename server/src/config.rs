@@ -55,6 +55,11 @@ pub struct TlsSettings {
     pub client_ca: Vec<PathBuf>,
     /// PEM or DER files with the certificate revocation lists of those CAs.
     pub client_crl: Vec<PathBuf>,
+    /// Seconds between checks of the CA and CRL files; a changed file, or a CRL going stale,
+    /// takes effect for new connections without a restart.
+    pub crl_refresh_secs: u64,
+    /// Seconds a CRL stays in use after its nextUpdate; after that, cards of its CA are refused.
+    pub crl_grace_secs: u64,
     /// Seconds a client has to finish the TLS handshake.
     pub handshake_timeout_secs: u64,
     /// Seconds a client has to send a request's headers, and its first bytes after the
@@ -100,6 +105,8 @@ impl Default for TlsSettings {
             private_key: PathBuf::from("demo/pki/server.key"),
             client_ca: vec![PathBuf::from("demo/pki/issuing-ca.pem")],
             client_crl: vec![PathBuf::from("demo/pki/issuing-ca.crl")],
+            crl_refresh_secs: 60,
+            crl_grace_secs: 0,
             handshake_timeout_secs: 10,
             header_read_timeout_secs: 10,
         }
@@ -198,6 +205,9 @@ impl Settings {
         }
         if self.tls.handshake_timeout_secs == 0 {
             return problem("tls.handshake_timeout_secs", "must be at least 1");
+        }
+        if self.tls.crl_refresh_secs == 0 {
+            return problem("tls.crl_refresh_secs", "must be at least 1");
         }
         if self.tls.header_read_timeout_secs == 0 {
             return problem("tls.header_read_timeout_secs", "must be at least 1");

@@ -10,7 +10,7 @@ use crate::{
     audit::AuditLog,
     config::Settings,
     db::{self, DbError},
-    tls::{self, AcceptLoop, TlsConfigError},
+    tls::{AcceptLoop, TlsConfigError, TlsReloader},
     web::{self, AppState, Connections},
 };
 
@@ -31,11 +31,12 @@ pub enum StartupError {
 pub struct Application {
     local_addr: SocketAddr,
     accept: AcceptLoop<Connections>,
+    reloader: TlsReloader,
 }
 
 impl Application {
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
-        let tls = tls::build_server_config(&settings.tls)?;
+        let (acceptor, reloader) = TlsReloader::start(&settings.tls)?;
         let pool = db::connect(&settings.database).await?;
         db::migrate(&pool).await?;
 
@@ -64,12 +65,16 @@ impl Application {
             })?;
         let accept = AcceptLoop::new(
             listener,
-            tls,
+            acceptor,
             Connections::new(router, AuditLog::new(pool)),
             settings.tls.handshake_timeout(),
             settings.tls.header_read_timeout(),
         );
-        Ok(Self { local_addr, accept })
+        Ok(Self {
+            local_addr,
+            accept,
+            reloader,
+        })
     }
 
     /// The bound address; with port 0 in the settings, the port the system chose.
@@ -79,7 +84,9 @@ impl Application {
 
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
         tracing::info!(address = %self.local_addr, "serving https");
+        let reloader = tokio::spawn(self.reloader.run());
         self.accept.run(shutdown).await;
+        reloader.abort();
     }
 }
 

@@ -380,16 +380,34 @@ impl DemoCa {
 
     /// The issuing CA's CRL (PEM) listing `revoked`, valid for `days`.
     pub fn crl(&self, revoked: &[&IssuedCard], days: i64) -> Result<String, PkiError> {
+        let serials: Vec<Vec<u8>> = revoked.iter().map(|card| card.serial.to_bytes()).collect();
+        self.crl_at(
+            &serials,
+            self.now - Duration::hours(1),
+            self.now + Duration::days(days),
+            1,
+        )
+    }
+
+    /// A CRL of the issuing CA listing the certificate serial numbers `serials` (big-endian
+    /// bytes), with the given validity and CRL number: tests make fresh, replaced and stale ones.
+    pub fn crl_at(
+        &self,
+        serials: &[Vec<u8>],
+        this_update: OffsetDateTime,
+        next_update: OffsetDateTime,
+        number: u64,
+    ) -> Result<String, PkiError> {
         let params = CertificateRevocationListParams {
-            this_update: self.now - Duration::hours(1),
-            next_update: self.now + Duration::days(days),
-            crl_number: SerialNumber::from(1u64),
+            this_update,
+            next_update,
+            crl_number: SerialNumber::from(number),
             issuing_distribution_point: None,
-            revoked_certs: revoked
+            revoked_certs: serials
                 .iter()
-                .map(|card| RevokedCertParams {
-                    serial_number: card.serial.clone(),
-                    revocation_time: self.now - Duration::hours(2),
+                .map(|serial| RevokedCertParams {
+                    serial_number: SerialNumber::from_slice(serial),
+                    revocation_time: this_update - Duration::hours(1),
                     reason_code: Some(RevocationReason::KeyCompromise),
                     invalidity_date: None,
                 })

@@ -13,7 +13,10 @@ use hyper_util::{
     rt::{TokioExecutor, TokioIo, TokioTimer},
     server::{conn::auto, graceful::GracefulShutdown},
 };
-use tokio::net::{TcpListener, TcpStream};
+use tokio::{
+    net::{TcpListener, TcpStream},
+    sync::watch,
+};
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
@@ -38,7 +41,8 @@ pub trait ConnectionHandler: Send + Sync + 'static {
 
 pub struct AcceptLoop<H> {
     listener: TcpListener,
-    acceptor: TlsAcceptor,
+    /// The current TLS configuration; the reloader replaces it when CRLs change.
+    acceptor: watch::Receiver<TlsAcceptor>,
     handler: Arc<H>,
     handshake_timeout: Duration,
     header_read_timeout: Duration,
@@ -48,14 +52,14 @@ pub struct AcceptLoop<H> {
 impl<H: ConnectionHandler> AcceptLoop<H> {
     pub fn new(
         listener: TcpListener,
-        tls: rustls::ServerConfig,
+        acceptor: watch::Receiver<TlsAcceptor>,
         handler: H,
         handshake_timeout: Duration,
         header_read_timeout: Duration,
     ) -> Self {
         Self {
             listener,
-            acceptor: TlsAcceptor::from(Arc::new(tls)),
+            acceptor,
             handler: Arc::new(handler),
             handshake_timeout,
             header_read_timeout,
@@ -96,7 +100,7 @@ impl<H: ConnectionHandler> AcceptLoop<H> {
                 },
             };
             let connection = Connection {
-                acceptor: self.acceptor.clone(),
+                acceptor: self.acceptor.borrow().clone(),
                 handler: self.handler.clone(),
                 http: http.clone(),
                 handshake_timeout: self.handshake_timeout,

@@ -8,9 +8,11 @@ mod files;
 mod first_request;
 pub mod identity;
 mod refusal;
+mod reload;
 mod server_config;
 
 pub use accept::{AcceptLoop, ConnectionHandler};
 pub use files::TlsFileError;
 pub use refusal::HandshakeRefusal;
-pub use server_config::{TlsConfigError, build_server_config};
+pub use reload::TlsReloader;
+pub use server_config::{TlsBuild, TlsConfigError, build_server_config};

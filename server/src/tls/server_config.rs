@@ -9,6 +9,10 @@ use rustls::{
     server::{VerifierBuilderError, WebPkiClientVerifier},
 };
 
+use rustls::pki_types::CertificateRevocationListDer;
+use time::OffsetDateTime;
+use x509_parser::{prelude::FromDer, revocation_list::CertificateRevocationList};
+
 use super::files::{self, TlsFileError};
 use crate::config::TlsSettings;
 
@@ -32,6 +36,8 @@ pub enum TlsConfigError {
         "tls.certificate / tls.private_key: the key does not fit the certificate, or is not usable: {0}"
     )]
     KeyPair(rustls::Error),
+    #[error("cannot make the fail-closed placeholder CRL: {0}")]
+    Placeholder(String),
     #[error("cannot set up TLS: {0}")]
     Protocol(rustls::Error),
 }
@@ -42,7 +48,20 @@ pub fn crypto_provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-pub fn build_server_config(settings: &TlsSettings) -> Result<ServerConfig, TlsConfigError> {
+/// A server configuration and what its revocation lists say about time.
+pub struct TlsBuild {
+    pub config: ServerConfig,
+    /// CRLs left out because they are past `nextUpdate` + `tls.crl_grace_secs`: cards of their
+    /// CAs are refused until a fresh CRL is installed.
+    pub stale_crls: Vec<String>,
+    /// When the next included CRL goes stale: the configuration must be rebuilt by then.
+    pub next_stale_at: Option<OffsetDateTime>,
+}
+
+pub fn build_server_config(
+    settings: &TlsSettings,
+    now: OffsetDateTime,
+) -> Result<TlsBuild, TlsConfigError> {
     let provider = crypto_provider();
 
     let mut roots = RootCertStore::empty();
@@ -56,9 +75,34 @@ pub fn build_server_config(settings: &TlsSettings) -> Result<ServerConfig, TlsCo
                 })?;
         }
     }
-    let mut crls = Vec::new();
+
+    let grace = time::Duration::seconds(i64::try_from(settings.crl_grace_secs).unwrap_or(i64::MAX));
+    let mut fresh = Vec::new();
+    let mut stale_crls = Vec::new();
+    let mut next_stale_at: Option<OffsetDateTime> = None;
     for path in &settings.client_crl {
-        crls.extend(files::revocation_lists("tls.client_crl", path)?);
+        for crl in files::revocation_lists("tls.client_crl", path)? {
+            let (_, parsed) =
+                CertificateRevocationList::from_der(&crl).map_err(|e| TlsConfigError::BadCrl {
+                    path: path.clone(),
+                    detail: e.to_string(),
+                })?;
+            let issuer = parsed.issuer().to_string();
+            match parsed.next_update().map(|t| t.to_datetime() + grace) {
+                Some(stale_at) if now <= stale_at => {
+                    next_stale_at = Some(next_stale_at.map_or(stale_at, |t| t.min(stale_at)));
+                    fresh.push(crl);
+                }
+                _ => {
+                    tracing::error!(
+                        crl = %path.display(),
+                        %issuer,
+                        "CRL IS STALE (past nextUpdate and the grace period): cards of this CA are refused until a fresh CRL is installed"
+                    );
+                    stale_crls.push(issuer);
+                }
+            }
+        }
     }
 
     // Optional at the TLS layer: a browser without a card completes the handshake and gets the
@@ -66,14 +110,20 @@ pub fn build_server_config(settings: &TlsSettings) -> Result<ServerConfig, TlsCo
     let mut verifier =
         WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
             .allow_unauthenticated();
-    if crls.is_empty() {
+    if settings.client_crl.is_empty() {
         tracing::warn!(
             "tls.client_crl is empty: revoked card certificates are NOT refused; configure the issuing CAs' CRLs"
         );
     } else {
+        if fresh.is_empty() {
+            // rustls checks no revocation at all when given no CRL; a list that matches no CA
+            // keeps the check on, so every card's status is unknown and refused (fail closed).
+            fresh.push(placeholder_crl(now)?);
+        }
         // The trust anchors are the issuing CAs themselves, so the leaf is the only certificate
-        // whose revocation a CRL of ours can speak for. A leaf from a CA without a CRL is refused.
-        verifier = verifier.with_crls(crls).only_check_end_entity_revocation();
+        // whose revocation a CRL of ours can speak for. A leaf from a CA without a current CRL
+        // is refused.
+        verifier = verifier.with_crls(fresh).only_check_end_entity_revocation();
     }
     let verifier = verifier.build()?;
 
@@ -87,5 +137,38 @@ pub fn build_server_config(settings: &TlsSettings) -> Result<ServerConfig, TlsCo
         .with_single_cert(chain, key)
         .map_err(TlsConfigError::KeyPair)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(config)
+    Ok(TlsBuild {
+        config,
+        stale_crls,
+        next_stale_at,
+    })
+}
+
+/// An empty CRL from a throw-away issuer that no configured CA is.
+fn placeholder_crl(
+    now: OffsetDateTime,
+) -> Result<CertificateRevocationListDer<'static>, TlsConfigError> {
+    let placeholder = |e: rcgen::Error| TlsConfigError::Placeholder(e.to_string());
+    let key = rcgen::KeyPair::generate().map_err(placeholder)?;
+    let mut params = rcgen::CertificateParams::default();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "archivist: no current CRL");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::CrlSign,
+        rcgen::KeyUsagePurpose::KeyCertSign,
+    ];
+    let issuer = rcgen::Issuer::new(params, key);
+    let crl = rcgen::CertificateRevocationListParams {
+        this_update: now - time::Duration::minutes(1),
+        next_update: now + time::Duration::days(1),
+        crl_number: rcgen::SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: Vec::new(),
+        key_identifier_method: rcgen::KeyIdMethod::Sha256,
+    }
+    .signed_by(&issuer)
+    .map_err(placeholder)?;
+    Ok(crl.der().clone())
 }

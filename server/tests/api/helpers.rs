@@ -25,6 +25,8 @@ use tokio_rustls::TlsConnector;
 pub struct TestPki {
     _dir: tempfile::TempDir,
     pub path: PathBuf,
+    /// The CA that made the files, for tests that issue new CRLs.
+    pub ca: server::demo::pki::DemoCa,
 }
 
 pub fn pki() -> &'static TestPki {
@@ -32,17 +34,26 @@ pub fn pki() -> &'static TestPki {
     PKI.get_or_init(|| {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("pki");
-        server::demo::pki::DemoCa::new()
-            .expect("demo CA")
-            .write_to(&path)
-            .expect("write demo PKI");
-        TestPki { _dir: dir, path }
+        let ca = server::demo::pki::DemoCa::new().expect("demo CA");
+        ca.write_to(&path).expect("write demo PKI");
+        TestPki {
+            _dir: dir,
+            path,
+            ca,
+        }
     })
 }
 
 impl TestPki {
     pub fn file(&self, name: &str) -> PathBuf {
         self.path.join(name)
+    }
+
+    /// The certificate serial number of a demo card, big-endian bytes.
+    pub fn serial(&self, stem: &str) -> Vec<u8> {
+        let der = CertificateDer::from_pem_file(self.file(&format!("{stem}.pem"))).expect("cert");
+        let (_, cert) = x509_parser::parse_x509_certificate(&der).expect("parse");
+        cert.raw_serial().to_vec()
     }
 }
 
@@ -335,4 +346,20 @@ pub async fn audit_rows(app: &TestApp) -> Vec<(String, String, Option<String>, O
         .fetch_all(&mut db)
         .await
         .expect("read audit log")
+}
+
+/// The audit rows once there are at least `count`: a refused handshake is recorded by the
+/// server after the client has already seen the refusal, so the test waits (at most 5 s).
+pub async fn audit_rows_at_least(
+    app: &TestApp,
+    count: usize,
+) -> Vec<(String, String, Option<String>, Option<String>)> {
+    for _ in 0..50 {
+        let rows = audit_rows(app).await;
+        if rows.len() >= count {
+            return rows;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    audit_rows(app).await
 }

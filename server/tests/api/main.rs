@@ -6,4 +6,5 @@ mod helpers;
 mod identity;
 mod refusals;
 mod resilience;
+mod revocation;
 mod startup_errors;

@@ -1,0 +1,100 @@
+//! Revocation lists and CA files change while the server runs: new CRLs are published before
+//! the old ones' `nextUpdate`. The reloader checks the files every `tls.crl_refresh_secs` and
+//! swaps the TLS configuration for new connections when a file changed or a CRL went stale;
+//! open connections keep theirs and are not dropped.
+
+use std::{path::PathBuf, sync::Arc, time::SystemTime};
+
+use time::OffsetDateTime;
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+
+use super::{TlsConfigError, build_server_config};
+use crate::config::TlsSettings;
+
+type FileStamp = (PathBuf, Option<SystemTime>, Option<u64>);
+
+pub struct TlsReloader {
+    settings: TlsSettings,
+    sender: watch::Sender<TlsAcceptor>,
+    stamps: Vec<FileStamp>,
+    next_stale_at: Option<OffsetDateTime>,
+}
+
+impl TlsReloader {
+    /// Builds the first configuration (errors here stop start-up) and the channel the accept
+    /// loop takes each new connection's acceptor from.
+    pub fn start(
+        settings: &TlsSettings,
+    ) -> Result<(watch::Receiver<TlsAcceptor>, Self), TlsConfigError> {
+        let build = build_server_config(settings, OffsetDateTime::now_utc())?;
+        let (sender, receiver) = watch::channel(TlsAcceptor::from(Arc::new(build.config)));
+        Ok((
+            receiver,
+            Self {
+                settings: settings.clone(),
+                sender,
+                stamps: stamps(settings),
+                next_stale_at: build.next_stale_at,
+            },
+        ))
+    }
+
+    /// Checks every `tls.crl_refresh_secs` until the accept loop is gone.
+    pub async fn run(mut self) {
+        let period = std::time::Duration::from_secs(self.settings.crl_refresh_secs.max(1));
+        let mut ticks = tokio::time::interval(period);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            if self.sender.is_closed() {
+                return;
+            }
+            self.check(OffsetDateTime::now_utc());
+        }
+    }
+
+    fn check(&mut self, now: OffsetDateTime) {
+        let stamps = stamps(&self.settings);
+        let went_stale = self.next_stale_at.is_some_and(|at| now > at);
+        if stamps == self.stamps && !went_stale {
+            return;
+        }
+        match build_server_config(&self.settings, now) {
+            Ok(build) => {
+                self.sender
+                    .send_replace(TlsAcceptor::from(Arc::new(build.config)));
+                self.stamps = stamps;
+                self.next_stale_at = build.next_stale_at;
+                tracing::info!(
+                    stale_crls = build.stale_crls.len(),
+                    "TLS configuration reloaded for new connections"
+                );
+            }
+            // Keep the stamps old, so the next tick tries again.
+            Err(error) => tracing::error!(
+                %error,
+                "cannot reload the TLS configuration; new connections keep the previous one"
+            ),
+        }
+    }
+}
+
+/// Modification time and size of every file the configuration is built from.
+fn stamps(settings: &TlsSettings) -> Vec<FileStamp> {
+    settings
+        .client_ca
+        .iter()
+        .chain(&settings.client_crl)
+        .chain([&settings.certificate, &settings.private_key])
+        .map(|path| {
+            let meta = std::fs::metadata(path).ok();
+            (
+                path.clone(),
+                meta.as_ref().and_then(|m| m.modified().ok()),
+                meta.map(|m| m.len()),
+            )
+        })
+        .collect()
+}

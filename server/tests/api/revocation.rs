@@ -1,0 +1,167 @@
+//! Revocation lists change while the server runs: a new CRL, and a CRL going stale, take effect
+//! for new connections without a restart; a stale CRL refuses its CA's cards (fail closed).
+
+use std::{path::PathBuf, time::Duration};
+
+use time::OffsetDateTime;
+
+use crate::helpers::{TestApp, audit_rows_at_least, pki};
+
+/// A CRL file of this test's own, listing `revoked` demo cards, valid from `this` to `next`.
+fn write_crl(
+    dir: &std::path::Path,
+    revoked: &[&str],
+    this: OffsetDateTime,
+    next: OffsetDateTime,
+    number: u64,
+) -> PathBuf {
+    let pki = pki();
+    let serials: Vec<Vec<u8>> = revoked.iter().map(|stem| pki.serial(stem)).collect();
+    let pem = pki.ca.crl_at(&serials, this, next, number).expect("crl");
+    let path = dir.join("issuing-ca.crl");
+    // Write then rename, as a CRL fetcher would: the server never reads half a file.
+    let partial = dir.join("issuing-ca.crl.part");
+    std::fs::write(&partial, pem).expect("write crl");
+    std::fs::rename(&partial, &path).expect("rename crl");
+    path
+}
+
+fn hours(n: i64) -> time::Duration {
+    time::Duration::hours(n)
+}
+
+/// Polls until `card` is refused (or not), for at most 15 s.
+async fn wait_until_refused(app: &TestApp, card: &str, refused: bool) -> bool {
+    for _ in 0..75 {
+        if app.client(Some(card)).get("/").await.is_err() == refused {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_new_crl_takes_effect_without_a_restart() {
+    let dir = tempfile::tempdir().expect("dir");
+    let now = OffsetDateTime::now_utc();
+    let crl = write_crl(dir.path(), &["revoked"], now - hours(1), now + hours(24), 1);
+    let app = TestApp::spawn_with(|s| {
+        s.tls.client_crl = vec![crl];
+        s.tls.crl_refresh_secs = 1;
+    })
+    .await;
+    assert_eq!(
+        app.client(Some("archivist-1"))
+            .get("/")
+            .await
+            .expect("request")
+            .status,
+        200
+    );
+
+    write_crl(
+        dir.path(),
+        &["revoked", "archivist-1"],
+        now,
+        now + hours(24),
+        2,
+    );
+    assert!(
+        wait_until_refused(&app, "archivist-1", true).await,
+        "the new CRL was not applied"
+    );
+    assert_eq!(
+        app.client(Some("archivist-2"))
+            .get("/")
+            .await
+            .expect("request")
+            .status,
+        200,
+        "other cards keep working"
+    );
+    let rows = audit_rows_at_least(&app, 2).await;
+    assert!(
+        rows.iter()
+            .any(|r| r.2.as_deref() == Some("certificate_revoked")),
+        "{rows:?}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_stale_crl_refuses_every_card_of_its_ca() {
+    let dir = tempfile::tempdir().expect("dir");
+    let now = OffsetDateTime::now_utc();
+    let crl = write_crl(dir.path(), &["revoked"], now - hours(48), now - hours(1), 1);
+    let app = TestApp::spawn_with(|s| s.tls.client_crl = vec![crl]).await;
+    assert!(
+        app.client(Some("archivist-1")).get("/").await.is_err(),
+        "fail closed"
+    );
+    let rows = audit_rows_at_least(&app, 1).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].2.as_deref(), Some("revocation_status_unknown"));
+    // Without a card the guidance page still works.
+    assert_eq!(
+        app.client(None).get("/").await.expect("request").status,
+        401
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_grace_period_keeps_a_recently_stale_crl_in_use() {
+    let dir = tempfile::tempdir().expect("dir");
+    let now = OffsetDateTime::now_utc();
+    let crl = write_crl(dir.path(), &["revoked"], now - hours(48), now - hours(1), 1);
+    let app = TestApp::spawn_with(|s| {
+        s.tls.client_crl = vec![crl];
+        s.tls.crl_grace_secs = 4 * 3600;
+    })
+    .await;
+    assert_eq!(
+        app.client(Some("archivist-1"))
+            .get("/")
+            .await
+            .expect("request")
+            .status,
+        200
+    );
+    assert!(
+        app.client(Some("revoked")).get("/").await.is_err(),
+        "the CRL is still applied"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_crl_that_goes_stale_while_running_refuses_from_then_on() {
+    let dir = tempfile::tempdir().expect("dir");
+    let now = OffsetDateTime::now_utc();
+    let crl = write_crl(
+        dir.path(),
+        &["revoked"],
+        now - hours(1),
+        now + time::Duration::seconds(3),
+        1,
+    );
+    let app = TestApp::spawn_with(|s| {
+        s.tls.client_crl = vec![crl];
+        s.tls.crl_refresh_secs = 1;
+    })
+    .await;
+    assert_eq!(
+        app.client(Some("archivist-1"))
+            .get("/")
+            .await
+            .expect("request")
+            .status,
+        200
+    );
+    assert!(
+        wait_until_refused(&app, "archivist-1", true).await,
+        "the stale CRL stayed in use"
+    );
+    app.stop().await;
+}
