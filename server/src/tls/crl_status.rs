@@ -99,6 +99,16 @@ mod tests {
     use crate::demo::pki::DemoCa;
     use time::Duration;
 
+    /// A demo PKI written to a fresh folder, as if made at `made`.
+    fn demo_pki(made: OffsetDateTime) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("dir");
+        DemoCa::at(made)
+            .expect("ca")
+            .write_to(dir.path())
+            .expect("write");
+        dir
+    }
+
     fn settings(dir: &std::path::Path, ca: &str) -> TlsSettings {
         TlsSettings {
             client_ca: vec![dir.join(ca)],
@@ -109,11 +119,7 @@ mod tests {
 
     #[test]
     fn a_fresh_crl_from_the_configured_ca_is_current() {
-        let dir = tempfile::tempdir().expect("dir");
-        DemoCa::new()
-            .expect("ca")
-            .write_to(dir.path())
-            .expect("write");
+        let dir = demo_pki(OffsetDateTime::now_utc());
         let statuses = crl_status(&settings(dir.path(), "issuing-ca.pem")).expect("status");
         let [status] = statuses.as_slice() else {
             panic!("one CRL expected: {statuses:?}");
@@ -137,12 +143,7 @@ mod tests {
 
     #[test]
     fn a_crl_past_its_next_update_is_stale() {
-        let dir = tempfile::tempdir().expect("dir");
-        let made = OffsetDateTime::now_utc() - Duration::days(400);
-        DemoCa::at(made)
-            .expect("ca")
-            .write_to(dir.path())
-            .expect("write");
+        let dir = demo_pki(OffsetDateTime::now_utc() - Duration::days(400));
         let statuses = crl_status(&settings(dir.path(), "issuing-ca.pem")).expect("status");
         let now = OffsetDateTime::now_utc();
         assert!(statuses.iter().all(|s| !s.is_current(now)));
@@ -151,11 +152,7 @@ mod tests {
 
     #[test]
     fn a_crl_not_signed_by_a_configured_ca_is_not_current() {
-        let dir = tempfile::tempdir().expect("dir");
-        DemoCa::new()
-            .expect("ca")
-            .write_to(dir.path())
-            .expect("write");
+        let dir = demo_pki(OffsetDateTime::now_utc());
         let statuses = crl_status(&settings(dir.path(), "foreign-ca.pem")).expect("status");
         assert!(!statuses[0].signed_by_configured_ca);
         assert!(!statuses[0].is_current(OffsetDateTime::now_utc()));
@@ -163,17 +160,9 @@ mod tests {
 
     #[test]
     fn a_crl_signed_by_another_key_under_the_same_name_is_not_trusted() {
-        let ours = tempfile::tempdir().expect("dir");
-        let forged = tempfile::tempdir().expect("dir");
-        DemoCa::new()
-            .expect("ca")
-            .write_to(ours.path())
-            .expect("write");
         // Every demo hierarchy uses the same names, with its own keys.
-        DemoCa::new()
-            .expect("ca")
-            .write_to(forged.path())
-            .expect("write");
+        let ours = demo_pki(OffsetDateTime::now_utc());
+        let forged = demo_pki(OffsetDateTime::now_utc());
         let settings = TlsSettings {
             client_ca: vec![ours.path().join("issuing-ca.pem")],
             client_crl: vec![forged.path().join("issuing-ca.crl")],
@@ -185,11 +174,7 @@ mod tests {
 
     #[test]
     fn a_damaged_crl_is_named() {
-        let dir = tempfile::tempdir().expect("dir");
-        DemoCa::new()
-            .expect("ca")
-            .write_to(dir.path())
-            .expect("write");
+        let dir = demo_pki(OffsetDateTime::now_utc());
         std::fs::write(
             dir.path().join("issuing-ca.crl"),
             [0x30, 0x03, 0x02, 0x01, 0x01],

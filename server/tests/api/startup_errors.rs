@@ -102,21 +102,26 @@ fn the_binary_reports_a_malformed_config_file_in_one_line() {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
-#[test]
-fn crl_status_reports_the_configured_crl() {
+/// `archivist crl status` for the demo CRL, checked against the demo CA file `ca`.
+fn crl_status_against(ca: &str) -> std::process::Output {
     let pki = pki();
-    let output = Command::new(env!("CARGO_BIN_EXE_archivist"))
+    Command::new(env!("CARGO_BIN_EXE_archivist"))
         .args(["crl", "status"])
         .env(
             "ARCHIVIST_TLS__CLIENT_CA",
-            format!("[{}]", pki.file("issuing-ca.pem").display()),
+            format!("[{}]", pki.file(ca).display()),
         )
         .env(
             "ARCHIVIST_TLS__CLIENT_CRL",
             format!("[{}]", pki.file("issuing-ca.crl").display()),
         )
         .output()
-        .expect("run archivist");
+        .expect("run archivist")
+}
+
+#[test]
+fn crl_status_reports_the_configured_crl() {
+    let output = crl_status_against("issuing-ca.pem");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("revoked:     1"), "{stdout}");
@@ -126,18 +131,7 @@ fn crl_status_reports_the_configured_crl() {
     );
 
     // Checked against a CA that did not sign it: reported, and exit code 1 for monitoring.
-    let output = Command::new(env!("CARGO_BIN_EXE_archivist"))
-        .args(["crl", "status"])
-        .env(
-            "ARCHIVIST_TLS__CLIENT_CA",
-            format!("[{}]", pki.file("foreign-ca.pem").display()),
-        )
-        .env(
-            "ARCHIVIST_TLS__CLIENT_CRL",
-            format!("[{}]", pki.file("issuing-ca.crl").display()),
-        )
-        .output()
-        .expect("run archivist");
+    let output = crl_status_against("foreign-ca.pem");
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stdout).contains("NOT signed"));
     assert!(
