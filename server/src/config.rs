@@ -159,6 +159,8 @@ pub enum ConfigError {
     },
     #[error("invalid configuration: {0}")]
     Invalid(#[from] Box<figment::Error>),
+    #[error("invalid configuration: log.filter {filter:?} is not a tracing filter: {problem}")]
+    LogFilter { filter: String, problem: String },
     #[error("invalid configuration: {setting} {problem}")]
     Value {
         setting: &'static str,
@@ -211,6 +213,12 @@ impl Settings {
         }
         if self.tls.header_read_timeout_secs == 0 {
             return problem("tls.header_read_timeout_secs", "must be at least 1");
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.filter) {
+            return Err(ConfigError::LogFilter {
+                filter: self.log.filter.clone(),
+                problem: e.to_string(),
+            });
         }
         if self.database.max_connections == 0 {
             return problem("database.max_connections", "must be at least 1");
@@ -268,10 +276,13 @@ mod tests {
     fn malformed_file_names_the_file() {
         let f = file("listen = [unclosed\n");
         let err = Settings::load_from(Some(f.path()), no_env()).expect_err("must fail");
-        assert!(
-            err.to_string().contains(&f.path().display().to_string()),
-            "{err}"
-        );
+        // figment shows the path relative to the working directory, which the figment::Jail of
+        // another test may change meanwhile; the file's own name is in the message either way.
+        let name = f
+            .path()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned());
+        assert!(err.to_string().contains(&name.unwrap_or_default()), "{err}");
     }
 
     #[test]
@@ -279,6 +290,13 @@ mod tests {
         let f = file("[tls]\nhandshake_timeout_secs = \"ten\"\n");
         let err = Settings::load_from(Some(f.path()), no_env()).expect_err("must fail");
         assert!(err.to_string().contains("handshake_timeout_secs"), "{err}");
+    }
+
+    #[test]
+    fn a_broken_log_filter_is_refused() {
+        let f = file("[log]\nfilter = \"server=loud\"\n");
+        let err = Settings::load_from(Some(f.path()), no_env()).expect_err("must fail");
+        assert!(err.to_string().contains("log.filter"), "{err}");
     }
 
     #[test]

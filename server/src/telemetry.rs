@@ -4,7 +4,8 @@ use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 use crate::config::{LogFormat, LogSettings};
 
-/// Installs the global subscriber. `RUST_LOG`, when set, replaces the configured filter.
+/// Installs the global subscriber. `RUST_LOG`, when set, replaces the configured filter
+/// (which `Settings::load` has already checked).
 /// Logs go to standard error, so that `archivist export` can write documents to standard output.
 pub fn init(settings: &LogSettings) {
     let filter = EnvFilter::try_from_default_env()
