@@ -13,6 +13,12 @@ pub enum AuditAction {
     ClientAuthenticated,
     /// A card certificate was refused during the TLS handshake.
     CertificateRefused,
+    /// An operator printed a document's metadata and archive data (`archivist show`).
+    OperatorShowedDocument,
+    /// An operator wrote a document's stored bytes out (`archivist export`).
+    OperatorExportedDocument,
+    /// An operator imported documents (`archivist import`); details hold the counts.
+    OperatorImported,
 }
 
 impl AuditAction {
@@ -20,6 +26,9 @@ impl AuditAction {
         match self {
             Self::ClientAuthenticated => "tls.client_authenticated",
             Self::CertificateRefused => "tls.certificate_refused",
+            Self::OperatorShowedDocument => "operator.document_shown",
+            Self::OperatorExportedDocument => "operator.document_exported",
+            Self::OperatorImported => "operator.documents_imported",
         }
     }
 }
@@ -36,6 +45,24 @@ pub struct AuditEvent<'a> {
     pub outcome: Outcome,
     pub client_address: IpAddr,
     pub certificate: Option<&'a CertificateIdentity>,
+}
+
+/// Something an operator did from a shell on the archive's host.
+#[derive(Clone, Debug)]
+pub struct OperatorEvent<'a> {
+    pub action: AuditAction,
+    pub outcome: Outcome,
+    pub controller_oid: Option<&'a str>,
+    pub document_oid: Option<&'a str>,
+    pub details: Option<serde_json::Value>,
+}
+
+/// The operating-system account running the command (through sudo, the one who ran sudo).
+pub fn operator_account() -> String {
+    ["SUDO_USER", "USER", "LOGNAME"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 #[derive(Clone, Debug)]
@@ -69,6 +96,28 @@ impl AuditLog {
             cert.map(|c| c.serial.as_str()),
             cert.map(|c| c.public_key_sha256.as_str()),
             cert.and_then(|c| c.satu.as_deref()),
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn record_operator(&self, event: OperatorEvent<'_>) -> Result<(), sqlx::Error> {
+        let (outcome, reason) = match event.outcome {
+            Outcome::Success => ("success", None),
+            Outcome::Refused { reason } => ("refused", Some(reason)),
+        };
+        sqlx::query!(
+            r#"INSERT INTO audit_log
+                   (action, outcome, reason, operator, controller_oid, document_oid, details)
+               VALUES ($1, $2, $3, $4, $5, $6, $7)"#,
+            event.action.code(),
+            outcome,
+            reason,
+            operator_account(),
+            event.controller_oid,
+            event.document_oid,
+            event.details,
         )
         .execute(&self.pool)
         .await?;

@@ -4,7 +4,7 @@ use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
-use crate::{config::Settings, db, demo, startup, telemetry, tls};
+use crate::{commands, config::Settings, db, demo, startup, telemetry, tls};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,14 +31,69 @@ pub enum Command {
         #[command(subcommand)]
         command: CrlCommand,
     },
-    /// Create the demo PKI (certificates, keys, CRL, PKCS#12) under DIR/pki.
+    /// Archive CDA documents (and their transfer frames) from files and directories; `-`
+    /// reads one document from standard input. Exits with 1 when any file was refused.
+    Import {
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<String>,
+        /// Documents prepared and stored at the same time (default: archive.import_concurrency).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
+    /// Print a document version's metadata and archive data as JSON (recorded in the audit log).
+    Show {
+        #[arg(value_name = "DOCUMENT_OID")]
+        document_oid: String,
+    },
+    /// Write a document's stored bytes to standard output, unchanged (recorded in the audit log).
+    Export {
+        #[arg(value_name = "DOCUMENT_OID")]
+        document_oid: String,
+        /// The CDA document as received, or the transfer frame it came in.
+        #[arg(long, value_enum, default_value_t = Part::Cda)]
+        part: Part,
+    },
+    /// Create the demo PKI under DIR/pki and demo documents under DIR/documents.
+    #[command(args_conflicts_with_subcommands = true)]
     Demo {
+        #[command(subcommand)]
+        command: Option<DemoCommand>,
         /// Folder for the demo material.
         #[arg(long, default_value = "demo", value_name = "DIR")]
         dir: PathBuf,
-        /// Make a new PKI even if DIR/pki already has one (browsers must re-import).
+        /// Make a new PKI and new documents even if DIR has them (browsers must re-import).
         #[arg(long)]
         force: bool,
+        /// Number of demo documents.
+        #[arg(long, default_value_t = 600)]
+        documents: u64,
+    },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Part {
+    Cda,
+    Frame,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Generate realistic documents (CDA + transfer frame pairs) for demos, tests and
+    /// benchmarks. The same seed and options give the same bytes.
+    Data {
+        /// Output folder (documents go to OUT/controller-NN/chunk-NNNNNN/).
+        #[arg(long, value_name = "OUT")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 3)]
+        controllers: u32,
+        /// Clients per controller.
+        #[arg(long, default_value_t = 200)]
+        clients: u32,
+        /// Document versions in all.
+        #[arg(long, default_value_t = 1000)]
+        documents: u64,
     },
 }
 
@@ -108,7 +163,44 @@ fn run(cli: Cli) -> Result<(), String> {
                 Ok(())
             }
         }
-        Command::Demo { dir, force } => {
+        Command::Import { paths, jobs } => {
+            runtime.block_on(commands::import(&settings, &paths, jobs))
+        }
+        Command::Show { document_oid } => {
+            runtime.block_on(commands::show(&settings, &document_oid))
+        }
+        Command::Export { document_oid, part } => {
+            let part = match part {
+                Part::Cda => "cda",
+                Part::Frame => "frame",
+            };
+            runtime.block_on(commands::export(&settings, &document_oid, part))
+        }
+        Command::Demo {
+            command:
+                Some(DemoCommand::Data {
+                    out,
+                    seed,
+                    controllers,
+                    clients,
+                    documents,
+                }),
+            ..
+        } => commands::generate(
+            &out,
+            &demo::documents::Options {
+                seed,
+                controllers,
+                clients,
+                documents,
+            },
+        ),
+        Command::Demo {
+            command: None,
+            dir,
+            force,
+            documents,
+        } => {
             let (pki_dir, created) = demo::create(&dir, force).map_err(|e| e.to_string())?;
             if created {
                 println!("demo PKI written to {}", pki_dir.display());
@@ -118,7 +210,27 @@ fn run(cli: Cli) -> Result<(), String> {
                     pki_dir.display()
                 );
             }
-            Ok(())
+            let documents_dir = dir.join("documents");
+            if documents_dir.exists() && !force {
+                println!(
+                    "demo documents already in {} (use --force to make new ones)",
+                    documents_dir.display()
+                );
+                return Ok(());
+            }
+            if documents_dir.exists() {
+                std::fs::remove_dir_all(&documents_dir)
+                    .map_err(|e| format!("cannot replace {}: {e}", documents_dir.display()))?;
+            }
+            commands::generate(
+                &documents_dir,
+                &demo::documents::Options {
+                    seed: 1,
+                    controllers: 3,
+                    clients: 40,
+                    documents,
+                },
+            )
         }
     }
 }

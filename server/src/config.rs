@@ -25,6 +25,27 @@ pub struct Settings {
     pub log: LogSettings,
     pub tls: TlsSettings,
     pub database: DatabaseSettings,
+    pub archive: ArchiveSettings,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ArchiveSettings {
+    /// PEM files with the CA certificates whose signer certificates the archive trusts when it
+    /// verifies document signatures. A signature under another issuer is checked for integrity
+    /// and reported with trust "unknown".
+    pub signature_ca: Vec<PathBuf>,
+    /// Documents `archivist import` prepares and stores at the same time.
+    pub import_concurrency: usize,
+}
+
+impl Default for ArchiveSettings {
+    fn default() -> Self {
+        Self {
+            signature_ca: vec![PathBuf::from("demo/pki/signing-ca.pem")],
+            import_concurrency: 8,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -85,6 +106,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             tls: TlsSettings::default(),
             database: DatabaseSettings::default(),
+            archive: ArchiveSettings::default(),
         }
     }
 }
@@ -93,7 +115,7 @@ impl Default for LogSettings {
     fn default() -> Self {
         Self {
             format: LogFormat::Human,
-            filter: "info".to_owned(),
+            filter: "info,sqlx::postgres::notice=warn".to_owned(),
         }
     }
 }

@@ -4,10 +4,13 @@
 pub mod archive;
 pub mod audit;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod import;
 pub mod startup;
+pub mod store;
 pub mod telemetry;
 pub mod tls;
 pub mod web;

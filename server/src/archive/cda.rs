@@ -75,7 +75,7 @@ pub struct Rendition {
 
 /// Every header field of archive-model.md §1.2, typed; header elements this reader does not
 /// know are kept in `unknown_header` so that nothing is lost.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ParsedDocument {
     pub document_oid: DocumentOid,
     pub set_id: Oid,
@@ -131,10 +131,16 @@ pub struct ParsedDocument {
     pub unknown_header: serde_json::Value,
 
     pub signatures: Vec<SignatureInfo>,
+    #[serde(skip)]
     pub renditions: Vec<Rendition>,
 }
 
 impl ParsedDocument {
+    /// The header as read, as JSON: every field with the sender's codes and display names.
+    pub fn header_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+
     /// The display form archivists see: the first XHTML rendition, else the first PDF.
     pub fn display_rendition(&self) -> Option<&Rendition> {
         let first = |kind| self.renditions.iter().find(|r| r.kind == kind);
@@ -224,6 +230,11 @@ fn person_name(name: Option<Node<'_, '_>>) -> Option<String> {
 pub fn parse_document(bytes: &[u8]) -> Result<ParsedDocument, ParseError> {
     let text_content = xml::decode(bytes)?;
     let document = xml::parse(&text_content)?;
+    read_document(&document)
+}
+
+/// Reads and checks a parsed CDA document.
+pub fn read_document(document: &roxmltree::Document<'_>) -> Result<ParsedDocument, ParseError> {
     let root = document.root_element();
     if root.tag_name().name() != "ClinicalDocument" || root.tag_name().namespace() != Some(HL7) {
         return Err(ParseError::WrongRoot {

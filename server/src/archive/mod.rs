@@ -1,10 +1,14 @@
 //! The social welfare archive's documents: reading the CDA R2 profile and its HL7 v3 transfer
 //! frame. Parsing never changes the bytes it was given; what is stored is what was received.
 
+pub(crate) mod c14n;
 pub mod cda;
 pub mod frame;
 pub mod ids;
+mod prepare;
+mod time;
 mod xml;
+pub mod xmldsig;
 
 #[cfg(test)]
 mod tests;
@@ -12,6 +16,7 @@ mod tests;
 pub use cda::{ParsedDocument, Rendition, parse_document};
 pub use frame::{ParsedFrame, check_frame_matches, parse_frame};
 pub use ids::{ControllerOid, DocumentOid, Oid, OidError};
+pub use prepare::{PreparedDocument, Submission, prepare, sha256};
 
 /// Why a document or frame cannot be archived. Every message names the element or value, so
 /// that an import report tells the sender what to fix.

@@ -1,5 +1,6 @@
 //! `archivist demo`: everything a newcomer needs to try the interface on one machine.
 
+pub mod documents;
 pub mod pki;
 
 use std::path::{Path, PathBuf};
@@ -19,12 +20,18 @@ pub enum DemoError {
 /// Returns the folder and whether a new PKI was made.
 pub fn create(dir: &Path, force: bool) -> Result<(PathBuf, bool), DemoError> {
     let pki_dir = dir.join("pki");
-    if !force && pki::DemoCa::exists_in(&pki_dir) {
-        return Ok((pki_dir, false));
+    let created = force || !pki::DemoCa::exists_in(&pki_dir);
+    if created {
+        pki::DemoCa::new()?.write_to(&pki_dir)?;
     }
-    let ca = pki::DemoCa::new()?;
-    ca.write_to(&pki_dir)?;
-    Ok((pki_dir, true))
+    // The signing CA of the demo documents is fixed (documents are reproducible); written every
+    // time so that older demo folders get it too.
+    let signing_ca = pki_dir.join("signing-ca.pem");
+    std::fs::write(&signing_ca, documents::SIGNING_CA_PEM).map_err(|source| DemoError::Write {
+        path: signing_ca,
+        source,
+    })?;
+    Ok((pki_dir, created))
 }
 
 #[cfg(test)]

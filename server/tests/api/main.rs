@@ -3,7 +3,9 @@
 
 mod helpers;
 
+mod archive;
 mod identity;
+mod operator_commands;
 mod refusals;
 mod resilience;
 mod revocation;

@@ -1,0 +1,120 @@
+-- Reference data: the code systems the social welfare documents use, with Finnish, Swedish and
+-- English display names, and the retention rules. Codes marked 'public_sample' appear in Kanta's
+-- public test messages (archive-model.md §1.2); 'hl7' are HL7 v3 code lists; 'provisional'
+-- codes are the demo data's stand-ins until the national code server's export is loaded (a
+-- later migration replaces them with the same INSERT ... ON CONFLICT shape).
+
+INSERT INTO code_system (oid, name_fi, name_sv, name_en) VALUES
+('1.2.246.537.6.1506', 'Sosiaalihuolto - Asiakasasiakirjatyyppi', 'Socialvård - Klienthandlingstyp', 'Social welfare - client document type'),
+('1.2.246.537.6.1505', 'Sosiaalihuolto - Asiakirjaryhmä', 'Socialvård - Handlingsgrupp', 'Social welfare - document group'),
+('1.2.246.537.6.1221', 'Sosiaalihuolto - Palvelutehtävä', 'Socialvård - Serviceuppgift', 'Social welfare - service task'),
+('1.2.246.537.6.1277', 'Sosiaalihuolto - Palveluprosessi', 'Socialvård - Serviceprocess', 'Social welfare - service process'),
+('1.2.246.537.6.1264', 'Sosiaalihuolto - Asiakirjan rekisteritunnus', 'Socialvård - Handlingens registerkod', 'Social welfare - register of the document'),
+('1.2.246.537.6.1258', 'Sosiaalihuolto - Kokonaissäilytysaika', 'Socialvård - Total förvaringstid', 'Social welfare - total retention period'),
+('1.2.246.537.6.1502', 'Sosiaalihuolto - Näyttömuodon formaatti', 'Socialvård - Visningsformens format', 'Social welfare - display form format'),
+('1.2.246.537.6.1503', 'Sosiaalihuolto - Arkistosanomien palvelupyynnöt', 'Socialvård - Arkivmeddelandenas tjänstebegäranden', 'Social welfare - archive message service requests'),
+('1.2.246.537.6.1289', 'Sosiaalihuolto - Arkiston käyttötilanne', 'Socialvård - Arkivets användningssituation', 'Social welfare - archive use situation'),
+('1.2.246.537.6.1286', 'Sosiaalihuolto - Luovuttaminen huoltajille', 'Socialvård - Utlämnande till vårdnadshavare', 'Social welfare - disclosure to guardians'),
+('1.2.246.537.6.1288', 'Sosiaalihuolto - Rajaamisen perustelut', 'Socialvård - Grunder för begränsning', 'Social welfare - grounds for restriction'),
+('1.2.246.537.6.112', 'Erityissisältö', 'Särskilt innehåll', 'Special content'),
+('1.2.246.537.5.1', 'Sukupuoli', 'Kön', 'Gender'),
+('1.2.246.537.5.40154', 'Asiakirjan valmistumisen tila', 'Handlingens färdigställandestatus', 'Record status'),
+('1.2.246.537.5.40179', 'eArkisto - Asiakirjan tiedostomuoto', 'eArkiv - Handlingens filformat', 'eArchive - file format'),
+('1.2.246.537.5.40127', 'Allekirjoituksen tyyppi', 'Underskriftens typ', 'Signature type'),
+('1.2.246.537.5.40128', 'Tunnistautumistapa', 'Identifieringssätt', 'Authentication method'),
+('1.2.246.537.5.40115', 'Dokumentin valmiusaste', 'Dokumentets färdighetsgrad', 'Document completion'),
+('1.2.246.537.5.40116', 'Dokumentin arkistointikoodi', 'Dokumentets arkiveringskod', 'Document storage'),
+('1.2.246.777.5.99902', 'Luottamuksellisuus', 'Konfidentialitet', 'Confidentiality')
+ON CONFLICT (oid) DO UPDATE SET name_fi = EXCLUDED.name_fi, name_sv = EXCLUDED.name_sv, name_en = EXCLUDED.name_en;
+
+INSERT INTO code (code_system_oid, code, display_fi, display_sv, display_en, source) VALUES
+-- General document types: 15 is in the public sample, the others are provisional.
+('1.2.246.537.6.1506', '11', 'Hakemus', 'Ansökan', 'Application', 'provisional'),
+('1.2.246.537.6.1506', '12', 'Ilmoitus', 'Anmälan', 'Notification', 'provisional'),
+('1.2.246.537.6.1506', '13', 'Arvio', 'Bedömning', 'Assessment', 'provisional'),
+('1.2.246.537.6.1506', '14', 'Lausunto', 'Utlåtande', 'Statement', 'provisional'),
+('1.2.246.537.6.1506', '15', 'Suunnitelma', 'Plan', 'Plan', 'public_sample'),
+('1.2.246.537.6.1506', '16', 'Päätös', 'Beslut', 'Decision', 'provisional'),
+('1.2.246.537.6.1506', '17', 'Asiakaskertomusmerkintä', 'Klientberättelseanteckning', 'Client record entry', 'provisional'),
+-- Specific document types extend the general code (15 → 15007).
+('1.2.246.537.6.1506', '15007', 'Lapsiperheiden palvelujen asiakassuunnitelma', 'Klientplan för tjänster för barnfamiljer', 'Client plan, services for families with children', 'public_sample'),
+('1.2.246.537.6.1506', '11001', 'Sosiaalihuollon hakemus', 'Ansökan inom socialvården', 'Social welfare application', 'provisional'),
+('1.2.246.537.6.1506', '12001', 'Yhteydenotto sosiaalihuoltoon', 'Kontakt med socialvården', 'Contact with social welfare', 'provisional'),
+('1.2.246.537.6.1506', '13001', 'Palvelutarpeen arvio', 'Bedömning av servicebehov', 'Service needs assessment', 'provisional'),
+('1.2.246.537.6.1506', '14001', 'Sosiaalihuollon lausunto', 'Utlåtande inom socialvården', 'Social welfare statement', 'provisional'),
+('1.2.246.537.6.1506', '15001', 'Asiakassuunnitelma', 'Klientplan', 'Client plan', 'provisional'),
+('1.2.246.537.6.1506', '16001', 'Päätös palvelun myöntämisestä', 'Beslut om beviljande av tjänst', 'Decision to grant a service', 'provisional'),
+('1.2.246.537.6.1506', '17001', 'Asiakaskertomus', 'Klientberättelse', 'Client record', 'provisional'),
+('1.2.246.537.6.1505', '1', 'Asiakkuusasiakirja', 'Klientrelationshandling', 'Client relationship document', 'public_sample'),
+('1.2.246.537.6.1505', '2', 'Asia-asiakirja', 'Ärendehandling', 'Case document', 'provisional'),
+('1.2.246.537.6.1505', '5', 'Toisen tai myöhemmän vaiheen asiakasasiakirja', 'Klienthandling i ett andra eller senare skede', 'Client document of a second or later phase', 'public_sample'),
+-- Service tasks: 24 is in the public sample, the others are provisional.
+('1.2.246.537.6.1221', '21', 'Lastensuojelu', 'Barnskydd', 'Child protection', 'provisional'),
+('1.2.246.537.6.1221', '23', 'Perheoikeudelliset palvelut', 'Familjerättsliga tjänster', 'Family law services', 'provisional'),
+('1.2.246.537.6.1221', '24', 'Lapsiperheiden palvelut', 'Tjänster för barnfamiljer', 'Services for families with children', 'public_sample'),
+('1.2.246.537.6.1221', '26', 'Iäkkäiden palvelut', 'Tjänster för äldre', 'Services for older people', 'provisional'),
+('1.2.246.537.6.1221', '27', 'Työikäisten palvelut', 'Tjänster för personer i arbetsför ålder', 'Services for working-age people', 'provisional'),
+('1.2.246.537.6.1221', '28', 'Vammaispalvelut', 'Handikappservice', 'Disability services', 'provisional'),
+('1.2.246.537.6.1221', '29', 'Päihdehuolto', 'Missbrukarvård', 'Substance abuse services', 'provisional'),
+('1.2.246.537.6.1277', '1', 'Asian vireilletulo', 'Ärendets anhängiggörande', 'Case initiation', 'provisional'),
+('1.2.246.537.6.1277', '2', 'Palvelutarpeen arviointi', 'Bedömning av servicebehovet', 'Service needs assessment', 'provisional'),
+('1.2.246.537.6.1277', '3', 'Asiakkuuden suunnittelu', 'Planering av klientrelationen', 'Client relationship planning', 'public_sample'),
+('1.2.246.537.6.1277', '4', 'Sosiaalihuollon palvelujen toteuttaminen', 'Genomförande av socialvårdstjänster', 'Delivery of services', 'provisional'),
+('1.2.246.537.6.1264', '1', 'Sosiaalihuollon asiakasrekisteri', 'Socialvårdens klientregister', 'Social welfare client register', 'public_sample'),
+('1.2.246.537.6.1264', '2', 'Sosiaalihuollon ilmoitusrekisteri', 'Socialvårdens anmälningsregister', 'Social welfare notification register', 'provisional'),
+('1.2.246.537.6.1258', '1', 'Säilytetään pysyvästi', 'Bevaras varaktigt', 'Kept permanently', 'public_sample'),
+('1.2.246.537.6.1258', '2', 'Säilytysaika määräytyy säilytysaikasäännöstä', 'Förvaringstiden bestäms av förvaringsregeln', 'Retention by rule', 'provisional'),
+('1.2.246.537.6.1502', '2', 'XHTML 1.1', 'XHTML 1.1', 'XHTML 1.1', 'public_sample'),
+('1.2.246.537.6.1502', '3', 'PDF/A', 'PDF/A', 'PDF/A', 'provisional'),
+('1.2.246.537.6.1503', 'SP1', 'Asiakkuusasiakirjan arkistointi', 'Arkivering av klientrelationshandling', 'Archiving a client relationship document', 'public_sample'),
+('1.2.246.537.6.1503', 'SP17', 'Asiakasasiakirjan arkistointi', 'Arkivering av klienthandling', 'Archiving a client document', 'public_sample'),
+('1.2.246.537.6.1289', '1', 'Palvelunjärjestäjän rekisterin oma käyttö', 'Serviceanordnarens egen användning av registret', 'The organiser''s own use of its register', 'public_sample'),
+('1.2.246.537.6.1286', '1', 'Voidaan luovuttaa huoltajille', 'Kan lämnas ut till vårdnadshavarna', 'May be disclosed to guardians', 'public_sample'),
+('1.2.246.537.6.1288', '1', 'Luovutuksen viivästäminen', 'Fördröjt utlämnande', 'Delayed disclosure', 'provisional'),
+('1.2.246.537.6.112', 'K', 'Kyllä', 'Ja', 'Yes', 'public_sample'),
+('1.2.246.537.6.112', 'E', 'Ei', 'Nej', 'No', 'public_sample'),
+('1.2.246.537.5.1', '1', 'Mies', 'Man', 'Male', 'public_sample'),
+('1.2.246.537.5.1', '2', 'Nainen', 'Kvinna', 'Female', 'public_sample'),
+('1.2.246.537.5.40154', '3', 'Arkistointivalmis', 'Klar för arkivering', 'Ready for archiving', 'public_sample'),
+('1.2.246.537.5.40179', '5', 'JSON', 'JSON', 'JSON', 'public_sample'),
+('1.2.246.537.5.40127', '1', 'Ammattihenkilön allekirjoitus', 'Yrkespersonens underskrift', 'Professional''s signature', 'public_sample'),
+('1.2.246.537.5.40127', '3', 'Järjestelmäallekirjoitus', 'Systemunderskrift', 'System signature', 'public_sample'),
+('1.2.246.537.5.40128', '1', 'Ammattivarmenne', 'Yrkescertifikat', 'Professional certificate', 'public_sample'),
+('1.2.246.537.5.40115', 'LA', 'Hyväksytty (allekirjoitettu)', 'Godkänd (underskriven)', 'Legally authenticated', 'hl7'),
+('1.2.246.537.5.40115', 'NU', 'Mitätöity', 'Ogiltigförklarad', 'Nullified', 'hl7'),
+('1.2.246.537.5.40115', 'AU', 'Todennettu', 'Autentiserad', 'Authenticated', 'hl7'),
+('1.2.246.537.5.40115', 'IN', 'Keskeneräinen', 'Ofullständig', 'Incomplete', 'hl7'),
+('1.2.246.537.5.40116', 'AC', 'Aktiivinen', 'Aktiv', 'Active', 'hl7'),
+('1.2.246.537.5.40116', 'AA', 'Aktiivinen ja arkistoitu', 'Aktiv och arkiverad', 'Active and archived', 'hl7'),
+('1.2.246.537.5.40116', 'AR', 'Arkistoitu (ei aktiivinen)', 'Arkiverad (inte aktiv)', 'Archived (not active)', 'hl7'),
+('1.2.246.537.5.40116', 'PU', 'Hävitetty', 'Gallrad', 'Purged', 'hl7'),
+('1.2.246.777.5.99902', '6', 'Sosiaalihuollon salassapidettävä', 'Sekretessbelagd inom socialvården', 'Confidential (social welfare)', 'public_sample')
+ON CONFLICT (code_system_oid, code) DO UPDATE SET
+    display_fi = EXCLUDED.display_fi, display_sv = EXCLUDED.display_sv,
+    display_en = EXCLUDED.display_en, source = EXCLUDED.source;
+
+-- Kansallisarkisto: Sosiaalihuollon asiakirjojen säilytysaikojen määrittely (Act 703/2023).
+INSERT INTO retention_rule (id, description_fi, description_sv, description_en,
+                            document_group_code, service_task_code, anchor, years, precedence, source) VALUES
+('permanent', 'Säilytetään pysyvästi (kokonaissäilytysaika 1)', 'Bevaras varaktigt (total förvaringstid 1)', 'Kept permanently (total retention class 1)',
+    NULL, NULL, 'permanent', NULL, 0, 'hl7fi:totalRetentionPeriodClass = 1'),
+('client_relationship', 'Asiakkuusasiakirja: 2 vuotta asiakkaan kuolemasta', 'Klientrelationshandling: 2 år efter klientens död', 'Client relationship document: 2 years after the client''s death',
+    '1', NULL, 'client_death', 2, 10, 'Kansallisarkisto, Act 703/2023'),
+('child_protection', 'Lastensuojelu: 2 vuotta asiakkaan kuolemasta', 'Barnskydd: 2 år efter klientens död', 'Child protection: 2 years after the client''s death',
+    NULL, '21', 'client_death', 2, 20, 'Kansallisarkisto, Act 703/2023'),
+('family_law', 'Perheoikeudelliset palvelut: 120 vuotta lapsen syntymästä', 'Familjerättsliga tjänster: 120 år från barnets födelse', 'Family law services: 120 years from the child''s birth',
+    NULL, '23', 'child_birth', 120, 20, 'Kansallisarkisto, Act 703/2023'),
+('families_with_children', 'Lapsiperheiden palvelut: 30 vuotta asian päättymisestä', 'Tjänster för barnfamiljer: 30 år efter att ärendet avslutats', 'Services for families with children: 30 years after the case closes',
+    NULL, '24', 'case_closed', 30, 20, 'Kansallisarkisto, Act 703/2023'),
+('older_people', 'Iäkkäiden palvelut: 10 vuotta asian päättymisestä', 'Tjänster för äldre: 10 år efter att ärendet avslutats', 'Services for older people: 10 years after the case closes',
+    NULL, '26', 'case_closed', 10, 20, 'Kansallisarkisto, Act 703/2023'),
+('working_age', 'Työikäisten palvelut: 10 vuotta asian päättymisestä', 'Tjänster för personer i arbetsför ålder: 10 år efter att ärendet avslutats', 'Services for working-age people: 10 years after the case closes',
+    NULL, '27', 'case_closed', 10, 20, 'Kansallisarkisto, Act 703/2023'),
+('disability', 'Vammaispalvelut: 10 vuotta viimeisen asian päättymisestä', 'Handikappservice: 10 år efter att det sista ärendet avslutats', 'Disability services: 10 years after the last case closes',
+    NULL, '28', 'case_closed', 10, 20, 'Kansallisarkisto, Act 703/2023'),
+('substance_abuse', 'Päihdehuolto: 10 vuotta asian päättymisestä', 'Missbrukarvård: 10 år efter att ärendet avslutats', 'Substance abuse services: 10 years after the case closes',
+    NULL, '29', 'case_closed', 10, 20, 'Kansallisarkisto, Act 703/2023'),
+-- An archive never destroys what no rule covers: such documents are kept until a rule is set.
+('no_rule', 'Ei säilytysaikasääntöä: säilytetään toistaiseksi', 'Ingen förvaringsregel: bevaras tills vidare', 'No retention rule: kept until one is decided',
+    NULL, NULL, 'permanent', NULL, 1000, 'archive policy')
+ON CONFLICT (id) DO NOTHING;
