@@ -348,7 +348,8 @@ CREATE TABLE archive_event (
     document_oid    text NOT NULL,
     occurred_at     timestamptz NOT NULL DEFAULT now(),
     event           text NOT NULL CHECK (event IN
-                        ('archived', 'replaced', 'nullified', 'retention_extended', 'purged')),
+                        ('archived', 'replaced', 'nullified', 'reinstated', 'retention_extended',
+                         'purged')),
     details         jsonb NOT NULL DEFAULT '{}',
     PRIMARY KEY (controller_oid, id),
     FOREIGN KEY (controller_oid, document_oid)

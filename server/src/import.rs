@@ -74,7 +74,14 @@ pub struct Importer {
     store: ArchiveStore,
     anchors: Arc<TrustAnchors>,
     concurrency: usize,
+    /// Documents archived by this importer, for refreshing the planner's statistics.
+    archived: Arc<std::sync::atomic::AtomicU64>,
 }
+
+/// After this many documents (and at each doubling), the archive's statistics are refreshed.
+/// A fresh archive grows from empty during an import, and query plans made while its tables
+/// were small would otherwise be kept by every connection until autovacuum gets round to it.
+const ANALYZE_FIRST_AT: u64 = 500;
 
 /// One CDA waiting to be archived, with the frame that came with it, if any.
 struct Item {
@@ -109,6 +116,7 @@ impl Importer {
             store,
             anchors: Arc::new(anchors),
             concurrency: concurrency.max(1),
+            archived: Arc::default(),
         }
     }
 
@@ -213,13 +221,14 @@ impl Importer {
                         Err(e) => refuse(&name, format!("transfer frame: {e}")),
                         Ok(frame) => {
                             let oid = frame.document_oid.to_string();
-                            if frames.contains_key(&oid) {
-                                refuse(
+                            match frames.entry(oid) {
+                                std::collections::hash_map::Entry::Occupied(e) => refuse(
                                     &name,
-                                    format!("a second transfer frame for document {oid}"),
-                                );
-                            } else {
-                                frames.insert(oid, (name, bytes));
+                                    format!("a second transfer frame for document {}", e.key()),
+                                ),
+                                std::collections::hash_map::Entry::Vacant(e) => {
+                                    e.insert((name, bytes));
+                                }
                             }
                         }
                     },
@@ -325,7 +334,18 @@ impl Importer {
             .archive(&prepared, OffsetDateTime::now_utc())
             .await
         {
-            Ok(Archived::Stored { .. }) => Ok(Outcome::Archived),
+            Ok(Archived::Stored { .. }) => {
+                let count = self
+                    .archived
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                    + 1;
+                if count.is_multiple_of(ANALYZE_FIRST_AT)
+                    && (count / ANALYZE_FIRST_AT).is_power_of_two()
+                {
+                    self.store.refresh_statistics().await;
+                }
+                Ok(Outcome::Archived)
+            }
             Ok(Archived::AlreadyArchived) => Ok(Outcome::AlreadyArchived),
             Err(e @ ArchiveError::UnknownReplaced(_)) => Err(Outcome::Refused(e.to_string())),
             Err(e) => {

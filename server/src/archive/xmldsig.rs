@@ -279,7 +279,7 @@ fn verify_one(
     let (trust, trust_detail) = anchors.judge(&certificate, signed_at);
 
     let outcome =
-        check_integrity(source, dsig, ids, &certificate, false).and_then(|()| Ok(Integrity::Valid));
+        check_integrity(source, dsig, ids, &certificate, false).map(|()| Integrity::Valid);
     let (integrity, integrity_detail) = match outcome {
         Ok(integrity) => (integrity, None),
         Err(Failure::NotVerifiable(detail)) => (Integrity::NotVerifiable, Some(detail)),

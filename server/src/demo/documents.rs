@@ -114,8 +114,8 @@ impl Rng {
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[usize::try_from(self.below(items.len() as u64)).unwrap_or_default()]
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[usize::try_from(self.below(items.len() as u64)).unwrap_or_default()]
     }
     fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
@@ -247,8 +247,8 @@ fn client(seed: u64, controller: u32, number: u32) -> Client {
     Client {
         code,
         birth,
-        family: *rng.pick(FAMILY_NAMES),
-        given: *rng.pick(GIVEN_NAMES),
+        family: rng.pick(FAMILY_NAMES),
+        given: rng.pick(GIVEN_NAMES),
         gender: if rng.chance(50) { "1" } else { "2" },
     }
 }
@@ -354,7 +354,7 @@ pub fn generate_chunk(options: &Options, signer: &Signer, chunk: u64, count: u64
         .min(count - total);
         let client_number =
             u32::try_from(rng.below(u64::from(options.clients))).unwrap_or_default();
-        let task = *rng.pick(SERVICE_TASKS);
+        let task = rng.pick(SERVICE_TASKS);
         let context = SetContext {
             controller_oid: org.oid(),
             controller_arc: org.oid_arc.clone(),
@@ -362,8 +362,14 @@ pub fn generate_chunk(options: &Options, signer: &Signer, chunk: u64, count: u64
             person: client(options.seed, controller_index, client_number),
             task,
             relationship_document: rng.chance(15),
-            document_type: *rng.pick(DOCUMENT_TYPES),
-            case_oid: format!("{}.96.{}.{}", org.oid_arc, client_number + 1, task.0),
+            document_type: rng.pick(DOCUMENT_TYPES),
+            case_oid: format!(
+                "{}.96.{}.{}.{}",
+                org.oid_arc,
+                options.seed,
+                client_number + 1,
+                task.0
+            ),
             message_id: chunk * CHUNK + total,
         };
         let year = 2019 + rng.below(8);
@@ -371,7 +377,13 @@ pub fn generate_chunk(options: &Options, signer: &Signer, chunk: u64, count: u64
         let day = 1 + rng.below(28);
         let nullify = versions > 1 && rng.chance(8);
         let with_pdf = rng.chance(10);
-        let base = format!("{}.95.{year}.{}.{set_number}", org.oid_arc, chunk + 1);
+        // The seed is part of every identifier, so data sets of different seeds never collide.
+        let base = format!(
+            "{}.95.{year}.{}.{}.{set_number}",
+            org.oid_arc,
+            options.seed,
+            chunk + 1
+        );
         let id_of = |v: u64| {
             if v == 1 {
                 base.clone()
@@ -392,7 +404,7 @@ pub fn generate_chunk(options: &Options, signer: &Signer, chunk: u64, count: u64
                 ),
                 nullified: nullify && v == versions,
                 crlf: rng.chance(50),
-                sentence: *rng.pick(SENTENCES),
+                sentence: rng.pick(SENTENCES),
                 with_pdf,
             })
             .collect();

@@ -3,14 +3,14 @@
 //! endpoint.
 
 use serde_json::json;
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::archive::{
     ParsedDocument, PreparedDocument, Rendition,
-    cda::{Code, RenditionKind},
-    xmldsig::VERIFIER,
+    cda::{Code, RenditionKind, SignatureInfo},
+    xmldsig::{SignatureCheck, VERIFIER},
 };
 
 use super::retention::{RetentionRule, RetentionRules};
@@ -70,137 +70,121 @@ impl ArchiveStore {
         &self.pool
     }
 
-    /// Stores one prepared document. Idempotent: the same id with the same bytes is reported
-    /// as already archived; the same id with other bytes is refused.
+    /// Refreshes the planner's statistics of the archive's tables, so that plans cached while
+    /// they were small are made again. Needs the tables' owner; otherwise a warning, no error.
+    pub async fn refresh_statistics(&self) {
+        let result = sqlx::query(
+            "ANALYZE controller, client, client_case, client_relationship, document_set, \
+             document_version, stored_bytes, rendition, signature, archive_state, archive_event",
+        )
+        .execute(&self.pool)
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "cannot refresh the archive's statistics");
+        }
+    }
+
+    /// Stores one prepared document in one transaction (one call of the database function
+    /// `archive_document`). Idempotent: the same id with the same bytes is reported as already
+    /// archived; the same id with other bytes is refused.
     pub async fn archive(
         &self,
         prepared: &PreparedDocument,
         archived_at: OffsetDateTime,
     ) -> Result<Archived, ArchiveError> {
-        let mut tx = self.pool.begin().await?;
         let doc = &prepared.document;
-        let controller = doc.controller.as_str();
-        let document_oid = doc.document_oid.as_str();
-
-        // Two importers with the same document wait for each other here, so it is stored once.
-        sqlx::query!(
-            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-            document_oid
-        )
-        .execute(&mut *tx)
-        .await?;
-
-        if let Some(existing) = sqlx::query!(
-            r#"SELECT v.controller_oid AS "controller_oid!", b.sha256 AS "sha256?"
-               FROM document_version v
-               LEFT JOIN stored_bytes b
-                 ON b.controller_oid = v.controller_oid AND b.document_oid = v.document_oid
-                AND b.kind = 'cda'
-               WHERE v.document_oid = $1"#,
-            document_oid
-        )
-        .fetch_optional(&mut *tx)
-        .await?
-        {
-            return if existing.controller_oid != controller {
-                Err(ArchiveError::OtherController(document_oid.to_owned()))
-            } else if existing.sha256.as_deref() == Some(prepared.cda_sha256.as_slice()) {
-                Ok(Archived::AlreadyArchived)
-            } else {
-                Err(ArchiveError::DifferentContent(document_oid.to_owned()))
-            };
-        }
-
-        if let Some(replaced) = &doc.replaces {
-            let parent = sqlx::query!(
-                "SELECT set_oid::text AS \"set_oid!\" FROM document_version
-                 WHERE controller_oid = $1 AND document_oid = $2",
-                controller,
-                replaced.document_oid.as_str()
-            )
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| ArchiveError::UnknownReplaced(replaced.document_oid.to_string()))?;
-            if parent.set_oid != doc.set_id.as_str() {
-                return Err(ArchiveError::ReplacedInOtherSet {
-                    replaced: replaced.document_oid.to_string(),
-                    its_set: parent.set_oid,
-                    set: doc.set_id.to_string(),
-                });
-            }
-        }
-
-        insert_references(&mut tx, doc).await?;
-        insert_version(&mut tx, prepared, archived_at).await?;
-        insert_bytes(&mut tx, prepared).await?;
-        insert_signatures(&mut tx, prepared, archived_at).await?;
         let archive_id = Uuid::now_v7();
         let rule = self.rules.rule_for(doc);
-        insert_archive_state(&mut tx, prepared, archive_id, archived_at, rule).await?;
-        update_set_status(&mut tx, controller, doc.set_id.as_str()).await?;
-        tx.commit().await?;
-        Ok(Archived::Stored { archive_id })
+        let submission = &prepared.submission;
+
+        let mut raw_kinds = vec!["cda"];
+        let mut raw_digests: Vec<&[u8]> = vec![&prepared.cda_sha256];
+        let mut raw_bytes: Vec<&[u8]> = vec![&submission.cda];
+        if let (Some(frame), Some(digest)) = (&submission.frame, &prepared.frame_sha256) {
+            raw_kinds.push("frame");
+            raw_digests.push(digest);
+            raw_bytes.push(frame);
+        }
+        let renditions: &[Rendition] = &doc.renditions;
+        let rendition_kinds: Vec<&str> =
+            renditions.iter().map(|r| rendition_kind(r.kind)).collect();
+        let media_types: Vec<&str> = renditions.iter().map(|r| r.media_type.as_str()).collect();
+        let rendition_digests: Vec<Vec<u8>> = renditions
+            .iter()
+            .map(|r| crate::archive::sha256(&r.bytes).to_vec())
+            .collect();
+        let rendition_bytes: Vec<&[u8]> = renditions.iter().map(|r| r.bytes.as_slice()).collect();
+
+        let outcome = sqlx::query_scalar!(
+            r#"SELECT archive_document($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) AS "outcome!""#,
+            version_row(prepared),
+            json!({
+                "registry_type": doc.registry_type.as_ref().map(|c| &c.code),
+                "client_is_test": is_test_identity(
+                    &doc.client_id.root,
+                    doc.client_id.extension.as_deref().unwrap_or_default()
+                ),
+            }),
+            &raw_kinds as &[&str],
+            &raw_digests as &[&[u8]],
+            &raw_bytes as &[&[u8]],
+            &rendition_kinds as &[&str],
+            &media_types as &[&str],
+            &rendition_digests,
+            &rendition_bytes as &[&[u8]],
+            signature_rows(prepared, archived_at),
+            state_row(prepared, archive_id, archived_at, rule),
+            event_details(prepared, archive_id, rule),
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| match &e {
+            // Two different documents claiming the same version of a set at the same moment.
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => {
+                ArchiveError::VersionTaken {
+                    set: doc.set_id.to_string(),
+                    version: version_number(prepared),
+                }
+            }
+            _ => ArchiveError::Database(e),
+        })?;
+
+        let document_oid = doc.document_oid.to_string();
+        match outcome.as_str() {
+            "stored" => Ok(Archived::Stored { archive_id }),
+            "already_archived" => Ok(Archived::AlreadyArchived),
+            "different_content" => Err(ArchiveError::DifferentContent(document_oid)),
+            "other_controller" => Err(ArchiveError::OtherController(document_oid)),
+            "unknown_replaced" => Err(ArchiveError::UnknownReplaced(
+                doc.replaces
+                    .as_ref()
+                    .map(|r| r.document_oid.to_string())
+                    .unwrap_or_default(),
+            )),
+            "version_taken" => Err(ArchiveError::VersionTaken {
+                set: doc.set_id.to_string(),
+                version: version_number(prepared),
+            }),
+            other => match other.strip_prefix("replaced_in_other_set:") {
+                Some(its_set) => Err(ArchiveError::ReplacedInOtherSet {
+                    replaced: doc
+                        .replaces
+                        .as_ref()
+                        .map(|r| r.document_oid.to_string())
+                        .unwrap_or_default(),
+                    its_set: its_set.to_owned(),
+                    set: doc.set_id.to_string(),
+                }),
+                None => Err(ArchiveError::Database(sqlx::Error::Protocol(format!(
+                    "archive_document returned {other:?}"
+                )))),
+            },
+        }
     }
 }
 
-/// Controller, register, service unit, client, case and client relationship, created the
-/// first time a document names them.
-async fn insert_references(
-    tx: &mut Transaction<'_, Postgres>,
-    doc: &ParsedDocument,
-) -> Result<(), sqlx::Error> {
-    let controller = doc.controller.as_str();
-    let client_system = doc.client_id.root.as_str();
-    let client_value = doc.client_id.extension.as_deref().unwrap_or_default();
-    let service_task = doc.function_code.as_ref().map(|c| c.code.as_str());
-    sqlx::query!(
-        r#"WITH c AS (
-               INSERT INTO controller (oid, name) VALUES ($1, coalesce($2, $1))
-               ON CONFLICT (oid) DO NOTHING
-           ), r AS (
-               INSERT INTO register (controller_oid, registry_type)
-               SELECT $1, $3 WHERE $3::text IS NOT NULL
-               ON CONFLICT DO NOTHING
-           ), u AS (
-               INSERT INTO service_unit (controller_oid, oid, name)
-               SELECT $1, $4, $5 WHERE $4::text IS NOT NULL
-               ON CONFLICT DO NOTHING
-           )
-           INSERT INTO client (controller_oid, id_system, id_value, is_test)
-           VALUES ($1, $6, $7, $8)
-           ON CONFLICT DO NOTHING"#,
-        controller,
-        doc.controller_name.as_deref(),
-        doc.registry_type.as_ref().map(|c| c.code.as_str()),
-        doc.service_unit_oid.as_ref().map(|o| o.as_str()),
-        doc.service_unit_name.as_deref(),
-        client_system,
-        client_value,
-        is_test_identity(client_system, client_value),
-    )
-    .execute(&mut **tx)
-    .await?;
-    // The controller row must exist before rows that refer to it, and data-modifying CTEs of one
-    // statement cannot see each other's rows; hence the second statement.
-    sqlx::query!(
-        r#"WITH a AS (
-               INSERT INTO client_case (controller_oid, oid, client_id_system, client_id_value, service_task)
-               SELECT $1, $2, $4, $5, $6 WHERE $2::text IS NOT NULL
-               ON CONFLICT DO NOTHING
-           )
-           INSERT INTO client_relationship (controller_oid, oid, client_id_system, client_id_value, service_task)
-           SELECT $1, $3, $4, $5, $6 WHERE $3::text IS NOT NULL
-           ON CONFLICT DO NOTHING"#,
-        controller,
-        doc.case_oid.as_ref().map(|o| o.as_str()),
-        doc.client_relationship_oid.as_ref().map(|o| o.as_str()),
-        client_system,
-        client_value,
-        service_task,
-    )
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+fn version_number(prepared: &PreparedDocument) -> i32 {
+    i32::try_from(prepared.document.version_number).unwrap_or(i32::MAX)
 }
 
 /// A personal identity code of the test series: individual number 900–999.
@@ -213,226 +197,6 @@ fn is_test_identity(system: &str, value: &str) -> bool {
             .is_some_and(|n| n >= 900)
 }
 
-fn code_parts(code: Option<&Code>) -> (Option<&str>, Option<&str>) {
-    (
-        code.map(|c| c.code.as_str()),
-        code.and_then(|c| c.code_system.as_deref()),
-    )
-}
-
-async fn insert_version(
-    tx: &mut Transaction<'_, Postgres>,
-    prepared: &PreparedDocument,
-    archived_at: OffsetDateTime,
-) -> Result<(), ArchiveError> {
-    let doc = &prepared.document;
-    let controller = doc.controller.as_str();
-    let version = i32::try_from(doc.version_number).unwrap_or(i32::MAX);
-    sqlx::query!(
-        r#"INSERT INTO document_set
-               (controller_oid, set_oid, client_id_system, client_id_value, status,
-                current_document_oid, current_version, version_count,
-                first_archived_at, last_archived_at)
-           VALUES ($1, $2, $3, $4, 'current', $5, $6, 1, $7, $7)
-           ON CONFLICT (controller_oid, set_oid) DO UPDATE
-               SET last_archived_at = greatest(document_set.last_archived_at, EXCLUDED.last_archived_at)"#,
-        controller,
-        doc.set_id.as_str(),
-        doc.client_id.root.as_str(),
-        doc.client_id.extension.as_deref().unwrap_or_default(),
-        doc.document_oid.as_str(),
-        version,
-        archived_at,
-    )
-    .execute(&mut **tx)
-    .await?;
-
-    let (general_type, general_type_system) = code_parts(doc.general_type.as_ref());
-    let (specific_type, specific_type_system) = code_parts(doc.specific_type.as_ref());
-    let (group, group_system) = code_parts(doc.document_group.as_ref());
-    let (task, task_system) = code_parts(doc.function_code.as_ref());
-    let (process, process_system) = code_parts(doc.service_process.as_ref());
-    let (confidentiality, confidentiality_system) = code_parts(doc.confidentiality.as_ref());
-    let (record_status, record_status_system) = code_parts(doc.record_status.as_ref());
-    let (registry, registry_system) = code_parts(doc.registry_type.as_ref());
-    let (retention, retention_system) = code_parts(doc.total_retention_class.as_ref());
-    let (special, special_system) = code_parts(doc.special_content.as_ref());
-    let (consent, consent_system) = code_parts(doc.consent.as_ref());
-    let (restriction, restriction_system) = code_parts(doc.authorization_restriction.as_ref());
-    let (inaccessible, inaccessible_system) = code_parts(doc.inaccessible_argument.as_ref());
-    let (correction, correction_system) = code_parts(doc.reason_of_correction.as_ref());
-    let (file_format, file_format_system) = code_parts(doc.file_format.as_ref());
-    let (structured, structured_system) = code_parts(doc.structured_file_format.as_ref());
-    let software = doc.software.as_ref();
-    let given_names =
-        (!doc.client_given_names.is_empty()).then(|| doc.client_given_names.join(" "));
-    let header = doc.header_json();
-
-    let inserted = sqlx::query!(
-        r#"INSERT INTO document_version (
-               controller_oid, document_oid, set_oid, version_number, replaces_document_oid, status,
-               effective_time, creation_time,
-               general_type_code, general_type_system, specific_type_code, specific_type_system,
-               document_group_code, document_group_system, service_task_code, service_task_system,
-               service_process_code, service_process_system, confidentiality_code, confidentiality_system,
-               language_code, record_status_code, record_status_system,
-               registry_type_code, registry_type_system, retention_class_code, retention_class_system,
-               special_content_code, special_content_system, consent_code, consent_system,
-               restriction_code, restriction_system, inaccessible_code, inaccessible_system,
-               correction_reason_code, correction_reason_system, file_format_code, file_format_system,
-               structured_format_code, structured_format_system, content_specification_id,
-               client_id_system, client_id_value, client_family_name, client_given_names,
-               client_gender_code, client_birth_time,
-               author_id_system, author_id_value, author_name, custodian_name,
-               case_oid, client_relationship_oid, service_unit_oid, service_unit_name,
-               responsible_organisation_oid, responsible_organisation_name,
-               organiser_oid, organiser_name,
-               software_moderator, software_product, software_version,
-               signer_name, signer_authentication_code, signed_time,
-               header, unknown_header)
-           VALUES ($1, $2, $3, $4, $5, 'current', $6, $7,
-               $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
-               $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38,
-               $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51, $52, $53, $54,
-               $55, $56, $57, $58, $59, $60, $61, $62, $63, $64, $65, $66, $67)
-           ON CONFLICT (controller_oid, set_oid, version_number) DO NOTHING"#,
-        controller,
-        doc.document_oid.as_str(),
-        doc.set_id.as_str(),
-        version,
-        doc.replaces.as_ref().map(|r| r.document_oid.as_str()),
-        prepared.effective_time,
-        prepared.creation_time,
-        general_type,
-        general_type_system,
-        specific_type,
-        specific_type_system,
-        group,
-        group_system,
-        task,
-        task_system,
-        process,
-        process_system,
-        confidentiality,
-        confidentiality_system,
-        doc.language.as_deref(),
-        record_status,
-        record_status_system,
-        registry,
-        registry_system,
-        retention,
-        retention_system,
-        special,
-        special_system,
-        consent,
-        consent_system,
-        restriction,
-        restriction_system,
-        inaccessible,
-        inaccessible_system,
-        correction,
-        correction_system,
-        file_format,
-        file_format_system,
-        structured,
-        structured_system,
-        doc.content_specification_id.as_deref(),
-        doc.client_id.root.as_str(),
-        doc.client_id.extension.as_deref().unwrap_or_default(),
-        doc.client_family_name.as_deref(),
-        given_names,
-        doc.client_gender.as_ref().map(|c| c.code.as_str()),
-        doc.client_birth_time.as_deref(),
-        doc.author_id.as_ref().map(|a| a.root.as_str()),
-        doc.author_id.as_ref().and_then(|a| a.extension.as_deref()),
-        doc.author_name.as_deref(),
-        doc.controller_name.as_deref(),
-        doc.case_oid.as_ref().map(|o| o.as_str()),
-        doc.client_relationship_oid.as_ref().map(|o| o.as_str()),
-        doc.service_unit_oid.as_ref().map(|o| o.as_str()),
-        doc.service_unit_name.as_deref(),
-        doc.responsible_organisation_oid.as_ref().map(|o| o.as_str()),
-        doc.responsible_organisation_name.as_deref(),
-        doc.organiser_oid.as_ref().map(|o| o.as_str()),
-        doc.organiser_name.as_deref(),
-        software.and_then(|s| s.moderator.as_deref()),
-        software.and_then(|s| s.product.as_deref()),
-        software.and_then(|s| s.version.as_deref()),
-        doc.signer_name.as_deref(),
-        doc.signer_authentication_method.as_ref().map(|c| c.code.as_str()),
-        doc.signed_time.as_deref(),
-        header,
-        &doc.unknown_header,
-    )
-    .execute(&mut **tx)
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return Err(ArchiveError::VersionTaken {
-            set: doc.set_id.to_string(),
-            version,
-        });
-    }
-    Ok(())
-}
-
-async fn insert_bytes(
-    tx: &mut Transaction<'_, Postgres>,
-    prepared: &PreparedDocument,
-) -> Result<(), sqlx::Error> {
-    let doc = &prepared.document;
-    let controller = doc.controller.as_str();
-    let document_oid = doc.document_oid.as_str();
-    let submission = &prepared.submission;
-    let mut kinds = vec!["cda"];
-    let mut blobs: Vec<&[u8]> = vec![&submission.cda];
-    let mut digests: Vec<&[u8]> = vec![&prepared.cda_sha256];
-    if let (Some(frame), Some(digest)) = (&submission.frame, &prepared.frame_sha256) {
-        kinds.push("frame");
-        blobs.push(frame);
-        digests.push(digest);
-    }
-    sqlx::query!(
-        r#"INSERT INTO stored_bytes (controller_oid, document_oid, kind, media_type, size, sha256, bytes)
-           SELECT $1, $2, kind, 'application/xml', octet_length(bytes), sha256, bytes
-           FROM unnest($3::text[], $4::bytea[], $5::bytea[]) AS b (kind, sha256, bytes)"#,
-        controller,
-        document_oid,
-        &kinds as &[&str],
-        &digests as &[&[u8]],
-        &blobs as &[&[u8]],
-    )
-    .execute(&mut **tx)
-    .await?;
-
-    let renditions: &[Rendition] = &doc.renditions;
-    let positions: Vec<i16> = (0..renditions.len())
-        .map(|i| i16::try_from(i).unwrap_or(i16::MAX))
-        .collect();
-    let kinds: Vec<&str> = renditions.iter().map(|r| rendition_kind(r.kind)).collect();
-    let media_types: Vec<&str> = renditions.iter().map(|r| r.media_type.as_str()).collect();
-    let digests: Vec<Vec<u8>> = renditions
-        .iter()
-        .map(|r| crate::archive::sha256(&r.bytes).to_vec())
-        .collect();
-    let blobs: Vec<&[u8]> = renditions.iter().map(|r| r.bytes.as_slice()).collect();
-    sqlx::query!(
-        r#"INSERT INTO rendition (controller_oid, document_oid, position, kind, media_type, size, sha256, bytes)
-           SELECT $1, $2, position, kind, media_type, octet_length(bytes), sha256, bytes
-           FROM unnest($3::int2[], $4::text[], $5::text[], $6::bytea[], $7::bytea[])
-                AS r (position, kind, media_type, sha256, bytes)"#,
-        controller,
-        document_oid,
-        &positions,
-        &kinds as &[&str],
-        &media_types as &[&str],
-        &digests,
-        &blobs as &[&[u8]],
-    )
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
 fn rendition_kind(kind: RenditionKind) -> &'static str {
     match kind {
         RenditionKind::Xhtml => "xhtml",
@@ -442,157 +206,185 @@ fn rendition_kind(kind: RenditionKind) -> &'static str {
     }
 }
 
-async fn insert_signatures(
-    tx: &mut Transaction<'_, Postgres>,
-    prepared: &PreparedDocument,
-    verified_at: OffsetDateTime,
-) -> Result<(), sqlx::Error> {
-    let doc = &prepared.document;
-    for (position, (info, check)) in doc.signatures.iter().zip(&prepared.signatures).enumerate() {
-        let certificate = check.certificate.as_ref();
-        let (description, description_system) = code_parts(info.description.as_ref());
-        sqlx::query!(
-            r#"INSERT INTO signature (
-                   controller_oid, document_oid, position, signature_id,
-                   description_code, description_system, signature_timestamp,
-                   integrity, integrity_detail, trust, trust_detail,
-                   signer_subject, signer_issuer, signer_serial, signer_not_before, signer_not_after,
-                   certificate, verified_at, verifier)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"#,
-            doc.controller.as_str(),
-            doc.document_oid.as_str(),
-            i16::try_from(position).unwrap_or(i16::MAX),
-            info.id.as_deref(),
-            description,
-            description_system,
-            info.timestamp.as_deref(),
-            check.integrity.code(),
-            check.integrity_detail.as_deref(),
-            check.trust.code(),
-            check.trust_detail.as_deref(),
-            certificate.map(|c| c.subject.as_str()),
-            certificate.map(|c| c.issuer.as_str()),
-            certificate.map(|c| c.serial.as_str()),
-            certificate.map(|c| c.not_before),
-            certificate.map(|c| c.not_after),
-            certificate.map(|c| c.der.as_slice()),
-            verified_at,
-            VERIFIER,
-        )
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
+fn code(code: Option<&Code>) -> (Option<&str>, Option<&str>) {
+    (
+        code.map(|c| c.code.as_str()),
+        code.and_then(|c| c.code_system.as_deref()),
+    )
 }
 
-async fn insert_archive_state(
-    tx: &mut Transaction<'_, Postgres>,
+fn rfc3339(at: OffsetDateTime) -> Option<String> {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .ok()
+}
+
+/// The `document_version` row as JSON, keyed by column name (read with
+/// `jsonb_populate_record` in the database).
+fn version_row(prepared: &PreparedDocument) -> serde_json::Value {
+    let doc: &ParsedDocument = &prepared.document;
+    let mut row = serde_json::Map::new();
+    let mut put = |column: &str, value: serde_json::Value| {
+        row.insert(column.to_owned(), value);
+    };
+    let mut coded = |prefix: &str, value: Option<&Code>| {
+        let (c, system) = code(value);
+        put(&format!("{prefix}_code"), json!(c));
+        put(&format!("{prefix}_system"), json!(system));
+    };
+    coded("general_type", doc.general_type.as_ref());
+    coded("specific_type", doc.specific_type.as_ref());
+    coded("document_group", doc.document_group.as_ref());
+    coded("service_task", doc.function_code.as_ref());
+    coded("service_process", doc.service_process.as_ref());
+    coded("confidentiality", doc.confidentiality.as_ref());
+    coded("record_status", doc.record_status.as_ref());
+    coded("registry_type", doc.registry_type.as_ref());
+    coded("retention_class", doc.total_retention_class.as_ref());
+    coded("special_content", doc.special_content.as_ref());
+    coded("consent", doc.consent.as_ref());
+    coded("restriction", doc.authorization_restriction.as_ref());
+    coded("inaccessible", doc.inaccessible_argument.as_ref());
+    coded("correction_reason", doc.reason_of_correction.as_ref());
+    coded("file_format", doc.file_format.as_ref());
+    coded("structured_format", doc.structured_file_format.as_ref());
+    let software = doc.software.as_ref();
+    let given_names =
+        (!doc.client_given_names.is_empty()).then(|| doc.client_given_names.join(" "));
+    let fields = json!({
+        "controller_oid": doc.controller,
+        "document_oid": doc.document_oid,
+        "set_oid": doc.set_id,
+        "version_number": version_number(prepared),
+        "replaces_document_oid": doc.replaces.as_ref().map(|r| &r.document_oid),
+        "status": "current",
+        "effective_time": rfc3339(prepared.effective_time),
+        "creation_time": prepared.creation_time.and_then(rfc3339),
+        "language_code": doc.language,
+        "content_specification_id": doc.content_specification_id,
+        "client_id_system": doc.client_id.root,
+        "client_id_value": doc.client_id.extension.as_deref().unwrap_or_default(),
+        "client_family_name": doc.client_family_name,
+        "client_given_names": given_names,
+        "client_gender_code": doc.client_gender.as_ref().map(|c| &c.code),
+        "client_birth_time": doc.client_birth_time,
+        "author_id_system": doc.author_id.as_ref().map(|a| &a.root),
+        "author_id_value": doc.author_id.as_ref().and_then(|a| a.extension.as_ref()),
+        "author_name": doc.author_name,
+        "custodian_name": doc.controller_name,
+        "case_oid": doc.case_oid,
+        "client_relationship_oid": doc.client_relationship_oid,
+        "service_unit_oid": doc.service_unit_oid,
+        "service_unit_name": doc.service_unit_name,
+        "responsible_organisation_oid": doc.responsible_organisation_oid,
+        "responsible_organisation_name": doc.responsible_organisation_name,
+        "organiser_oid": doc.organiser_oid,
+        "organiser_name": doc.organiser_name,
+        "software_moderator": software.and_then(|s| s.moderator.as_ref()),
+        "software_product": software.and_then(|s| s.product.as_ref()),
+        "software_version": software.and_then(|s| s.version.as_ref()),
+        "signer_name": doc.signer_name,
+        "signer_authentication_code": doc.signer_authentication_method.as_ref().map(|c| &c.code),
+        "signed_time": doc.signed_time,
+        "header": doc.header_json(),
+        "unknown_header": doc.unknown_header,
+    });
+    if let serde_json::Value::Object(fields) = fields {
+        row.extend(fields);
+    }
+    serde_json::Value::Object(row)
+}
+
+/// One `signature` row per signature: what the document says and what verification found.
+fn signature_rows(prepared: &PreparedDocument, verified_at: OffsetDateTime) -> serde_json::Value {
+    let doc = &prepared.document;
+    let rows: Vec<serde_json::Value> = doc
+        .signatures
+        .iter()
+        .zip(&prepared.signatures)
+        .enumerate()
+        .map(
+            |(position, (info, check)): (usize, (&SignatureInfo, &SignatureCheck))| {
+                let certificate = check.certificate.as_ref();
+                let (description, description_system) = code(info.description.as_ref());
+                json!({
+                    "controller_oid": doc.controller,
+                    "document_oid": doc.document_oid,
+                    "position": position,
+                    "signature_id": info.id,
+                    "description_code": description,
+                    "description_system": description_system,
+                    "signature_timestamp": info.timestamp,
+                    "integrity": check.integrity.code(),
+                    "integrity_detail": check.integrity_detail,
+                    "trust": check.trust.code(),
+                    "trust_detail": check.trust_detail,
+                    "signer_subject": certificate.map(|c| &c.subject),
+                    "signer_issuer": certificate.map(|c| &c.issuer),
+                    "signer_serial": certificate.map(|c| &c.serial),
+                    "signer_not_before": certificate.and_then(|c| rfc3339(c.not_before)),
+                    "signer_not_after": certificate.and_then(|c| rfc3339(c.not_after)),
+                    // bytea's text form, which jsonb_populate_recordset reads.
+                    "certificate": certificate.map(|c| format!("\\x{}", hex::encode(&c.der))),
+                    "verified_at": rfc3339(verified_at),
+                    "verifier": VERIFIER,
+                })
+            },
+        )
+        .collect();
+    serde_json::Value::Array(rows)
+}
+
+fn message_id(prepared: &PreparedDocument) -> Option<String> {
+    prepared
+        .frame
+        .as_ref()
+        .map(|f| match &f.message_id.extension {
+            Some(extension) => format!("{}:{extension}", f.message_id.root),
+            None => f.message_id.root.clone(),
+        })
+}
+
+/// The `archive_state` row: the archive's own data for the version.
+fn state_row(
     prepared: &PreparedDocument,
     archive_id: Uuid,
     archived_at: OffsetDateTime,
     rule: &RetentionRule,
-) -> Result<(), sqlx::Error> {
+) -> serde_json::Value {
     let doc = &prepared.document;
     let frame = prepared.frame.as_ref();
-    let retention_end = rule.end_for(prepared.effective_time);
-    let message_id = frame.map(|f| match &f.message_id.extension {
-        Some(extension) => format!("{}:{extension}", f.message_id.root),
-        None => f.message_id.root.clone(),
-    });
-    let details = json!({
+    json!({
+        "controller_oid": doc.controller,
+        "document_oid": doc.document_oid,
+        "archive_id": archive_id,
+        "archived_at": rfc3339(archived_at),
+        "storage_code": prepared.storage_code,
+        "completion_code": prepared.completion_code,
+        "retention_rule_id": rule.id,
+        "retention_end": rule.end_for(prepared.effective_time).map(|d| d.to_string()),
+        // Filled in by the database from the controller's successor.
+        "active_controller_oid": doc.controller,
+        "message_id": message_id(prepared),
+        "service_request_code": frame.and_then(|f| f.service_request.as_ref()).map(|c| &c.code),
+        "use_situation_code": frame.and_then(|f| f.use_situation.as_ref()).map(|c| &c.code),
+    })
+}
+
+fn event_details(
+    prepared: &PreparedDocument,
+    archive_id: Uuid,
+    rule: &RetentionRule,
+) -> serde_json::Value {
+    json!({
         "archive_id": archive_id,
         "storage_code": prepared.storage_code,
         "completion_code": prepared.completion_code,
         "retention_rule": rule.id,
         "cda_sha256": hex::encode(prepared.cda_sha256),
-        "frame": prepared.frame_sha256.map(hex::encode),
-        "message_id": message_id,
+        "frame_sha256": prepared.frame_sha256.map(hex::encode),
+        "message_id": message_id(prepared),
         "signatures": prepared.signatures.iter().map(|s| json!({
             "integrity": s.integrity.code(), "trust": s.trust.code()
         })).collect::<Vec<_>>(),
-    });
-    sqlx::query!(
-        r#"WITH state AS (
-               INSERT INTO archive_state (
-                   controller_oid, document_oid, archive_id, archived_at, storage_code,
-                   completion_code, retention_rule_id, retention_end, active_controller_oid,
-                   message_id, service_request_code, use_situation_code)
-               SELECT $1, $2, $3, $4, $5, $6, $7, $8,
-                      coalesce((SELECT successor_oid FROM controller WHERE oid = $1), $1),
-                      $9, $10, $11
-           )
-           INSERT INTO archive_event (controller_oid, document_oid, occurred_at, event, details)
-           VALUES ($1, $2, $4, 'archived', $12)"#,
-        doc.controller.as_str(),
-        doc.document_oid.as_str(),
-        archive_id,
-        archived_at,
-        prepared.storage_code,
-        prepared.completion_code,
-        rule.id,
-        retention_end,
-        message_id,
-        frame
-            .and_then(|f| f.service_request.as_ref())
-            .map(|c| c.code.as_str()),
-        frame
-            .and_then(|f| f.use_situation.as_ref())
-            .map(|c| c.code.as_str()),
-        details,
-    )
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Recomputes the set's status from all its versions, whatever order they arrived in: the
-/// highest version is current unless it is a nullification, which nullifies the set. Versions
-/// whose status changes get an archive event.
-async fn update_set_status(
-    tx: &mut Transaction<'_, Postgres>,
-    controller: &str,
-    set_oid: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        r#"WITH versions AS (
-               SELECT v.document_oid, v.version_number, s.completion_code
-               FROM document_version v
-               JOIN archive_state s USING (controller_oid, document_oid)
-               WHERE v.controller_oid = $1 AND v.set_oid = $2
-           ), head AS (
-               SELECT document_oid, version_number, completion_code = 'NU' AS nullified,
-                      (SELECT count(*) FROM versions)::int AS version_count
-               FROM versions ORDER BY version_number DESC LIMIT 1
-           ), set_update AS (
-               UPDATE document_set d
-               SET status = CASE WHEN head.nullified THEN 'nullified' ELSE 'current' END,
-                   current_document_oid = head.document_oid,
-                   current_version = head.version_number,
-                   version_count = head.version_count
-               FROM head
-               WHERE d.controller_oid = $1 AND d.set_oid = $2
-           ), changed AS (
-               UPDATE document_version v
-               SET status = wanted.status
-               FROM (
-                   SELECT versions.document_oid,
-                          CASE WHEN head.nullified THEN 'nullified'
-                               WHEN versions.version_number = head.version_number THEN 'current'
-                               ELSE 'replaced' END AS status
-                   FROM versions, head
-               ) wanted
-               WHERE v.controller_oid = $1 AND v.document_oid = wanted.document_oid
-                 AND v.status <> wanted.status
-               RETURNING v.document_oid, v.status
-           )
-           INSERT INTO archive_event (controller_oid, document_oid, event, details)
-           SELECT $1, changed.document_oid, changed.status,
-                  jsonb_build_object('by', (SELECT document_oid FROM head))
-           FROM changed"#,
-        controller,
-        set_oid,
-    )
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    })
 }

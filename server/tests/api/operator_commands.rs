@@ -7,6 +7,15 @@ use sqlx::PgPool;
 
 use crate::helpers::{create_database, database_url, drop_database};
 
+/// action, outcome, reason, operator, document
+type AuditRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 fn archivist(database: &str, ca: &std::path::Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_archivist"))
         .args(args)
@@ -110,13 +119,7 @@ async fn import_show_and_export_work_from_the_shell_and_are_audited() {
     let pool = PgPool::connect(&database_url(&database))
         .await
         .expect("connect");
-    let rows: Vec<(
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    )> = sqlx::query_as(
+    let rows: Vec<AuditRow> = sqlx::query_as(
         "SELECT action, outcome, reason, operator, document_oid FROM audit_log ORDER BY id",
     )
     .fetch_all(&pool)
