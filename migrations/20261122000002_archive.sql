@@ -109,10 +109,10 @@ CREATE TABLE document_set (
 CREATE INDEX document_set_client ON document_set (controller_oid, client_id_system, client_id_value);
 
 -- One version of a document: every header field of archive-model.md §1.2, typed. A coded field
--- keeps its code and code system (base OID with the year suffix, as sent); the sender's display
--- names are in `header`, the full header as read, and display names in the user's language come
--- from `code`. `unknown_header` holds localSocialHeader elements this version of the reader does
--- not know, so nothing is lost.
+-- keeps its code and code system (base OID with the year suffix, as sent); display names in the
+-- user's language come from `code`, and the sender's own display names are kept in
+-- `display_names` for codes the code lists do not have. `unknown_header` holds
+-- localSocialHeader elements this version of the reader does not know, so nothing is lost.
 CREATE TABLE document_version (
     controller_oid  text NOT NULL,
     document_oid    text NOT NULL,
@@ -186,7 +186,7 @@ CREATE TABLE document_version (
     signer_authentication_code text,
     signed_time     text,
 
-    header          jsonb NOT NULL,
+    display_names   jsonb NOT NULL,
     unknown_header  jsonb NOT NULL,
 
     PRIMARY KEY (controller_oid, document_oid),

@@ -5,8 +5,8 @@
 --
 -- The hot parent rows (the retention rule, the controller as active controller) are not
 -- foreign keys of archive_state: every document would lock the same row, and concurrent
--- imports would serialise on it. Their values come from the rules and controllers the store
--- loaded, and are checked here instead.
+-- imports would queue on it. The rule comes from the rules the store loaded from this table;
+-- the active controller is looked up here.
 ALTER TABLE archive_state DROP CONSTRAINT archive_state_retention_rule_id_fkey;
 ALTER TABLE archive_state DROP CONSTRAINT archive_state_active_controller_oid_fkey;
 
@@ -83,38 +83,38 @@ BEGIN
         RETURN 'version_taken';
     END IF;
 
-    IF NOT EXISTS (SELECT 1 FROM retention_rule r WHERE r.id = s.retention_rule_id) THEN
-        RAISE EXCEPTION 'unknown retention rule %', s.retention_rule_id;
-    END IF;
-
-    INSERT INTO controller (oid, name)
-    VALUES (v.controller_oid, coalesce(v.custodian_name, v.controller_oid))
-    ON CONFLICT (oid) DO NOTHING;
-    IF p_references->>'registry_type' IS NOT NULL THEN
+    -- The rows a document names, created the first time. One statement: every part runs
+    -- before the foreign keys are checked at its end.
+    WITH new_controller AS (
+        INSERT INTO controller (oid, name)
+        VALUES (v.controller_oid, coalesce(v.custodian_name, v.controller_oid))
+        ON CONFLICT (oid) DO NOTHING
+    ), new_register AS (
         INSERT INTO register (controller_oid, registry_type)
-        VALUES (v.controller_oid, p_references->>'registry_type')
-        ON CONFLICT DO NOTHING;
-    END IF;
-    IF v.service_unit_oid IS NOT NULL THEN
+        SELECT v.controller_oid, p_references->>'registry_type'
+        WHERE p_references->>'registry_type' IS NOT NULL
+        ON CONFLICT DO NOTHING
+    ), new_unit AS (
         INSERT INTO service_unit (controller_oid, oid, name)
-        VALUES (v.controller_oid, v.service_unit_oid, v.service_unit_name)
-        ON CONFLICT DO NOTHING;
-    END IF;
-    INSERT INTO client (controller_oid, id_system, id_value, is_test)
-    VALUES (v.controller_oid, v.client_id_system, v.client_id_value,
-            (p_references->>'client_is_test')::boolean)
-    ON CONFLICT DO NOTHING;
-    IF v.case_oid IS NOT NULL THEN
+        SELECT v.controller_oid, v.service_unit_oid, v.service_unit_name
+        WHERE v.service_unit_oid IS NOT NULL
+        ON CONFLICT DO NOTHING
+    ), new_client AS (
+        INSERT INTO client (controller_oid, id_system, id_value, is_test)
+        VALUES (v.controller_oid, v.client_id_system, v.client_id_value,
+                (p_references->>'client_is_test')::boolean)
+        ON CONFLICT DO NOTHING
+    ), new_case AS (
         INSERT INTO client_case (controller_oid, oid, client_id_system, client_id_value, service_task)
-        VALUES (v.controller_oid, v.case_oid, v.client_id_system, v.client_id_value, v.service_task_code)
-        ON CONFLICT DO NOTHING;
-    END IF;
-    IF v.client_relationship_oid IS NOT NULL THEN
-        INSERT INTO client_relationship (controller_oid, oid, client_id_system, client_id_value, service_task)
-        VALUES (v.controller_oid, v.client_relationship_oid, v.client_id_system, v.client_id_value,
-                v.service_task_code)
-        ON CONFLICT DO NOTHING;
-    END IF;
+        SELECT v.controller_oid, v.case_oid, v.client_id_system, v.client_id_value, v.service_task_code
+        WHERE v.case_oid IS NOT NULL
+        ON CONFLICT DO NOTHING
+    )
+    INSERT INTO client_relationship (controller_oid, oid, client_id_system, client_id_value, service_task)
+    SELECT v.controller_oid, v.client_relationship_oid, v.client_id_system, v.client_id_value,
+           v.service_task_code
+    WHERE v.client_relationship_oid IS NOT NULL
+    ON CONFLICT DO NOTHING;
 
     -- Locks an existing set's row until commit, so versions of one set are stored one at a time.
     INSERT INTO document_set AS d
@@ -126,27 +126,35 @@ BEGIN
         SET last_archived_at = greatest(d.last_archived_at, EXCLUDED.last_archived_at)
     RETURNING (d.xmax = 0) INTO set_created;
 
+    -- The version, its bytes, renditions, signature results, archive state and first event.
     v.status := 'current';
-    INSERT INTO document_version SELECT v.*;
-
-    INSERT INTO stored_bytes (controller_oid, document_oid, kind, media_type, size, sha256, bytes)
-    SELECT v.controller_oid, v.document_oid, r.kind, 'application/xml', octet_length(r.bytes),
-           r.sha256, r.bytes
-    FROM unnest(p_raw_kinds, p_raw_sha256, p_raw_bytes) AS r (kind, sha256, bytes);
-
-    INSERT INTO rendition (controller_oid, document_oid, position, kind, media_type, size, sha256, bytes)
-    SELECT v.controller_oid, v.document_oid, (r.n - 1)::smallint, r.kind, r.media_type,
-           octet_length(r.bytes), r.sha256, r.bytes
-    FROM unnest(p_rendition_kinds, p_rendition_media_types, p_rendition_sha256, p_rendition_bytes)
-         WITH ORDINALITY AS r (kind, media_type, sha256, bytes, n);
-
-    INSERT INTO signature
-    SELECT * FROM jsonb_populate_recordset(NULL::signature, p_signatures);
-
-    s.active_controller_oid := coalesce(
-        (SELECT c.successor_oid FROM controller c WHERE c.oid = v.controller_oid), v.controller_oid);
-    INSERT INTO archive_state SELECT s.*;
-
+    WITH new_version AS (
+        INSERT INTO document_version SELECT v.*
+    ), raw AS (
+        INSERT INTO stored_bytes (controller_oid, document_oid, kind, media_type, size, sha256, bytes)
+        SELECT v.controller_oid, v.document_oid, r.kind, 'application/xml', octet_length(r.bytes),
+               r.sha256, r.bytes
+        FROM unnest(p_raw_kinds, p_raw_sha256, p_raw_bytes) AS r (kind, sha256, bytes)
+    ), decoded AS (
+        INSERT INTO rendition (controller_oid, document_oid, position, kind, media_type, size, sha256, bytes)
+        SELECT v.controller_oid, v.document_oid, (r.n - 1)::smallint, r.kind, r.media_type,
+               octet_length(r.bytes), r.sha256, r.bytes
+        FROM unnest(p_rendition_kinds, p_rendition_media_types, p_rendition_sha256, p_rendition_bytes)
+             WITH ORDINALITY AS r (kind, media_type, sha256, bytes, n)
+    ), checked AS (
+        INSERT INTO signature
+        SELECT * FROM jsonb_populate_recordset(NULL::signature, p_signatures)
+    ), state AS (
+        INSERT INTO archive_state (
+            controller_oid, document_oid, archive_id, archived_at, storage_code, completion_code,
+            retention_rule_id, retention_end, active_controller_oid, message_id,
+            service_request_code, use_situation_code)
+        VALUES (s.controller_oid, s.document_oid, s.archive_id, s.archived_at, s.storage_code,
+                s.completion_code, s.retention_rule_id, s.retention_end,
+                coalesce((SELECT c.successor_oid FROM controller c WHERE c.oid = v.controller_oid),
+                         v.controller_oid),
+                s.message_id, s.service_request_code, s.use_situation_code)
+    )
     INSERT INTO archive_event (controller_oid, document_oid, occurred_at, event, details)
     VALUES (v.controller_oid, v.document_oid, s.archived_at, 'archived', p_event_details);
 

@@ -27,11 +27,11 @@ SQLX_OFFLINE=true cargo build --release --locked -p server --bin archivist
 bin="$ROOT/target/release/archivist"
 
 data="$work/documents-$documents"
-if [ ! -f "$data/.complete" ]; then
+if [ ! -f "$data.complete" ]; then
   step "generating $documents documents into $data"
   rm -rf "$data"
   "$bin" demo data --out "$data" --documents "$documents" --controllers 3 --clients "$(( documents / 10 + 10 ))"
-  touch "$data/.complete"
+  touch "$data.complete"
 fi
 signing_ca="$work/signing-ca.pem"
 "$bin" demo --dir "$work/demo" --documents 1 >/dev/null

@@ -3,7 +3,9 @@
 //! (by document id, within the same directory), whatever the files are called. Each document
 //! is stored in its own transaction, so a refusal never affects another document.
 //!
-//! Independent of the command line: the caller gives the sources and an observer for progress.
+//! Directories are searched recursively; hidden files and directories (names starting with a
+//! dot) are skipped. Independent of the command line: the caller gives the sources and an
+//! observer for progress.
 
 use std::{
     collections::HashMap,
@@ -175,6 +177,8 @@ impl Importer {
             Ok(entries) => entries
                 .filter_map(Result::ok)
                 .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                // Hidden files (editor backups, .DS_Store, markers) are not documents.
+                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
                 .map(|e| e.path())
                 .collect(),
             Err(e) => {
@@ -359,9 +363,14 @@ impl Importer {
     }
 }
 
+fn is_hidden(entry: &walkdir::DirEntry) -> bool {
+    entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.')
+}
+
 fn count_files(path: &Path) -> u64 {
     walkdir::WalkDir::new(path)
         .into_iter()
+        .filter_entry(|e| !is_hidden(e))
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
         .count() as u64
@@ -372,6 +381,7 @@ fn directories(root: &Path) -> impl Iterator<Item = PathBuf> {
     walkdir::WalkDir::new(root)
         .sort_by_file_name()
         .into_iter()
+        .filter_entry(|e| !is_hidden(e))
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_dir())
         .map(walkdir::DirEntry::into_path)

@@ -136,11 +136,6 @@ pub struct ParsedDocument {
 }
 
 impl ParsedDocument {
-    /// The header as read, as JSON: every field with the sender's codes and display names.
-    pub fn header_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
-    }
-
     /// The display form archivists see: the first XHTML rendition, else the first PDF.
     pub fn display_rendition(&self) -> Option<&Rendition> {
         let first = |kind| self.renditions.iter().find(|r| r.kind == kind);

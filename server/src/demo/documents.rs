@@ -16,8 +16,18 @@ use base64::Engine;
 
 use crate::archive::c14n;
 
-/// Documents per chunk (and per output directory).
+/// At most this many documents per chunk (and per output directory).
 pub const CHUNK: u64 = 1_000;
+
+impl Options {
+    /// Documents per chunk: small data sets are spread over all controllers too (chunks go to
+    /// the controllers in turn).
+    pub fn chunk_size(&self) -> u64 {
+        self.documents
+            .div_ceil(u64::from(self.controllers.max(1)))
+            .clamp(1, CHUNK)
+    }
+}
 
 /// The demo system-signature CA and signer (RSA, DEMO ONLY: the private key is public in this
 /// repository so that generated data is reproducible).
@@ -264,7 +274,8 @@ pub fn write_all(
         return Err(GenerateError::Empty);
     }
     let signer = Signer::demo()?;
-    let chunks = options.documents.div_ceil(CHUNK);
+    let chunk_size = options.chunk_size();
+    let chunks = options.documents.div_ceil(chunk_size);
     let next = AtomicU64::new(0);
     let done = AtomicU64::new(0);
     let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
@@ -277,7 +288,7 @@ pub fn write_all(
                         if chunk >= chunks {
                             return Ok(());
                         }
-                        let count = CHUNK.min(options.documents - chunk * CHUNK);
+                        let count = chunk_size.min(options.documents - chunk * chunk_size);
                         let controller_index =
                             u32::try_from(chunk % u64::from(options.controllers))
                                 .unwrap_or_default();

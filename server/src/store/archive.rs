@@ -223,13 +223,14 @@ fn rfc3339(at: OffsetDateTime) -> Option<String> {
 fn version_row(prepared: &PreparedDocument) -> serde_json::Value {
     let doc: &ParsedDocument = &prepared.document;
     let mut row = serde_json::Map::new();
-    let mut put = |column: &str, value: serde_json::Value| {
-        row.insert(column.to_owned(), value);
-    };
+    let mut display_names = serde_json::Map::new();
     let mut coded = |prefix: &str, value: Option<&Code>| {
         let (c, system) = code(value);
-        put(&format!("{prefix}_code"), json!(c));
-        put(&format!("{prefix}_system"), json!(system));
+        row.insert(format!("{prefix}_code"), json!(c));
+        row.insert(format!("{prefix}_system"), json!(system));
+        if let Some(name) = value.and_then(|v| v.display_name.as_ref()) {
+            display_names.insert(prefix.to_owned(), json!(name));
+        }
     };
     coded("general_type", doc.general_type.as_ref());
     coded("specific_type", doc.specific_type.as_ref());
@@ -285,7 +286,7 @@ fn version_row(prepared: &PreparedDocument) -> serde_json::Value {
         "signer_name": doc.signer_name,
         "signer_authentication_code": doc.signer_authentication_method.as_ref().map(|c| &c.code),
         "signed_time": doc.signed_time,
-        "header": doc.header_json(),
+        "display_names": display_names,
         "unknown_header": doc.unknown_header,
     });
     if let serde_json::Value::Object(fields) = fields {

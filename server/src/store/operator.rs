@@ -49,8 +49,7 @@ pub async fn document_report(
 ) -> Result<serde_json::Value, LookupError> {
     sqlx::query_scalar!(
         r#"SELECT jsonb_build_object(
-               'version', to_jsonb(v) - 'header',
-               'header_as_sent', v.header,
+               'version', to_jsonb(v),
                'set', to_jsonb(d),
                'archive', to_jsonb(s),
                'retention_rule', to_jsonb(r),
