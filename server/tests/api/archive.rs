@@ -31,12 +31,13 @@ impl TestArchive {
             .expect("connect");
         db::migrate(&pool).await.expect("migrate");
         let store = ArchiveStore::new(pool.clone()).await.expect("store");
-        let anchors = TrustAnchors::from_pem_files(&[demo_ca_file()]).expect("anchors");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let anchors = TrustAnchors::from_pem_files(&[demo_ca_file(dir.path())]).expect("anchors");
         Self {
             name,
             pool,
             importer: Importer::new(store, anchors, 4),
-            dir: tempfile::tempdir().expect("temp dir"),
+            dir,
         }
     }
 
@@ -69,8 +70,8 @@ impl TestArchive {
     }
 }
 
-fn demo_ca_file() -> PathBuf {
-    let path = std::env::temp_dir().join("archivist-test-signing-ca.pem");
+fn demo_ca_file(dir: &Path) -> PathBuf {
+    let path = dir.join("signing-ca.pem");
     std::fs::write(&path, documents::SIGNING_CA_PEM).expect("write the demo signing CA");
     path
 }
@@ -500,4 +501,25 @@ async fn damaged_files_are_refused_by_name_and_the_rest_is_archived() {
     }
     assert_eq!(archive.count("stored_bytes").await, 2);
     archive.finish().await;
+}
+
+#[tokio::test]
+async fn a_database_that_goes_away_refuses_each_document_with_the_reason() {
+    let archive = TestArchive::new().await;
+    let folder = archive.folder("batch", &generated(5));
+    // The database disappears under the importer (its connections are terminated).
+    drop_database(&archive.name).await;
+
+    let summary = archive.import(&folder).await;
+    assert_eq!(summary.archived, 0);
+    assert_eq!(summary.refused.len(), 5, "{:?}", summary.refused);
+    assert!(
+        summary
+            .refused
+            .iter()
+            .all(|(_, reason)| reason.starts_with("the database refused the document")),
+        "{:?}",
+        summary.refused
+    );
+    archive.pool.close().await;
 }
