@@ -122,8 +122,13 @@ pub struct ParsedDocument {
     pub content_specification_id: Option<String>,
     pub client_relationship_oid: Option<Oid>,
     pub authorization_restriction: Option<Code>,
+    /// The grounds as free text (senders use the element for a code, a text, or both).
+    pub authorization_restriction_text: Option<String>,
     pub inaccessible_argument: Option<Code>,
+    pub inaccessible_argument_text: Option<String>,
     pub reason_of_correction: Option<Code>,
+    /// `hl7fi:signature/assignedAuthorSigner`: the signing professional's registration number.
+    pub signer_id: Option<String>,
     pub signer_name: Option<String>,
     pub signer_authentication_method: Option<Code>,
     pub signed_time: Option<String>,
@@ -207,11 +212,14 @@ fn required_oid(node: Option<Node<'_, '_>>, element: &'static str) -> Result<Oid
     optional_oid(node, "root", element)?.ok_or(ParseError::Missing(element))
 }
 
+/// A person's name, "given … family", from a name element whose parts are in the element's own
+/// namespace (HL7 v3 in the CDA header, urn:hl7finland in the local signature block).
 fn person_name(name: Option<Node<'_, '_>>) -> Option<String> {
     let name = name?;
-    let parts: Vec<String> = children(name, HL7, "given")
+    let ns = name.tag_name().namespace().unwrap_or(HL7);
+    let parts: Vec<String> = children(name, ns, "given")
         .filter(|g| g.attribute("qualifier").is_none())
-        .chain(children(name, HL7, "family"))
+        .chain(children(name, ns, "family"))
         .filter_map(|n| text(Some(n)))
         .collect();
     if parts.is_empty() {
@@ -387,12 +395,15 @@ pub fn read_document(document: &roxmltree::Document<'_>) -> Result<ParsedDocumen
             "hl7fi:encompassingClientRelationship",
         )?,
         authorization_restriction: code(fi("authorizationRestrictionArgument")),
+        authorization_restriction_text: text(fi("authorizationRestrictionArgument")),
         inaccessible_argument: code(fi("inaccessibleArgument")),
+        inaccessible_argument_text: text(fi("inaccessibleArgument")),
         reason_of_correction: code(fi("reasonOfCorrection")),
+        signer_id: text(signature_meta.and_then(|s| child(s, HL7FI, "assignedAuthorSigner"))),
         signer_name: signature_meta
             .and_then(|s| child(s, HL7FI, "signer"))
             .and_then(|s| {
-                text(child(s, HL7FI, "name")).or_else(|| person_name(child(s, HL7, "name")))
+                person_name(child(s, HL7FI, "name")).or_else(|| person_name(child(s, HL7, "name")))
             }),
         signer_authentication_method: code(
             signature_meta.and_then(|s| child(s, HL7FI, "authenticationMethod")),

@@ -481,3 +481,62 @@ fn a_frame_that_disagrees_is_refused_without_naming_the_client() {
         Err(ParseError::WrongRoot { .. })
     ));
 }
+
+/// Shapes seen in the second public Kanta test document: a case id with both a root and
+/// `nullFlavor`, the restriction grounds as text, the signer block with the registration number
+/// and a name in the Finnish namespace, and a comment inside the base64 display form.
+#[test]
+fn reads_the_signer_block_text_grounds_and_commented_base64() {
+    let xml = Spec::v1()
+        .xml()
+        .replacen(
+            r#"<id nullFlavor="NA"/><effectiveTime nullFlavor="NA"/>"#,
+            r#"<id root="1.2.246.10.99999001.95.2026.5.646" nullFlavor="NA"/><effectiveTime nullFlavor="NA"/>"#,
+            1,
+        )
+        .replacen(
+            "<signatureCollection",
+            r#"<ep2:authorizationRestrictionArgument>Viivästys 1</ep2:authorizationRestrictionArgument>
+		<ep2:inaccessibleArgument code="1" codeSystem="1.2.246.537.6.1288.201901"/>
+		<ep2:signature>
+			<ep2:assignedAuthorSigner>25104559650</ep2:assignedAuthorSigner>
+			<ep2:signer><ep2:name><ep2:given>Angelika</ep2:given><ep2:family>Testinen</ep2:family></ep2:name></ep2:signer>
+			<ep2:authenticationMethod code="1" codeSystem="1.2.246.537.5.40128.2006"/>
+			<ep2:time value="20260323105425+0200"/>
+		</ep2:signature>
+		<signatureCollection"#,
+            1,
+        )
+        .replacen(
+            r#"representation="B64">"#,
+            r#"representation="B64"><!-- Liitetään asiakirjan näyttömuoto -->"#,
+            1,
+        );
+    let doc = parse_document(xml.as_bytes()).expect("parses");
+    assert_eq!(
+        doc.case_oid.as_ref().map(|o| o.as_str()),
+        Some("1.2.246.10.99999001.95.2026.5.646")
+    );
+    assert_eq!(doc.authorization_restriction, None, "no code");
+    assert_eq!(
+        doc.authorization_restriction_text.as_deref(),
+        Some("Viivästys 1")
+    );
+    assert_eq!(
+        doc.inaccessible_argument.as_ref().map(|c| c.code.as_str()),
+        Some("1")
+    );
+    assert_eq!(doc.signer_id.as_deref(), Some("25104559650"));
+    assert_eq!(doc.signer_name.as_deref(), Some("Angelika Testinen"));
+    assert_eq!(doc.signed_time.as_deref(), Some("20260323105425+0200"));
+    assert_eq!(
+        doc.display_rendition().map(|r| r.bytes.as_slice()),
+        Some(XHTML.as_bytes()),
+        "the comment is not part of the base64"
+    );
+    assert_eq!(
+        doc.unknown_header.as_array().map(Vec::len),
+        Some(1),
+        "only the invented futureElement is unknown"
+    );
+}
