@@ -147,3 +147,18 @@ create_database() {
 drop_database() {
   psql "$DATABASE_URL" -Xqc "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)"
 }
+
+# The certificate policy of the demo cards (server/src/demo/pki.rs, DEMO_CARD_POLICY).
+DEMO_CARD_POLICY=1.3.6.1.4.1.32473.1.10.1
+
+# Links the demo cards (by SATU, the default card number rule) to the demo controllers that
+# `archivist demo` generates: archivist-1 sees two controllers and is an administrator,
+# archivist-2 and archivist-3 one each, archivist-4 none. Linking twice changes nothing.
+link_demo_cards() {
+  local bin="$1" first=1.2.246.10.12345670.10.0 second=1.2.246.10.12345671.10.0 third=1.2.246.10.12345672.10.0
+  "$bin" card link 999000110 --controller "$first" >/dev/null
+  "$bin" card link 999000110 --controller "$second" >/dev/null
+  "$bin" card link 99900022B --controller "$second" >/dev/null
+  "$bin" card link 99900033P --controller "$third" >/dev/null
+  "$bin" admin grant 999000110 >/dev/null
+}

@@ -5,6 +5,7 @@
 //! the WebAssembly that makes the server-rendered page interactive. It never talks to the
 //! database; server-side data reaches it through the types in [`ssr`].
 
+pub mod access;
 pub mod i18n;
 pub mod identity;
 mod pages;

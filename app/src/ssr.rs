@@ -5,16 +5,16 @@
 //! handshake and attaches a [`VerifiedClient`] to every request of that connection. Nothing
 //! else creates one from a request, so holding one means the handshake succeeded.
 
-use std::sync::Arc;
+use std::{future::Future, net::IpAddr, pin::Pin, sync::Arc};
 
 use axum::{
-    extract::FromRequestParts,
+    extract::{ConnectInfo, FromRequestParts},
     response::{Html, IntoResponse, Response},
 };
 use http::{StatusCode, request::Parts};
 use leptos::prelude::ServerFnError;
 
-use crate::identity::CertificateIdentity;
+use crate::{access::Access, identity::CertificateIdentity};
 
 /// The client certificate chain verified in this connection's TLS handshake, leaf first,
 /// with the identity read from the leaf.
@@ -75,4 +75,62 @@ pub async fn verified_client() -> Result<VerifiedClient, ServerFnError> {
     leptos_axum::extract::<VerifiedClient>()
         .await
         .map_err(|_| ServerFnError::new(NoClientCertificate.to_string()))
+}
+
+/// Why the server could not answer. The message is for the person at the screen: it never holds
+/// internals, which go to the server's log.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("the service is temporarily unavailable; try again in a moment")]
+    Unavailable,
+}
+
+/// A boxed future, so that [`ArchivistServices`] can be used as a trait object.
+pub type ServiceFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ServiceError>> + Send + 'a>>;
+
+/// What the pages ask of the server. The `archivist` server implements it over its
+/// authentication layer and data access; this crate never sees SQL or a controller scope, only
+/// the answers.
+pub trait ArchivistServices: Send + Sync + 'static {
+    /// The card's number and the controllers linked to it now.
+    fn access<'a>(&'a self, caller: &'a Caller) -> ServiceFuture<'a, Access>;
+}
+
+/// Who is asking: the verified card and the address the connection came from (for the audit
+/// log).
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub client: VerifiedClient,
+    pub address: IpAddr,
+}
+
+/// The caller of the request a server function is serving.
+pub async fn caller() -> Result<Caller, ServerFnError> {
+    let client = verified_client().await?;
+    let ConnectInfo(peer) = leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>()
+        .await
+        .map_err(|_| ServerFnError::new(NoClientCertificate.to_string()))?;
+    Ok(Caller {
+        client,
+        address: peer.ip(),
+    })
+}
+
+/// The server's [`ArchivistServices`], attached to every request as an axum extension.
+#[derive(Clone)]
+pub struct Services(pub Arc<dyn ArchivistServices>);
+
+impl std::ops::Deref for Services {
+    type Target = dyn ArchivistServices;
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+/// The services for the request a server function is serving.
+pub async fn services() -> Result<Services, ServerFnError> {
+    leptos_axum::extract::<axum::Extension<Services>>()
+        .await
+        .map(|axum::Extension(services)| services)
+        .map_err(|_| ServerFnError::new(ServiceError::Unavailable.to_string()))
 }

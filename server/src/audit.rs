@@ -1,10 +1,13 @@
-//! The audit log: every authenticated connection and every refused card certificate.
+//! The audit log: every authenticated connection, every refused card certificate or card
+//! number, and every change of who may see what.
 //! Writing it is part of serving: a connection whose sign-in cannot be recorded is not served.
 
 use std::net::IpAddr;
 
 use app::identity::CertificateIdentity;
+use futures::TryStreamExt;
 use sqlx::PgPool;
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 /// What happened. The codes are stored, so they never change meaning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,6 +22,24 @@ pub enum AuditAction {
     OperatorExportedDocument,
     /// An operator imported documents (`archivist import`); details hold the counts.
     OperatorImported,
+    /// A verified certificate gave no card number under the configured rule.
+    CardNumberRefused,
+    /// A card number was linked to a controller; details hold the card and validity.
+    CardLinked,
+    /// A card number's link to a controller was ended.
+    CardUnlinked,
+    /// A card was made an administrator.
+    AdministratorGranted,
+    /// A card's administrator right was ended.
+    AdministratorRevoked,
+    /// A controller was created ahead of its first document.
+    ControllerCreated,
+    /// A controller was renamed; details hold the old and new name.
+    ControllerRenamed,
+    /// A controller was merged into a successor.
+    ControllerMerged,
+    /// An operator exported rows of the audit log; details hold the filter.
+    OperatorExportedAudit,
 }
 
 impl AuditAction {
@@ -29,6 +50,15 @@ impl AuditAction {
             Self::OperatorShowedDocument => "operator.document_shown",
             Self::OperatorExportedDocument => "operator.document_exported",
             Self::OperatorImported => "operator.documents_imported",
+            Self::CardNumberRefused => "auth.card_number_refused",
+            Self::CardLinked => "admin.card_linked",
+            Self::CardUnlinked => "admin.card_unlinked",
+            Self::AdministratorGranted => "admin.administrator_granted",
+            Self::AdministratorRevoked => "admin.administrator_revoked",
+            Self::ControllerCreated => "admin.controller_created",
+            Self::ControllerRenamed => "admin.controller_renamed",
+            Self::ControllerMerged => "admin.controller_merged",
+            Self::OperatorExportedAudit => "operator.audit_exported",
         }
     }
 }
@@ -45,6 +75,8 @@ pub struct AuditEvent<'a> {
     pub outcome: Outcome,
     pub client_address: IpAddr,
     pub certificate: Option<&'a CertificateIdentity>,
+    /// The card number the configured rule read, once it has been read.
+    pub card_number: Option<&'a str>,
 }
 
 /// Something an operator did from a shell on the archive's host.
@@ -85,8 +117,8 @@ impl AuditLog {
             r#"INSERT INTO audit_log
                    (action, outcome, reason, client_address,
                     certificate_subject, certificate_issuer, certificate_serial,
-                    public_key_sha256, satu)
-               VALUES ($1, $2, $3, $4::text::inet, $5, $6, $7, $8, $9)"#,
+                    public_key_sha256, satu, card_number)
+               VALUES ($1, $2, $3, $4::text::inet, $5, $6, $7, $8, $9, $10)"#,
             event.action.code(),
             outcome,
             reason,
@@ -96,6 +128,7 @@ impl AuditLog {
             cert.map(|c| c.serial.as_str()),
             cert.map(|c| c.public_key_sha256.as_str()),
             cert.and_then(|c| c.satu.as_deref()),
+            event.card_number,
         )
         .execute(&self.pool)
         .await?;
@@ -122,5 +155,125 @@ impl AuditLog {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+}
+
+/// Which rows of the audit log to export; every part is optional and they all apply.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct AuditFilter {
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub since: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub until: Option<OffsetDateTime>,
+    /// An action code or a prefix of one (`admin.` for every administrative change).
+    pub action: Option<String>,
+    /// Rows of this card's own actions, and administrators' changes concerning it.
+    pub card_number: Option<String>,
+    pub controller_oid: Option<String>,
+}
+
+struct AuditRow {
+    id: i64,
+    occurred_at: OffsetDateTime,
+    action: String,
+    outcome: String,
+    reason: Option<String>,
+    client_address: Option<String>,
+    operator: Option<String>,
+    card_number: Option<String>,
+    satu: Option<String>,
+    certificate_subject: Option<String>,
+    certificate_issuer: Option<String>,
+    certificate_serial: Option<String>,
+    public_key_sha256: Option<String>,
+    controller_oid: Option<String>,
+    document_oid: Option<String>,
+    details: Option<String>,
+}
+
+const CSV_HEADER: [&str; 16] = [
+    "id",
+    "occurred_at",
+    "action",
+    "outcome",
+    "reason",
+    "client_address",
+    "operator",
+    "card_number",
+    "satu",
+    "certificate_subject",
+    "certificate_issuer",
+    "certificate_serial",
+    "public_key_sha256",
+    "controller_oid",
+    "document_oid",
+    "details",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot write the CSV: {0}")]
+    Write(#[from] csv::Error),
+}
+
+impl AuditLog {
+    /// The rows that match, oldest first, as CSV with a header line. Rows are streamed from the
+    /// database to `out`, so the export's memory does not grow with the log. Returns the number
+    /// of rows.
+    pub async fn export_csv(
+        &self,
+        filter: &AuditFilter,
+        out: impl std::io::Write,
+    ) -> Result<u64, ExportError> {
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(CSV_HEADER)?;
+        let mut rows = sqlx::query_as!(
+            AuditRow,
+            r#"SELECT id, occurred_at, action, outcome, reason, host(client_address) AS client_address,
+                      operator, card_number, satu, certificate_subject, certificate_issuer,
+                      certificate_serial, public_key_sha256, controller_oid, document_oid,
+                      details::text AS details
+               FROM audit_log
+               WHERE ($1::timestamptz IS NULL OR occurred_at >= $1)
+                 AND ($2::timestamptz IS NULL OR occurred_at < $2)
+                 AND ($3::text IS NULL OR starts_with(action, $3))
+                 AND ($4::text IS NULL OR card_number = $4 OR details->>'card_number' = $4)
+                 AND ($5::text IS NULL OR controller_oid = $5)
+               ORDER BY occurred_at, id"#,
+            filter.since,
+            filter.until,
+            filter.action,
+            filter.card_number,
+            filter.controller_oid,
+        )
+        .fetch(&self.pool);
+        let mut count = 0;
+        while let Some(row) = rows.try_next().await? {
+            let at = row.occurred_at.format(&Rfc3339).unwrap_or_default();
+            let text = |v: &Option<String>| v.clone().unwrap_or_default();
+            writer.write_record([
+                row.id.to_string(),
+                at,
+                row.action,
+                row.outcome,
+                text(&row.reason),
+                text(&row.client_address),
+                text(&row.operator),
+                text(&row.card_number),
+                text(&row.satu),
+                text(&row.certificate_subject),
+                text(&row.certificate_issuer),
+                text(&row.certificate_serial),
+                text(&row.public_key_sha256),
+                text(&row.controller_oid),
+                text(&row.document_oid),
+                text(&row.details),
+            ])?;
+            count += 1;
+        }
+        writer.flush().map_err(csv::Error::from)?;
+        Ok(count)
     }
 }

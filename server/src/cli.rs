@@ -4,7 +4,10 @@ use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
-use crate::{commands, config::Settings, db, demo, startup, telemetry, tls};
+use crate::{
+    admin_commands, archive::ControllerOid, commands, config::Settings, db, demo, startup,
+    store::cards::Validity, telemetry, tls,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -53,6 +56,27 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Part::Cda)]
         part: Part,
     },
+    /// Link card numbers to controllers, end links, list them (each change is audited).
+    Card {
+        #[command(subcommand)]
+        command: CardCommand,
+    },
+    /// Administrators, identified by card number like archivists (each change is audited).
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Controllers: create ahead of their first document, rename, merge (each change is
+    /// audited).
+    Controller {
+        #[command(subcommand)]
+        command: ControllerCommand,
+    },
     /// Create the demo PKI under DIR/pki and demo documents under DIR/documents.
     #[command(args_conflicts_with_subcommands = true)]
     Demo {
@@ -95,6 +119,115 @@ pub enum DemoCommand {
         #[arg(long, default_value_t = 1000)]
         documents: u64,
     },
+}
+
+/// The issuing CA of a card number, when several are configured in tls.client_ca.
+#[derive(Debug, clap::Args)]
+pub struct IssuerArg {
+    /// The issuing CA's subject name exactly as `archivist card list` shows it; needed only when
+    /// tls.client_ca names several CAs.
+    #[arg(long, value_name = "DN")]
+    pub issuer: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CardCommand {
+    /// Let the card see a controller's material.
+    Link {
+        #[arg(value_name = "CARD_NUMBER")]
+        card_number: String,
+        #[arg(long, value_name = "OID")]
+        controller: String,
+        /// Start of validity, RFC 3339 (default: now).
+        #[arg(long, value_name = "TIME")]
+        from: Option<String>,
+        /// End of validity, RFC 3339 (default: until unlinked).
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
+        #[command(flatten)]
+        issuer: IssuerArg,
+    },
+    /// End the card's link to a controller; the history keeps it.
+    Unlink {
+        #[arg(value_name = "CARD_NUMBER")]
+        card_number: String,
+        #[arg(long, value_name = "OID")]
+        controller: String,
+        #[command(flatten)]
+        issuer: IssuerArg,
+    },
+    /// Every link ever made (of one card number, or of all), tab-separated.
+    List {
+        #[arg(value_name = "CARD_NUMBER")]
+        card_number: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Make a card an administrator (the first one is made this way).
+    Grant {
+        #[arg(value_name = "CARD_NUMBER")]
+        card_number: String,
+        #[command(flatten)]
+        issuer: IssuerArg,
+    },
+    /// End a card's administrator right.
+    Revoke {
+        #[arg(value_name = "CARD_NUMBER")]
+        card_number: String,
+        #[command(flatten)]
+        issuer: IssuerArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Rows of the audit log as CSV on standard output, oldest first (the export is itself
+    /// audited).
+    Export {
+        /// From this time on, RFC 3339.
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Before this time, RFC 3339.
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
+        /// An action code or its beginning, e.g. `admin.` or `tls.certificate_refused`.
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long, value_name = "CARD_NUMBER")]
+        card_number: Option<String>,
+        #[arg(long, value_name = "OID")]
+        controller: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ControllerCommand {
+    /// Add a controller, so that cards can be linked before its first document arrives.
+    Create {
+        #[arg(value_name = "OID")]
+        oid: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Change a controller's name.
+    Rename {
+        #[arg(value_name = "OID")]
+        oid: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Record a merger: SUCCESSOR took over OID and becomes the active controller of its
+    /// documents. Not undone.
+    Merge {
+        #[arg(value_name = "OID")]
+        oid: String,
+        #[arg(long, value_name = "OID")]
+        into: String,
+    },
+    /// Every controller, tab-separated.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,6 +299,36 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Import { paths, jobs } => {
             runtime.block_on(commands::import(&settings, &paths, jobs))
         }
+        Command::Card { command } => runtime.block_on(card(&settings, command)),
+        Command::Admin { command } => runtime.block_on(admin(&settings, command)),
+        Command::Controller { command } => runtime.block_on(controller(&settings, command)),
+        Command::Audit {
+            command:
+                AuditCommand::Export {
+                    since,
+                    until,
+                    action,
+                    card_number,
+                    controller,
+                },
+        } => {
+            let filter = crate::audit::AuditFilter {
+                since: since
+                    .map(|t| admin_commands::parse_time("--since", &t))
+                    .transpose()?,
+                until: until
+                    .map(|t| admin_commands::parse_time("--until", &t))
+                    .transpose()?,
+                action,
+                card_number: card_number
+                    .map(|n| admin_commands::parse_card_number(&n).map(|n| n.to_string()))
+                    .transpose()?,
+                controller_oid: controller
+                    .map(|c| controller_oid(&c).map(|c| c.to_string()))
+                    .transpose()?,
+            };
+            runtime.block_on(admin_commands::export_audit(&settings, &filter))
+        }
         Command::Show { document_oid } => {
             runtime.block_on(commands::show(&settings, &document_oid))
         }
@@ -233,4 +396,104 @@ fn run(cli: Cli) -> Result<(), String> {
             )
         }
     }
+}
+
+fn controller_oid(value: &str) -> Result<ControllerOid, String> {
+    ControllerOid::parse(value).map_err(|e| format!("--controller: {e}"))
+}
+
+async fn card(settings: &Settings, command: CardCommand) -> Result<(), String> {
+    let message = match command {
+        CardCommand::Link {
+            card_number,
+            controller,
+            from,
+            until,
+            issuer,
+        } => {
+            let card = admin_commands::card_key(settings, &card_number, issuer.issuer.as_deref())?;
+            let controller = controller_oid(&controller)?;
+            let validity = Validity {
+                from: from
+                    .map(|t| admin_commands::parse_time("--from", &t))
+                    .transpose()?,
+                until: until
+                    .map(|t| admin_commands::parse_time("--until", &t))
+                    .transpose()?,
+            };
+            let pool = commands::pool(settings).await?;
+            admin_commands::link(&pool, &card, &controller, validity).await?
+        }
+        CardCommand::Unlink {
+            card_number,
+            controller,
+            issuer,
+        } => {
+            let card = admin_commands::card_key(settings, &card_number, issuer.issuer.as_deref())?;
+            let controller = controller_oid(&controller)?;
+            let pool = commands::pool(settings).await?;
+            admin_commands::unlink(&pool, &card, &controller).await?
+        }
+        CardCommand::List { card_number } => {
+            let card_number = card_number
+                .map(|n| admin_commands::parse_card_number(&n))
+                .transpose()?;
+            let pool = commands::pool(settings).await?;
+            admin_commands::list(&pool, card_number.as_ref()).await?
+        }
+    };
+    println!("{message}");
+    Ok(())
+}
+
+async fn admin(settings: &Settings, command: AdminCommand) -> Result<(), String> {
+    let message = match command {
+        AdminCommand::Grant {
+            card_number,
+            issuer,
+        } => {
+            let card = admin_commands::card_key(settings, &card_number, issuer.issuer.as_deref())?;
+            let pool = commands::pool(settings).await?;
+            admin_commands::grant(&pool, &card).await?
+        }
+        AdminCommand::Revoke {
+            card_number,
+            issuer,
+        } => {
+            let card = admin_commands::card_key(settings, &card_number, issuer.issuer.as_deref())?;
+            let pool = commands::pool(settings).await?;
+            admin_commands::revoke(&pool, &card).await?
+        }
+    };
+    println!("{message}");
+    Ok(())
+}
+
+async fn controller(settings: &Settings, command: ControllerCommand) -> Result<(), String> {
+    let oid =
+        |value: &str, what: &str| ControllerOid::parse(value).map_err(|e| format!("{what}: {e}"));
+    let message = match command {
+        ControllerCommand::Create { oid: id, name } => {
+            let id = oid(&id, "OID")?;
+            let pool = commands::pool(settings).await?;
+            admin_commands::create_controller(&pool, &id, &name).await?
+        }
+        ControllerCommand::Rename { oid: id, name } => {
+            let id = oid(&id, "OID")?;
+            let pool = commands::pool(settings).await?;
+            admin_commands::rename_controller(&pool, &id, &name).await?
+        }
+        ControllerCommand::Merge { oid: id, into } => {
+            let id = oid(&id, "OID")?;
+            let into = oid(&into, "--into")?;
+            let pool = commands::pool(settings).await?;
+            admin_commands::merge_controller(&pool, &id, &into).await?
+        }
+        ControllerCommand::List => {
+            let pool = commands::pool(settings).await?;
+            admin_commands::list_controllers(&pool).await?
+        }
+    };
+    println!("{message}");
+    Ok(())
 }

@@ -45,7 +45,7 @@ impl Observer for Bar {
     }
 }
 
-async fn pool(settings: &Settings) -> Result<sqlx::PgPool, String> {
+pub async fn pool(settings: &Settings) -> Result<sqlx::PgPool, String> {
     let pool = db::connect(&settings.database)
         .await
         .map_err(|e| e.to_string())?;

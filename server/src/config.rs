@@ -15,6 +15,8 @@ use figment::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::auth::CardNumberRule;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
@@ -26,6 +28,16 @@ pub struct Settings {
     pub tls: TlsSettings,
     pub database: DatabaseSettings,
     pub archive: ArchiveSettings,
+    pub auth: AuthSettings,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Where the card number that access is linked to comes from: `{ kind = "subject_attribute",
+    /// oid = "2.5.4.5" }` (the default, the SATU), `{ kind = "san_other_name", type_id = "…" }`
+    /// or `{ kind = "issuer_and_serial" }`.
+    pub card_number_rule: CardNumberRule,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -76,6 +88,9 @@ pub struct TlsSettings {
     pub client_ca: Vec<PathBuf>,
     /// PEM or DER files with the certificate revocation lists of those CAs.
     pub client_crl: Vec<PathBuf>,
+    /// Certificate policy OIDs of card certificates; a card must carry one of them. Empty: the
+    /// policy is not checked (with a warning at startup).
+    pub card_policies: Vec<String>,
     /// Seconds between checks of the CA and CRL files; a changed file, or a CRL going stale,
     /// takes effect for new connections without a restart.
     pub crl_refresh_secs: u64,
@@ -107,6 +122,7 @@ impl Default for Settings {
             tls: TlsSettings::default(),
             database: DatabaseSettings::default(),
             archive: ArchiveSettings::default(),
+            auth: AuthSettings::default(),
         }
     }
 }
@@ -127,6 +143,7 @@ impl Default for TlsSettings {
             private_key: PathBuf::from("demo/pki/server.key"),
             client_ca: vec![PathBuf::from("demo/pki/issuing-ca.pem")],
             client_crl: vec![PathBuf::from("demo/pki/issuing-ca.crl")],
+            card_policies: Vec::new(),
             crl_refresh_secs: 60,
             crl_grace_secs: 0,
             handshake_timeout_secs: 10,
@@ -245,6 +262,20 @@ impl Settings {
         if self.database.max_connections == 0 {
             return problem("database.max_connections", "must be at least 1");
         }
+        if self
+            .tls
+            .card_policies
+            .iter()
+            .any(|oid| crate::archive::Oid::parse(oid).is_err())
+        {
+            return problem(
+                "tls.card_policies",
+                "must list dotted OIDs such as 1.2.246.517.1.10.1",
+            );
+        }
+        if let Err(why) = self.auth.card_number_rule.validate() {
+            return problem("auth.card_number_rule", why);
+        }
         Ok(())
     }
 }
@@ -326,6 +357,34 @@ mod tests {
         let f = file("[tls]\nhandshake_timeout = 10\n");
         let err = Settings::load_from(Some(f.path()), no_env()).expect_err("must fail");
         assert!(err.to_string().contains("handshake_timeout"), "{err}");
+    }
+
+    #[test]
+    fn the_card_number_rule_is_read_and_checked() {
+        let f = file(
+            "[auth.card_number_rule]\nkind = \"san_other_name\"\ntype_id = \"1.3.6.1.4.1.311.20.2.3\"\n",
+        );
+        let s = Settings::load_from(Some(f.path()), no_env()).expect("valid");
+        assert_eq!(
+            s.auth.card_number_rule,
+            CardNumberRule::SanOtherName {
+                type_id: "1.3.6.1.4.1.311.20.2.3".to_owned()
+            }
+        );
+        let f =
+            file("[auth.card_number_rule]\nkind = \"subject_attribute\"\noid = \"serialNumber\"\n");
+        let err = Settings::load_from(Some(f.path()), no_env()).expect_err("must fail");
+        assert!(err.to_string().contains("auth.card_number_rule"), "{err}");
+        let f = file("[auth.card_number_rule]\nkind = \"printed_number\"\n");
+        let err = Settings::load_from(Some(f.path()), no_env()).expect_err("must fail");
+        assert!(err.to_string().contains("printed_number"), "{err}");
+    }
+
+    #[test]
+    fn card_policies_must_be_oids() {
+        let f = file("[tls]\ncard_policies = [\"1.2.246.517.1.10.1\", \"sote card\"]\n");
+        let err = Settings::load_from(Some(f.path()), no_env()).expect_err("must fail");
+        assert!(err.to_string().contains("tls.card_policies"), "{err}");
     }
 
     #[test]

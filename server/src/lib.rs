@@ -1,8 +1,10 @@
 //! The `archivist` server: our own mutual-TLS accept loop in front of the Leptos application,
 //! the PostgreSQL schema and audit log, and the operator commands.
 
+pub mod admin_commands;
 pub mod archive;
 pub mod audit;
+pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -1,17 +1,18 @@
 //! Putting the server together: TLS, database, router, listener, in the order that reports a
 //! broken setting before anything starts.
 
-use std::{future::Future, net::SocketAddr};
+use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
 use crate::{
     audit::AuditLog,
+    auth::Authenticator,
     config::Settings,
     db::{self, DbError},
     tls::{AcceptLoop, TlsConfigError, TlsReloader},
-    web::{self, AppState, Connections},
+    web::{self, AppState, Connections, ServerServices},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -45,9 +46,17 @@ impl Application {
             .site_root(settings.site_root.to_string_lossy().as_ref())
             .site_addr(settings.listen)
             .build();
+        let authenticator =
+            Authenticator::new(pool.clone(), settings.auth.card_number_rule.clone());
+        let services = ServerServices::new(
+            pool.clone(),
+            authenticator.clone(),
+            AuditLog::new(pool.clone()),
+        );
         let router = web::router(AppState {
             leptos_options,
             pool: pool.clone(),
+            services: app::ssr::Services(Arc::new(services)),
         });
 
         let listener =
@@ -66,7 +75,7 @@ impl Application {
         let accept = AcceptLoop::new(
             listener,
             acceptor,
-            Connections::new(router, AuditLog::new(pool)),
+            Connections::new(router, AuditLog::new(pool), authenticator),
             settings.tls.handshake_timeout(),
             settings.tls.header_read_timeout(),
         );

@@ -1,7 +1,8 @@
-//! The first page after sign-in: who the card says you are.
+//! The first page after sign-in: who the card says you are, and what you may see.
 
 use leptos::prelude::*;
 
+use crate::access::{Access, LinkedController, RuleView, current_access};
 use crate::i18n::use_language;
 use crate::identity::{CertificateIdentity, current_identity};
 
@@ -28,8 +29,123 @@ pub fn HomePage() -> impl IntoView {
                 }
             })}
         </Suspense>
-        <p class="note">{move || language.get().texts().controllers_pending}</p>
+        <AccessSection />
     }
+}
+
+#[component]
+fn AccessSection() -> impl IntoView {
+    let language = use_language();
+    let t = move || language.get().texts();
+    let access = Resource::new(|| (), |_| current_access());
+
+    view! {
+        <section aria-labelledby="access-heading" data-section="access">
+            <h2 id="access-heading">{move || t().access_heading}</h2>
+            <Suspense fallback=move || view! { <p>{move || t().loading}</p> }>
+                {move || Suspend::new(async move {
+                    match access.await {
+                        Ok(Access::Linked { card_number, rule, administrator, controllers }) => {
+                            view! {
+                                <dl class="identity">
+                                    <dt>{move || t().card_number}</dt>
+                                    <dd data-field="card-number" class="mono">{card_number}</dd>
+                                    <dt>{move || t().card_number_rule}</dt>
+                                    <dd data-field="card-number-rule">
+                                        <RuleName rule />
+                                    </dd>
+                                </dl>
+                                {administrator
+                                    .then(|| {
+                                        view! {
+                                            <p data-field="administrator">
+                                                {move || t().administrator_note}
+                                            </p>
+                                        }
+                                    })}
+                                <LinkedControllers controllers />
+                            }
+                                .into_any()
+                        }
+                        Ok(Access::Refused { reason }) => {
+                            view! {
+                                <div class="error" role="alert" data-field="access-refused">
+                                    <p>{move || t().access_refused}</p>
+                                    <p>
+                                        {move || t().refusal_code} ": "
+                                        <code data-field="refusal-code">{reason}</code>
+                                    </p>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        Err(_) => {
+                            view! {
+                                <p class="error" role="alert">{move || t().access_unavailable}</p>
+                            }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn RuleName(rule: RuleView) -> impl IntoView {
+    let language = use_language();
+    let t = move || language.get().texts();
+    let (name, oid): (fn(&crate::i18n::Texts) -> &'static str, Option<String>) = match rule {
+        RuleView::SubjectAttribute { oid } => (|t| t.rule_subject_attribute, Some(oid)),
+        RuleView::SanOtherName { type_id } => (|t| t.rule_san_other_name, Some(type_id)),
+        RuleView::IssuerAndSerial => (|t| t.rule_issuer_and_serial, None),
+    };
+    view! {
+        {move || name(t())}
+        {oid.map(|oid| view! { " " <span class="mono">{oid}</span> })}
+    }
+}
+
+#[component]
+fn LinkedControllers(controllers: Vec<LinkedController>) -> impl IntoView {
+    let language = use_language();
+    let t = move || language.get().texts();
+    if controllers.is_empty() {
+        return view! {
+            <p class="note" role="status" data-field="not-linked">{move || t().not_linked}</p>
+        }
+        .into_any();
+    }
+    view! {
+        <p>{move || t().linked_controllers_intro}</p>
+        <ul class="controllers" data-field="controllers">
+            {controllers
+                .into_iter()
+                .map(|c| {
+                    let last = c.last_archived_at.clone();
+                    let oid = c.oid.clone();
+                    view! {
+                        <li data-controller=oid>
+                            <strong>{c.name}</strong>
+                            <span class="mono">" " {c.oid}</span>
+                            <br />
+                            {move || t().last_archived}
+                            ": "
+                            {match last.clone() {
+                                Some(at) => {
+                                    let shown = at.clone();
+                                    view! { <time datetime=at>{shown}</time> }.into_any()
+                                }
+                                None => view! { <span>{move || t().no_documents_yet}</span> }.into_any(),
+                            }}
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+        .into_any()
 }
 
 #[component]

@@ -26,6 +26,13 @@ const FOREIGN_CN: &str = "Unrelated TEST CA";
 const CRL_URL: &str = "http://crl.demo.invalid/dvvtestsote4ec.crl";
 /// Microsoft user principal name, the SAN otherName smart-card certificates carry.
 const UPN_OID: &[u64] = &[1, 3, 6, 1, 4, 1, 311, 20, 2, 3];
+const OID_CERTIFICATE_POLICIES: &[u64] = &[2, 5, 29, 32];
+/// The demo cards' certificate policy. Real DVV professional-card policy OIDs are not public
+/// (certificates.md §1.3), so the demo uses IANA's enterprise number for documentation
+/// (32473, RFC 5612), which no real certificate policy is under.
+pub const DEMO_CARD_POLICY: &str = "1.3.6.1.4.1.32473.1.10.1";
+/// A policy of some other kind of certificate, for the card that the policy allowlist refuses.
+pub const DEMO_OTHER_POLICY: &str = "1.3.6.1.4.1.32473.1.20.1";
 const OID_SURNAME: &[u64] = &[2, 5, 4, 4];
 const OID_SERIAL_NUMBER: &[u64] = &[2, 5, 4, 5];
 const OID_TITLE: &[u64] = &[2, 5, 4, 12];
@@ -39,6 +46,8 @@ pub enum PkiError {
     Pkcs12(String),
     #[error("the system random number generator failed")]
     Random,
+    #[error("{0:?} is not a policy OID")]
+    Policy(String),
 }
 
 type Ca = CertifiedIssuer<'static, KeyPair>;
@@ -73,6 +82,13 @@ pub struct CardProfile {
     pub with_satu: bool,
     pub eku: CardEku,
     pub expired: bool,
+    /// A second UPN in subjectAltName: a card number rule that reads the UPN must refuse it.
+    pub two_upns: bool,
+    /// Key usage with digitalSignature, as DVV cards have (`0xB0`); without it, only
+    /// keyEncipherment and dataEncipherment.
+    pub digital_signature: bool,
+    /// The certificatePolicies OID.
+    pub policy: &'static str,
 }
 
 impl CardProfile {
@@ -84,7 +100,25 @@ impl CardProfile {
             with_satu: true,
             eku: CardEku::Absent,
             expired: false,
+            two_upns: false,
+            digital_signature: true,
+            policy: DEMO_CARD_POLICY,
         }
+    }
+
+    pub fn without_digital_signature(mut self) -> Self {
+        self.digital_signature = false;
+        self
+    }
+
+    pub fn with_policy(mut self, policy: &'static str) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    pub fn with_two_upns(mut self) -> Self {
+        self.two_upns = true;
+        self
     }
 
     pub fn without_satu(mut self) -> Self {
@@ -187,6 +221,20 @@ fn random_serial(rng: &SystemRandom) -> Result<SerialNumber, PkiError> {
     // A positive INTEGER with no leading zero byte: clear the top bit, set the next.
     bytes[0] = (bytes[0] & 0x7f) | 0x40;
     Ok(SerialNumber::from_slice(&bytes))
+}
+
+/// DER of a certificatePolicies extension value with one policy and no qualifiers:
+/// `SEQUENCE { SEQUENCE { OBJECT IDENTIFIER } }`.
+fn certificate_policies(policy: &str) -> Result<Vec<u8>, PkiError> {
+    let arcs: Vec<u64> = policy
+        .split('.')
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .map_err(|_| PkiError::Policy(policy.to_owned()))?;
+    let oid = yasna::models::ObjectIdentifier::from_slice(&arcs);
+    Ok(yasna::construct_der(|w| {
+        w.write_sequence(|w| w.next().write_sequence(|w| w.next().write_oid(&oid)))
+    }))
 }
 
 fn ca_params(
@@ -316,10 +364,20 @@ impl DemoCa {
             params.not_after = self.now + Duration::days(2 * 365);
         }
         params.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
             KeyUsagePurpose::KeyEncipherment,
             KeyUsagePurpose::DataEncipherment,
         ];
+        if profile.digital_signature {
+            params
+                .key_usages
+                .insert(0, KeyUsagePurpose::DigitalSignature);
+        }
+        params
+            .custom_extensions
+            .push(rcgen::CustomExtension::from_oid_content(
+                OID_CERTIFICATE_POLICIES,
+                certificate_policies(profile.policy)?,
+            ));
         params.extended_key_usages = match profile.eku {
             CardEku::Absent => vec![],
             CardEku::ClientAuthAndEmail => vec![
@@ -328,10 +386,16 @@ impl DemoCa {
             ],
             CardEku::EmailOnly => vec![ExtendedKeyUsagePurpose::EmailProtection],
         };
-        params.subject_alt_names = vec![SanType::OtherName((
-            UPN_OID.to_vec(),
-            OtherNameValue::Utf8String(format!("{}@teonet.demo.invalid", profile.satu_digits)),
-        ))];
+        let upn = |domain: &str| {
+            SanType::OtherName((
+                UPN_OID.to_vec(),
+                OtherNameValue::Utf8String(format!("{}@{domain}", profile.satu_digits)),
+            ))
+        };
+        params.subject_alt_names = vec![upn("teonet.demo.invalid")];
+        if profile.two_upns {
+            params.subject_alt_names.push(upn("toinen.demo.invalid"));
+        }
         params.crl_distribution_points = vec![CrlDistributionPoint {
             uris: vec![CRL_URL.to_owned()],
         }];
@@ -513,6 +577,20 @@ impl DemoCa {
                         .with_eku(CardEku::EmailOnly),
                 )?,
             ),
+            (
+                "no-digital-signature",
+                self.issue_card(
+                    &CardProfile::archivist("Salakirjoitus", "Sami", "99900100")
+                        .without_digital_signature(),
+                )?,
+            ),
+            (
+                "other-policy",
+                self.issue_card(
+                    &CardProfile::archivist("Muu", "Mirja", "99900111")
+                        .with_policy(DEMO_OTHER_POLICY),
+                )?,
+            ),
         ])
     }
 }
@@ -540,6 +618,8 @@ fn demo_files() -> Vec<PathBuf> {
         "revoked",
         "no-satu",
         "wrong-eku",
+        "no-digital-signature",
+        "other-policy",
     ] {
         for ext in ["pem", "key", "p12"] {
             files.push(PathBuf::from(format!("{stem}.{ext}")));

@@ -257,7 +257,6 @@ fn version_row(prepared: &PreparedDocument) -> serde_json::Value {
         "set_oid": doc.set_id,
         "version_number": version_number(prepared),
         "replaces_document_oid": doc.replaces.as_ref().map(|r| &r.document_oid),
-        "status": "current",
         "effective_time": rfc3339(prepared.effective_time),
         "creation_time": prepared.creation_time.and_then(rfc3339),
         "language_code": doc.language,

@@ -1,9 +1,12 @@
 //! The one home of SQL. Writing to the archive (`archive`), the operators' lookups
-//! (`operator`) and the retention rules live here; nothing else talks to the database about
-//! client data.
+//! (`operator`), the retention rules, card links (`cards`) and the archivists' reads within a
+//! controller scope (`scoped`) live here; nothing else talks to the database about client data.
 
 pub mod archive;
+pub mod cards;
+pub mod controllers;
 pub mod operator;
 pub mod retention;
+pub mod scoped;
 
 pub use archive::{ArchiveError, ArchiveStore, Archived};

@@ -49,7 +49,7 @@ pub async fn document_report(
 ) -> Result<serde_json::Value, LookupError> {
     sqlx::query_scalar!(
         r#"SELECT jsonb_build_object(
-               'version', to_jsonb(v),
+               'version', to_jsonb(v) || jsonb_build_object('status', vs.status),
                'set', to_jsonb(d),
                'archive', to_jsonb(s),
                'retention_rule', to_jsonb(r),
@@ -74,6 +74,8 @@ pub async fn document_report(
            ) AS "report!"
            FROM document_version v
            JOIN document_set d ON d.controller_oid = v.controller_oid AND d.set_oid = v.set_oid
+           JOIN document_version_status vs
+             ON vs.controller_oid = v.controller_oid AND vs.document_oid = v.document_oid
            JOIN archive_state s ON s.controller_oid = v.controller_oid AND s.document_oid = v.document_oid
            JOIN retention_rule r ON r.id = s.retention_rule_id
            WHERE v.document_oid = $1"#,

@@ -3,8 +3,9 @@
 //! certificates.
 
 mod accept;
+pub mod card_checks;
 pub mod crl_status;
-mod files;
+pub mod files;
 mod first_request;
 pub mod identity;
 mod refusal;

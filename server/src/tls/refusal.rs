@@ -3,6 +3,8 @@
 
 use rustls::{CertificateError, Error as TlsError};
 
+use super::card_checks::CardRefusal;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HandshakeRefusal {
     CertificateExpired,
@@ -14,6 +16,8 @@ pub enum HandshakeRefusal {
     RevocationListExpired,
     BadSignature,
     BadCertificate,
+    /// Passed path validation, refused by our card checks.
+    Card(CardRefusal),
 }
 
 impl HandshakeRefusal {
@@ -40,6 +44,10 @@ impl HandshakeRefusal {
             CertificateError::ExpiredRevocationList
             | CertificateError::ExpiredRevocationListContext { .. } => Self::RevocationListExpired,
             CertificateError::BadSignature => Self::BadSignature,
+            CertificateError::Other(other) => other
+                .0
+                .downcast_ref::<CardRefusal>()
+                .map_or(Self::BadCertificate, |refusal| Self::Card(*refusal)),
             _ => Self::BadCertificate,
         })
     }
@@ -55,6 +63,7 @@ impl HandshakeRefusal {
             Self::RevocationListExpired => "revocation_list_expired",
             Self::BadSignature => "bad_signature",
             Self::BadCertificate => "bad_certificate",
+            Self::Card(refusal) => refusal.code(),
         }
     }
 }
@@ -82,6 +91,18 @@ mod tests {
             ));
             assert_eq!(refusal.map(HandshakeRefusal::code), Some(code));
         }
+    }
+
+    #[test]
+    fn card_check_refusals_keep_their_reason() {
+        let error = TlsError::InvalidCertificate(CertificateError::Other(rustls::OtherError(
+            std::sync::Arc::new(CardRefusal::PolicyNotAllowed),
+        )));
+        let refusal = HandshakeRefusal::from_handshake_error(&io_error(error));
+        assert_eq!(
+            refusal.map(HandshakeRefusal::code),
+            Some("policy_not_allowed")
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
-use super::{TlsConfigError, build_server_config};
+use super::{TlsConfigError, build_server_config, server_config::CrlNumbers};
 use crate::config::TlsSettings;
 
 type FileStamp = (PathBuf, Option<SystemTime>, Option<u64>);
@@ -19,6 +19,8 @@ pub struct TlsReloader {
     sender: watch::Sender<TlsAcceptor>,
     stamps: Vec<FileStamp>,
     next_stale_at: Option<OffsetDateTime>,
+    /// The highest CRLNumber applied per issuer since start-up: older lists are refused.
+    crl_numbers: CrlNumbers,
 }
 
 impl TlsReloader {
@@ -27,7 +29,7 @@ impl TlsReloader {
     pub fn start(
         settings: &TlsSettings,
     ) -> Result<(watch::Receiver<TlsAcceptor>, Self), TlsConfigError> {
-        let build = build_server_config(settings, OffsetDateTime::now_utc())?;
+        let build = build_server_config(settings, OffsetDateTime::now_utc(), &CrlNumbers::new())?;
         let (sender, receiver) = watch::channel(TlsAcceptor::from(Arc::new(build.config)));
         Ok((
             receiver,
@@ -36,6 +38,7 @@ impl TlsReloader {
                 sender,
                 stamps: stamps(settings),
                 next_stale_at: build.next_stale_at,
+                crl_numbers: build.crl_numbers,
             },
         ))
     }
@@ -61,14 +64,16 @@ impl TlsReloader {
         if stamps == self.stamps && !went_stale {
             return;
         }
-        match build_server_config(&self.settings, now) {
+        match build_server_config(&self.settings, now, &self.crl_numbers) {
             Ok(build) => {
                 self.sender
                     .send_replace(TlsAcceptor::from(Arc::new(build.config)));
                 self.stamps = stamps;
                 self.next_stale_at = build.next_stale_at;
+                self.crl_numbers = build.crl_numbers;
                 tracing::info!(
                     stale_crls = build.stale_crls.len(),
+                    rolled_back_crls = build.rolled_back_crls.len(),
                     "TLS configuration reloaded for new connections"
                 );
             }

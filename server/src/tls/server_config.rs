@@ -1,7 +1,7 @@
 //! The rustls server configuration: our certificate, TLS 1.3 and 1.2, HTTP/2 and HTTP/1.1 by
 //! ALPN, and client certificates verified against the configured issuing CAs and their CRLs.
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 use rustls::{
     RootCertStore, ServerConfig,
@@ -11,9 +11,19 @@ use rustls::{
 
 use rustls::pki_types::CertificateRevocationListDer;
 use time::OffsetDateTime;
-use x509_parser::{prelude::FromDer, revocation_list::CertificateRevocationList};
+use x509_parser::{
+    num_bigint::BigUint, prelude::FromDer, revocation_list::CertificateRevocationList,
+};
 
-use super::files::{self, TlsFileError};
+/// The highest CRLNumber in use so far per issuer name. A CRL with a lower number than one
+/// already applied is an older list coming back (a rollback could un-revoke cards): it is not
+/// used, and its CA's cards are refused until a list at least as new is installed.
+pub type CrlNumbers = HashMap<String, BigUint>;
+
+use super::{
+    card_checks::{CardCertificateVerifier, CardChecks},
+    files::{self, TlsFileError},
+};
 use crate::config::TlsSettings;
 
 #[derive(Debug, thiserror::Error)]
@@ -56,17 +66,24 @@ pub struct TlsBuild {
     pub stale_crls: Vec<String>,
     /// When the next included CRL goes stale: the configuration must be rebuilt by then.
     pub next_stale_at: Option<OffsetDateTime>,
+    /// CRLs left out because their CRLNumber is lower than one already applied.
+    pub rolled_back_crls: Vec<String>,
+    /// The CRL numbers of the lists this configuration uses, to carry into the next build.
+    pub crl_numbers: CrlNumbers,
 }
 
 pub fn build_server_config(
     settings: &TlsSettings,
     now: OffsetDateTime,
+    applied: &CrlNumbers,
 ) -> Result<TlsBuild, TlsConfigError> {
     let provider = crypto_provider();
 
     let mut roots = RootCertStore::empty();
+    let mut issuing_cas = Vec::new();
     for path in &settings.client_ca {
         for ca in files::certificates("tls.client_ca", path)? {
+            issuing_cas.push(ca.clone());
             roots
                 .add(ca)
                 .map_err(|source| TlsConfigError::BadClientCa {
@@ -80,6 +97,8 @@ pub fn build_server_config(
     let mut fresh = Vec::new();
     let mut stale_crls = Vec::new();
     let mut next_stale_at: Option<OffsetDateTime> = None;
+    let mut rolled_back_crls = Vec::new();
+    let mut crl_numbers = applied.clone();
     for path in &settings.client_crl {
         for crl in files::revocation_lists("tls.client_crl", path)? {
             let (_, parsed) =
@@ -88,9 +107,29 @@ pub fn build_server_config(
                     detail: e.to_string(),
                 })?;
             let issuer = parsed.issuer().to_string();
+            let number = parsed.crl_number().cloned();
+            if let (Some(number), Some(highest)) = (&number, applied.get(&issuer))
+                && number < highest
+            {
+                tracing::error!(
+                    crl = %path.display(),
+                    %issuer,
+                    %number,
+                    %highest,
+                    "CRL ROLLED BACK (lower CRLNumber than one already applied): cards of this CA are refused until a list at least as new is installed"
+                );
+                rolled_back_crls.push(issuer);
+                continue;
+            }
             match parsed.next_update().map(|t| t.to_datetime() + grace) {
                 Some(stale_at) if now <= stale_at => {
                     next_stale_at = Some(next_stale_at.map_or(stale_at, |t| t.min(stale_at)));
+                    if let Some(number) = number {
+                        let highest = crl_numbers.entry(issuer).or_insert_with(|| number.clone());
+                        if number > *highest {
+                            *highest = number;
+                        }
+                    }
                     fresh.push(crl);
                 }
                 _ => {
@@ -125,7 +164,15 @@ pub fn build_server_config(
         // is refused.
         verifier = verifier.with_crls(fresh).only_check_end_entity_revocation();
     }
-    let verifier = verifier.build()?;
+    if settings.card_policies.is_empty() {
+        tracing::warn!(
+            "tls.card_policies is empty: card certificates of any certificate policy are accepted; list the card policy OIDs"
+        );
+    }
+    let verifier = Arc::new(CardCertificateVerifier::new(
+        verifier.build()?,
+        CardChecks::new(settings.card_policies.clone(), &issuing_cas),
+    ));
 
     let chain = files::certificates("tls.certificate", &settings.certificate)?;
     let key = files::private_key("tls.private_key", &settings.private_key)?;
@@ -141,6 +188,8 @@ pub fn build_server_config(
         config,
         stale_crls,
         next_stale_at,
+        rolled_back_crls,
+        crl_numbers,
     })
 }
 

@@ -14,17 +14,25 @@ use axum::{
 
 use crate::{
     audit::{AuditAction, AuditEvent, AuditLog, Outcome},
+    auth::Authenticator,
     tls::{ConnectionHandler, HandshakeRefusal},
 };
 
 pub struct Connections {
     router: Router,
     audit: AuditLog,
+    /// To record the card number with the sign-in; a certificate without one is refused (and
+    /// audited) when it asks for anything.
+    authenticator: Authenticator,
 }
 
 impl Connections {
-    pub fn new(router: Router, audit: AuditLog) -> Self {
-        Self { router, audit }
+    pub fn new(router: Router, audit: AuditLog, authenticator: Authenticator) -> Self {
+        Self {
+            router,
+            audit,
+            authenticator,
+        }
     }
 }
 
@@ -34,11 +42,17 @@ impl ConnectionHandler for Connections {
             // Anonymous connections see only the guidance page and public assets.
             return self.router.clone();
         };
+        let card_number = self
+            .authenticator
+            .card_key(client)
+            .ok()
+            .map(|key| key.card_number);
         let event = AuditEvent {
             action: AuditAction::ClientAuthenticated,
             outcome: Outcome::Success,
             client_address: peer.ip(),
             certificate: Some(client.identity()),
+            card_number: card_number.as_ref().map(|n| n.as_str()),
         };
         match self.audit.record(event).await {
             Ok(()) => self.router.clone(),
@@ -60,6 +74,7 @@ impl ConnectionHandler for Connections {
             },
             client_address: peer.ip(),
             certificate: None,
+            card_number: None,
         };
         if let Err(error) = self.audit.record(event).await {
             tracing::error!(%peer, %error, reason = refusal.code(), "cannot write a refused certificate to the audit log");

@@ -1,13 +1,17 @@
 //! The HTTP side: the Leptos application and its server functions, static assets, the health
 //! check, and the rule that only a verified card reaches anything but public assets.
 
+mod access;
 mod connections;
 mod health;
 mod security_headers;
 
-use app::{App, shell, ssr::NoClientCertificate, ssr::VerifiedClient};
+use app::{
+    App, shell,
+    ssr::{NoClientCertificate, Services, VerifiedClient},
+};
 use axum::{
-    Router,
+    Extension, Router,
     extract::{FromRef, Request},
     middleware::{self, Next},
     response::{IntoResponse, Response},
@@ -17,22 +21,27 @@ use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use sqlx::PgPool;
 
+pub use access::ServerServices;
 pub use connections::Connections;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
+    /// What the pages' server functions call (see `app::ssr::ArchivistServices`).
+    pub services: Services,
 }
 
 /// The router every authenticated or anonymous connection is served by.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    let services = state.services.clone();
     Router::new()
         .route("/healthz", get(health::healthz))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(Extension(services))
         .layer(middleware::from_fn(require_client_certificate))
         .layer(middleware::from_fn(security_headers::add_security_headers))
         .with_state(state)

@@ -70,14 +70,14 @@ impl TestArchive {
     }
 }
 
-fn demo_ca_file(dir: &Path) -> PathBuf {
+pub(crate) fn demo_ca_file(dir: &Path) -> PathBuf {
     let path = dir.join("signing-ca.pem");
     std::fs::write(&path, documents::SIGNING_CA_PEM).expect("write the demo signing CA");
     path
 }
 
 /// The generator's first chunk: `(name, bytes)` of every document and frame.
-fn generated(documents: u64) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn generated(documents: u64) -> Vec<(String, Vec<u8>)> {
     let options = documents::Options {
         seed: 7,
         controllers: 1,
@@ -294,11 +294,13 @@ async fn statuses(pool: &PgPool, oids: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     for oid in oids {
         out.push(
-            sqlx::query_scalar("SELECT status FROM document_version WHERE document_oid = $1")
-                .bind(oid)
-                .fetch_one(pool)
-                .await
-                .expect("status"),
+            sqlx::query_scalar(
+                "SELECT status FROM document_version_status WHERE document_oid = $1",
+            )
+            .bind(oid)
+            .fetch_one(pool)
+            .await
+            .expect("status"),
         );
     }
     out
@@ -358,6 +360,21 @@ async fn versions_get_their_status_whatever_order_they_arrive_in() {
     };
     assert_eq!(statuses(&archive.pool, &oids).await, expected);
 
+    // Each change of status is an archive event of the version it happened to.
+    let first_events: Vec<String> = sqlx::query_scalar(
+        "SELECT event FROM archive_event WHERE document_oid = $1 ORDER BY occurred_at, id",
+    )
+    .bind(&oids[0])
+    .fetch_all(&archive.pool)
+    .await
+    .expect("events");
+    let expected_events: &[&str] = if nullified {
+        &["archived", "replaced", "nullified"]
+    } else {
+        &["archived", "replaced"]
+    };
+    assert_eq!(first_events, expected_events);
+
     let (set_status, current): (String, String) =
         sqlx::query_as("SELECT status, current_document_oid FROM document_set WHERE set_oid = $1")
             .bind(&oids[0])
@@ -386,7 +403,7 @@ async fn a_nullification_nullifies_the_whole_set() {
     let oid = document_oid(file(&files, &format!("{nullifying}.xml")));
     let (set_status, versions): (String, Vec<String>) = sqlx::query_as(
         "SELECT d.status, array_agg(v.status ORDER BY v.version_number)
-         FROM document_version v JOIN document_set d USING (controller_oid, set_oid)
+         FROM document_version_status v JOIN document_set d USING (controller_oid, set_oid)
          WHERE d.set_oid = (SELECT set_oid FROM document_version WHERE document_oid = $1)
          GROUP BY d.status",
     )

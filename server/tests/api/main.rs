@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod access;
 mod archive;
 mod identity;
 mod operator_commands;

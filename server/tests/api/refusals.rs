@@ -1,10 +1,17 @@
-//! Certificates that must not get a page: expired, revoked, from a foreign CA, or without the
-//! client-authentication purpose. Each refusal is in the audit log with its reason.
+//! Certificates that must not get a page: expired, revoked, from a foreign CA, without the
+//! client-authentication purpose, without digitalSignature, or of a policy not on the
+//! allowlist. Each refusal is in the audit log with its reason.
+
+use server::{config::Settings, demo::pki::DEMO_CARD_POLICY};
 
 use crate::helpers::{TestApp, audit_rows_at_least};
 
 async fn assert_refused(card: &str, reason: &str) {
-    let app = TestApp::spawn().await;
+    assert_refused_with(card, reason, |_| {}).await;
+}
+
+async fn assert_refused_with(card: &str, reason: &str, adjust: impl FnOnce(&mut Settings)) {
+    let app = TestApp::spawn_with(adjust).await;
     let result = app.client(Some(card)).get("/").await;
     assert!(
         result.is_err(),
@@ -44,4 +51,32 @@ async fn a_certificate_from_an_unrelated_ca_is_refused() {
 #[tokio::test]
 async fn a_certificate_without_client_authentication_purpose_is_refused() {
     assert_refused("wrong-eku", "wrong_key_purpose").await;
+}
+
+#[tokio::test]
+async fn a_certificate_whose_key_usage_lacks_digital_signature_is_refused() {
+    assert_refused("no-digital-signature", "key_usage_not_digital_signature").await;
+}
+
+#[tokio::test]
+async fn a_certificate_of_a_policy_not_on_the_allowlist_is_refused() {
+    assert_refused_with("other-policy", "policy_not_allowed", |settings| {
+        settings.tls.card_policies = vec![DEMO_CARD_POLICY.to_owned()];
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_card_of_an_allowed_policy_still_signs_in() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.tls.card_policies = vec![DEMO_CARD_POLICY.to_owned()];
+    })
+    .await;
+    let response = app
+        .client(Some("archivist-1"))
+        .get("/")
+        .await
+        .expect("page");
+    assert_eq!(response.status, 200);
+    app.stop().await;
 }

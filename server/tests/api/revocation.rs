@@ -144,3 +144,35 @@ async fn a_crl_that_goes_stale_while_running_refuses_from_then_on() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_older_crl_put_back_does_not_unrevoke_a_card() {
+    let dir = tempfile::tempdir().expect("dir");
+    let now = OffsetDateTime::now_utc();
+    let crl = write_crl(dir.path(), &["revoked"], now - hours(1), now + hours(24), 7);
+    let app = TestApp::spawn_with(|s| {
+        s.tls.client_crl = vec![crl];
+        s.tls.crl_refresh_secs = 1;
+    })
+    .await;
+    assert!(front_page_status(&app, "revoked").await.is_err());
+    assert_eq!(front_page_status(&app, "archivist-1").await, Ok(200));
+
+    // An older list (number 6) from before the revocation, still within its validity: using it
+    // would let the revoked card in. It is refused, and the CA's cards with it (fail closed).
+    write_crl(dir.path(), &[], now - hours(2), now + hours(24), 6);
+    assert!(
+        wait_until_refused(&app, "archivist-1", true).await,
+        "the rolled-back CRL was used"
+    );
+    assert!(front_page_status(&app, "revoked").await.is_err());
+
+    // A list at least as new as the one applied is taken again.
+    write_crl(dir.path(), &["revoked"], now, now + hours(24), 8);
+    assert!(
+        wait_until_refused(&app, "archivist-1", false).await,
+        "a newer CRL was not applied"
+    );
+    assert!(front_page_status(&app, "revoked").await.is_err());
+    app.stop().await;
+}

@@ -1,0 +1,351 @@
+//! `archivist card …`, `archivist admin …` and `archivist controller …`: linking card numbers
+//! to controllers, naming administrators and managing controllers from a shell on the
+//! archive's host. Every change is written to the audit log with the operating-system account
+//! that made it.
+
+use serde_json::json;
+use sqlx::PgPool;
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+use x509_parser::{certificate::X509Certificate, prelude::FromDer};
+
+use crate::{
+    archive::ControllerOid,
+    audit::{AuditAction, AuditFilter, AuditLog, OperatorEvent, Outcome, operator_account},
+    auth::{CardKey, CardNumber},
+    config::Settings,
+    store::{
+        cards::{self, LinkOutcome, Validity},
+        controllers,
+    },
+    tls::files,
+};
+
+/// The issuing CA a card number is under: the one named with `--issuer`, which must be one of
+/// `tls.client_ca`, or the only one configured.
+pub fn resolve_issuer(settings: &Settings, issuer: Option<&str>) -> Result<String, String> {
+    let mut configured = Vec::new();
+    for path in &settings.tls.client_ca {
+        for der in files::certificates("tls.client_ca", path).map_err(|e| e.to_string())? {
+            let (_, cert) = X509Certificate::from_der(&der)
+                .map_err(|e| format!("tls.client_ca {}: {e}", path.display()))?;
+            configured.push(cert.subject().to_string());
+        }
+    }
+    match (issuer, configured.as_slice()) {
+        (Some(wanted), _) if configured.iter().any(|c| c == wanted) => Ok(wanted.to_owned()),
+        (Some(wanted), _) => Err(format!(
+            "--issuer {wanted:?} is not one of the configured issuing CAs (tls.client_ca): {}",
+            configured.join("; ")
+        )),
+        (None, [only]) => Ok(only.clone()),
+        (None, _) => Err(format!(
+            "several issuing CAs are configured; name the card's with --issuer: {}",
+            configured.join("; ")
+        )),
+    }
+}
+
+/// A card number typed on the command line.
+pub fn parse_card_number(value: &str) -> Result<CardNumber, String> {
+    CardNumber::parse(value).map_err(|_| {
+        format!("{value:?} is not a card number (letters A–Z, digits and -._@: only, at most 128)")
+    })
+}
+
+pub fn card_key(
+    settings: &Settings,
+    card_number: &str,
+    issuer: Option<&str>,
+) -> Result<CardKey, String> {
+    Ok(CardKey {
+        card_number: parse_card_number(card_number)?,
+        issuer: resolve_issuer(settings, issuer)?,
+    })
+}
+
+pub fn parse_time(setting: &str, value: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(value, &Rfc3339).map_err(|_| {
+        format!("{setting} {value:?} is not an RFC 3339 time such as 2026-12-01T08:00:00+02:00")
+    })
+}
+
+fn operator() -> String {
+    format!("operator:{}", operator_account())
+}
+
+async fn audit(
+    pool: &PgPool,
+    action: AuditAction,
+    card: &CardKey,
+    controller: Option<&ControllerOid>,
+    extra: serde_json::Value,
+) -> Result<(), String> {
+    let mut details = json!({
+        "card_number": card.card_number.as_str(),
+        "issuer": card.issuer,
+    });
+    if let (Some(map), serde_json::Value::Object(extra)) = (details.as_object_mut(), extra) {
+        map.extend(extra);
+    }
+    audit_change(pool, action, controller, details).await
+}
+
+async fn audit_change(
+    pool: &PgPool,
+    action: AuditAction,
+    controller: Option<&ControllerOid>,
+    details: serde_json::Value,
+) -> Result<(), String> {
+    AuditLog::new(pool.clone())
+        .record_operator(OperatorEvent {
+            action,
+            outcome: Outcome::Success,
+            controller_oid: controller.map(ControllerOid::as_str),
+            document_oid: None,
+            details: Some(details),
+        })
+        .await
+        .map_err(|e| format!("the change was made but could not be written to the audit log: {e}"))
+}
+
+pub async fn link(
+    pool: &PgPool,
+    card: &CardKey,
+    controller: &ControllerOid,
+    validity: Validity,
+) -> Result<String, String> {
+    match cards::link(pool, card, controller, validity, &operator())
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        LinkOutcome::Linked => {
+            let format = |t: Option<OffsetDateTime>| t.and_then(|t| t.format(&Rfc3339).ok());
+            audit(
+                pool,
+                AuditAction::CardLinked,
+                card,
+                Some(controller),
+                json!({ "valid_from": format(validity.from), "valid_until": format(validity.until) }),
+            )
+            .await?;
+            Ok(format!(
+                "linked card {} to controller {controller}",
+                card.card_number
+            ))
+        }
+        LinkOutcome::AlreadyLinked => Ok(format!(
+            "card {} was already linked to controller {controller}; nothing changed",
+            card.card_number
+        )),
+    }
+}
+
+pub async fn unlink(
+    pool: &PgPool,
+    card: &CardKey,
+    controller: &ControllerOid,
+) -> Result<String, String> {
+    if cards::unlink(pool, card, controller, &operator())
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        audit(
+            pool,
+            AuditAction::CardUnlinked,
+            card,
+            Some(controller),
+            json!({}),
+        )
+        .await?;
+        Ok(format!(
+            "unlinked card {} from controller {controller}; it takes effect on the card's next request",
+            card.card_number
+        ))
+    } else {
+        Err(format!(
+            "card {} is not linked to controller {controller}",
+            card.card_number
+        ))
+    }
+}
+
+/// The link history as text: one line a link, newest first within each card.
+pub async fn list(pool: &PgPool, card_number: Option<&CardNumber>) -> Result<String, String> {
+    let links = cards::history(pool, card_number)
+        .await
+        .map_err(|e| e.to_string())?;
+    if links.is_empty() {
+        return Ok(match card_number {
+            Some(n) => format!("card {n} has never been linked to a controller"),
+            None => "no card has been linked to a controller".to_owned(),
+        });
+    }
+    let now = OffsetDateTime::now_utc();
+    let time = |t: Option<OffsetDateTime>| {
+        t.and_then(|t| t.format(&Rfc3339).ok())
+            .unwrap_or_else(|| "-".to_owned())
+    };
+    let mut out = String::from(
+        "card number\tcontroller\tname\tin force\tvalid from\tvalid until\tlinked at\tlinked by\tunlinked at\tunlinked by\tissuer\n",
+    );
+    for l in links {
+        let in_force = if l.is_in_force(now) { "yes" } else { "no" };
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{in_force}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+            l.card_number,
+            l.controller_oid,
+            l.controller_name,
+            time(l.valid_from),
+            time(l.valid_until),
+            time(Some(l.linked_at)),
+            l.linked_by,
+            time(l.unlinked_at),
+            l.unlinked_by.as_deref().unwrap_or("-"),
+            l.issuer,
+        ));
+    }
+    Ok(out.trim_end().to_owned())
+}
+
+pub async fn grant(pool: &PgPool, card: &CardKey) -> Result<String, String> {
+    if cards::grant_administrator(pool, card, &operator())
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        audit(
+            pool,
+            AuditAction::AdministratorGranted,
+            card,
+            None,
+            json!({}),
+        )
+        .await?;
+        Ok(format!("card {} is now an administrator", card.card_number))
+    } else {
+        Ok(format!(
+            "card {} was already an administrator; nothing changed",
+            card.card_number
+        ))
+    }
+}
+
+pub async fn revoke(pool: &PgPool, card: &CardKey) -> Result<String, String> {
+    if cards::revoke_administrator(pool, card, &operator())
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        audit(
+            pool,
+            AuditAction::AdministratorRevoked,
+            card,
+            None,
+            json!({}),
+        )
+        .await?;
+        Ok(format!(
+            "card {} is no longer an administrator",
+            card.card_number
+        ))
+    } else {
+        Err(format!("card {} is not an administrator", card.card_number))
+    }
+}
+
+pub async fn create_controller(
+    pool: &PgPool,
+    oid: &ControllerOid,
+    name: &str,
+) -> Result<String, String> {
+    controllers::create(pool, oid, name)
+        .await
+        .map_err(|e| e.to_string())?;
+    audit_change(
+        pool,
+        AuditAction::ControllerCreated,
+        Some(oid),
+        json!({ "name": name.trim() }),
+    )
+    .await?;
+    Ok(format!("created controller {oid} ({})", name.trim()))
+}
+
+pub async fn rename_controller(
+    pool: &PgPool,
+    oid: &ControllerOid,
+    name: &str,
+) -> Result<String, String> {
+    let old = controllers::rename(pool, oid, name)
+        .await
+        .map_err(|e| e.to_string())?;
+    audit_change(
+        pool,
+        AuditAction::ControllerRenamed,
+        Some(oid),
+        json!({ "from": old, "to": name.trim() }),
+    )
+    .await?;
+    Ok(format!("renamed controller {oid}: {old} → {}", name.trim()))
+}
+
+pub async fn merge_controller(
+    pool: &PgPool,
+    oid: &ControllerOid,
+    successor: &ControllerOid,
+) -> Result<String, String> {
+    let moved = controllers::set_successor(pool, oid, successor)
+        .await
+        .map_err(|e| e.to_string())?;
+    audit_change(
+        pool,
+        AuditAction::ControllerMerged,
+        Some(oid),
+        json!({ "successor": successor.as_str(), "documents_moved": moved }),
+    )
+    .await?;
+    Ok(format!(
+        "controller {oid} is merged into {successor}; {moved} documents have a new active controller"
+    ))
+}
+
+/// Every controller, tab-separated.
+pub async fn list_controllers(pool: &PgPool) -> Result<String, String> {
+    let all = controllers::list(pool).await.map_err(|e| e.to_string())?;
+    if all.is_empty() {
+        return Ok("no controllers yet".to_owned());
+    }
+    let mut out = String::from("controller\tname\tsuccessor\tin production\n");
+    for c in all {
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{}\n",
+            c.oid,
+            c.name,
+            c.successor_oid.as_deref().unwrap_or("-"),
+            if c.in_production { "yes" } else { "no" }
+        ));
+    }
+    Ok(out.trim_end().to_owned())
+}
+
+/// `archivist audit export`: CSV on standard output. The export is recorded first, so that it
+/// is in the log even if the copy is interrupted.
+pub async fn export_audit(settings: &Settings, filter: &AuditFilter) -> Result<(), String> {
+    let pool = crate::commands::pool(settings).await?;
+    let details = serde_json::to_value(filter).map_err(|e| e.to_string())?;
+    AuditLog::new(pool.clone())
+        .record_operator(OperatorEvent {
+            action: AuditAction::OperatorExportedAudit,
+            outcome: Outcome::Success,
+            controller_oid: None,
+            document_oid: None,
+            details: Some(details),
+        })
+        .await
+        .map_err(|e| format!("cannot write to the audit log, so nothing was exported: {e}"))?;
+    let stdout = std::io::stdout().lock();
+    let rows = AuditLog::new(pool)
+        .export_csv(filter, std::io::BufWriter::new(stdout))
+        .await
+        .map_err(|e| e.to_string())?;
+    eprintln!("{rows} audit rows exported");
+    Ok(())
+}

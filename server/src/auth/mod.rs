@@ -1,0 +1,56 @@
+//! The authentication layer above TLS: from a verified card certificate to the card number the
+//! configured rule reads, and from that to the controllers the card may see now.
+
+mod card_number;
+mod scope;
+
+pub use card_number::{CardKey, CardNumber, CardNumberError, CardNumberRule};
+pub use scope::ControllerScope;
+
+use app::ssr::VerifiedClient;
+use sqlx::PgPool;
+
+use crate::store::cards;
+
+/// Why a verified card gets no scope.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error("{0}")]
+    CardNumber(#[from] CardNumberError),
+    #[error("the card's links could not be read: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+#[derive(Clone, Debug)]
+pub struct Authenticator {
+    pool: PgPool,
+    rule: CardNumberRule,
+}
+
+impl Authenticator {
+    pub fn new(pool: PgPool, rule: CardNumberRule) -> Self {
+        Self { pool, rule }
+    }
+
+    pub fn rule(&self) -> &CardNumberRule {
+        &self.rule
+    }
+
+    /// The card key of the connection's verified leaf certificate.
+    pub fn card_key(&self, client: &VerifiedClient) -> Result<CardKey, CardNumberError> {
+        let leaf = client.chain().first().ok_or(CardNumberError::Unreadable)?;
+        self.rule.derive(leaf)
+    }
+
+    /// The scope of this request: the card's links in force now, read afresh so that an unlink
+    /// takes effect on the next request.
+    pub async fn scope(&self, client: &VerifiedClient) -> Result<ControllerScope, SignInError> {
+        let card = self.card_key(client)?;
+        let controllers = cards::controllers_in_force(&self.pool, &card).await?;
+        Ok(ControllerScope::new(card, controllers))
+    }
+
+    pub async fn is_administrator(&self, card: &CardKey) -> Result<bool, sqlx::Error> {
+        cards::is_administrator(&self.pool, card).await
+    }
+}
