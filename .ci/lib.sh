@@ -13,6 +13,15 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 export PATH="$HOME/.cargo/bin:$ROOT/end2end/node_modules/.bin:$PATH"
 
+# The disk is shared and its free space varies; a build that fails for want of it should say so early.
+report_disk_space() {
+  local avail
+  avail="$(df -Pk "$ROOT" | awk 'NR == 2 { print $4 }')"
+  printf 'disk: %s MiB free under %s\n' "$((avail / 1024))" "$ROOT" >&2
+  [ "$avail" -ge $((4 * 1024 * 1024)) ] ||
+    printf 'warning: less than 4 GiB free; the build needs about that much\n' >&2
+}
+
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else die "installing needs root: run as root or install: $*"; fi
 }
