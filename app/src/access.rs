@@ -1,6 +1,6 @@
 //! What the signed-in card may see: its card number and the controllers linked to it.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
 
 /// The signed-in card's access, as the authentication layer worked it out for this request.
@@ -16,7 +16,17 @@ pub enum Access {
         rule: RuleView,
         administrator: bool,
         controllers: Vec<LinkedController>,
+        /// The controller chosen to work in, one of `controllers`; `None`: all of them.
+        active_controller: Option<String>,
     },
+}
+
+/// What the pages need of the signed-in session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    /// Sent back with every state-changing request (the `csrf_token` argument of server
+    /// functions that change something).
+    pub csrf_token: String,
 }
 
 /// The configured card number rule, for the page to name in the reader's language.
@@ -36,7 +46,10 @@ pub struct LinkedController {
 }
 
 /// The access of the card on this request's TLS connection.
-#[server(endpoint = "access")]
+///
+/// Reading server functions are GET requests: only POST requests change anything, and every
+/// one of those is checked against cross-site forgery.
+#[server(endpoint = "access", input = GetUrl)]
 pub async fn current_access() -> Result<Access, ServerFnError> {
     let caller = crate::ssr::caller().await?;
     let services = crate::ssr::services().await?;
@@ -44,4 +57,47 @@ pub async fn current_access() -> Result<Access, ServerFnError> {
         .access(&caller)
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+/// The signed-in session, or `None` where there is none (the signed-out page starts none).
+#[server(endpoint = "session", input = GetUrl)]
+pub async fn current_session() -> Result<Option<SessionView>, ServerFnError> {
+    let caller = crate::ssr::caller().await?;
+    let services = crate::ssr::services().await?;
+    match services.session(&caller).await {
+        Ok(view) => Ok(Some(view)),
+        Err(crate::ssr::ServiceError::NoSession) => Ok(None),
+        Err(e) => Err(ServerFnError::new(e.to_string())),
+    }
+}
+
+/// Chooses the controller to work in; an empty `controller` means all linked controllers.
+#[server(endpoint = "choose-controller")]
+pub async fn choose_controller(
+    csrf_token: String,
+    controller: String,
+) -> Result<(), ServerFnError> {
+    // Checked by the server's CSRF layer before this runs; named so that forms send it.
+    let _ = csrf_token;
+    let caller = crate::ssr::caller().await?;
+    let services = crate::ssr::services().await?;
+    let controller = Some(controller).filter(|c| !c.is_empty());
+    services
+        .choose_controller(&caller, controller)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+/// Ends the session and shows the signed-out page.
+#[server(endpoint = "sign-out")]
+pub async fn sign_out(csrf_token: String) -> Result<(), ServerFnError> {
+    let _ = csrf_token;
+    let caller = crate::ssr::caller().await?;
+    let services = crate::ssr::services().await?;
+    services
+        .sign_out(&caller)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    leptos_axum::redirect(crate::SIGNED_OUT_PATH);
+    Ok(())
 }

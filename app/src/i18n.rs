@@ -78,6 +78,16 @@ pub struct Texts {
     pub not_found_heading: &'static str,
     pub not_found_body: &'static str,
     pub front_page: &'static str,
+    pub sign_out: &'static str,
+    pub signed_out_heading: &'static str,
+    pub signed_out_body: &'static str,
+    pub sign_in_again: &'static str,
+    pub active_controller_heading: &'static str,
+    pub active_controller_label: &'static str,
+    pub all_controllers: &'static str,
+    pub choose: &'static str,
+    pub working_in: &'static str,
+    pub choice_failed: &'static str,
 }
 
 static FI: Texts = Texts {
@@ -119,6 +129,17 @@ static FI: Texts = Texts {
     not_found_heading: "Sivua ei löytynyt",
     not_found_body: "Osoitteessa ei ole sivua. Tarkista osoite tai palaa etusivulle.",
     front_page: "Etusivulle",
+    sign_out: "Kirjaudu ulos",
+    signed_out_heading: "Olet kirjautunut ulos",
+    signed_out_body: "Istunto on päättynyt. Poista ammattikortti kortinlukijasta tai sulje kaikki selainikkunat: \
+                      niin kauan kuin kortti on lukijassa ja selain auki, selain voi kirjata sinut uudelleen sisään kortilla.",
+    sign_in_again: "Kirjaudu uudelleen",
+    active_controller_heading: "Työskentely",
+    active_controller_label: "Rekisterinpitäjä, jonka aineistoa käsittelet",
+    all_controllers: "Kaikki liitetyt rekisterinpitäjät",
+    choose: "Valitse",
+    working_in: "Käsittelet nyt",
+    choice_failed: "Valintaa ei voitu tallentaa. Lataa sivu uudelleen ja yritä uudelleen.",
 };
 
 static SV: Texts = Texts {
@@ -160,6 +181,17 @@ static SV: Texts = Texts {
     not_found_heading: "Sidan hittades inte",
     not_found_body: "Det finns ingen sida på adressen. Kontrollera adressen eller gå till startsidan.",
     front_page: "Till startsidan",
+    sign_out: "Logga ut",
+    signed_out_heading: "Du har loggat ut",
+    signed_out_body: "Sessionen har avslutats. Ta ut yrkeskortet ur kortläsaren eller stäng alla webbläsarfönster: \
+                      så länge kortet sitter i läsaren och webbläsaren är öppen kan webbläsaren logga in dig igen med kortet.",
+    sign_in_again: "Logga in igen",
+    active_controller_heading: "Arbete",
+    active_controller_label: "Personuppgiftsansvarig vars material du behandlar",
+    all_controllers: "Alla kopplade personuppgiftsansvariga",
+    choose: "Välj",
+    working_in: "Du behandlar nu",
+    choice_failed: "Valet kunde inte sparas. Ladda om sidan och försök igen.",
 };
 
 static EN: Texts = Texts {
@@ -201,6 +233,18 @@ static EN: Texts = Texts {
     not_found_heading: "Page not found",
     not_found_body: "There is no page at this address. Check the address or go back to the front page.",
     front_page: "To the front page",
+    sign_out: "Sign out",
+    signed_out_heading: "You have signed out",
+    signed_out_body: "Your session has ended. Remove your professional card from the reader or close every browser \
+                      window: while the card is in the reader and the browser is open, the browser can sign you in \
+                      again with the card.",
+    sign_in_again: "Sign in again",
+    active_controller_heading: "Working in",
+    active_controller_label: "The controller whose material you work with",
+    all_controllers: "All linked controllers",
+    choose: "Choose",
+    working_in: "You are working in",
+    choice_failed: "The choice could not be saved. Reload the page and try again.",
 };
 
 /// Makes the chosen language available to every component below.

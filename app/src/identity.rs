@@ -1,6 +1,6 @@
 //! Who the signed-in person is, as read from the verified client certificate.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
 
 /// What the first page shows of the certificate that authenticated the TLS connection.
@@ -28,7 +28,7 @@ pub struct CertificateIdentity {
 }
 
 /// The identity of the certificate on this request's TLS connection.
-#[server(endpoint = "identity")]
+#[server(endpoint = "identity", input = GetUrl)]
 pub async fn current_identity() -> Result<CertificateIdentity, ServerFnError> {
     let client = crate::ssr::verified_client().await?;
     Ok(client.identity().clone())

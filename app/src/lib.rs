@@ -25,6 +25,9 @@ use leptos_router::{
 /// `output-name` in the workspace's cargo-leptos metadata.
 pub const SITE_OUTPUT_NAME: &str = "archivist";
 
+/// The page sign-out leads to; visiting it does not start a session.
+pub const SIGNED_OUT_PATH: &str = "/signed-out";
+
 /// The HTML document around the application, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -81,6 +84,7 @@ pub fn App() -> impl IntoView {
             <pages::Layout>
                 <Routes fallback=pages::NotFound>
                     <Route path=StaticSegment("") view=pages::home::HomePage />
+                    <Route path=StaticSegment("signed-out") view=pages::SignedOut />
                 </Routes>
             </pages::Layout>
         </Router>

@@ -14,7 +14,10 @@ use axum::{
 use http::{StatusCode, request::Parts};
 use leptos::prelude::ServerFnError;
 
-use crate::{access::Access, identity::CertificateIdentity};
+use crate::{
+    access::{Access, SessionView},
+    identity::CertificateIdentity,
+};
 
 /// The client certificate chain verified in this connection's TLS handshake, leaf first,
 /// with the identity read from the leaf.
@@ -83,6 +86,13 @@ pub async fn verified_client() -> Result<VerifiedClient, ServerFnError> {
 pub enum ServiceError {
     #[error("the service is temporarily unavailable; try again in a moment")]
     Unavailable,
+    /// The same answer for "does not exist" and "belongs to a controller you are not linked
+    /// to", so that the second cannot be told from the first.
+    #[error("not found")]
+    NotFound,
+    /// The request has no signed-in session (it ended, or this page never starts one).
+    #[error("no session")]
+    NoSession,
 }
 
 /// A boxed future, so that [`ArchivistServices`] can be used as a trait object.
@@ -94,14 +104,29 @@ pub type ServiceFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ServiceErr
 pub trait ArchivistServices: Send + Sync + 'static {
     /// The card's number and the controllers linked to it now.
     fn access<'a>(&'a self, caller: &'a Caller) -> ServiceFuture<'a, Access>;
+
+    /// What the pages need of the session: the CSRF token for their forms.
+    fn session<'a>(&'a self, caller: &'a Caller) -> ServiceFuture<'a, SessionView>;
+
+    /// Makes one linked controller the active one (`None`: all of them). A controller that is
+    /// not linked to the card, or does not exist, is [`ServiceError::NotFound`].
+    fn choose_controller<'a>(
+        &'a self,
+        caller: &'a Caller,
+        controller: Option<String>,
+    ) -> ServiceFuture<'a, ()>;
+
+    /// Ends the session (recorded in the audit log).
+    fn sign_out<'a>(&'a self, caller: &'a Caller) -> ServiceFuture<'a, ()>;
 }
 
-/// Who is asking: the verified card and the address the connection came from (for the audit
-/// log).
+/// Who is asking: the verified card, the address the connection came from (for the audit
+/// log) and the request's session, which only the server's services read or change.
 #[derive(Clone, Debug)]
 pub struct Caller {
     pub client: VerifiedClient,
     pub address: IpAddr,
+    pub session: tower_sessions::Session,
 }
 
 /// The caller of the request a server function is serving.
@@ -110,9 +135,13 @@ pub async fn caller() -> Result<Caller, ServerFnError> {
     let ConnectInfo(peer) = leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>()
         .await
         .map_err(|_| ServerFnError::new(NoClientCertificate.to_string()))?;
+    let session = leptos_axum::extract::<tower_sessions::Session>()
+        .await
+        .map_err(|_| ServerFnError::new(ServiceError::NoSession.to_string()))?;
     Ok(Caller {
         client,
         address: peer.ip(),
+        session,
     })
 }
 

@@ -83,6 +83,51 @@ pub fn service_unavailable() -> String {
     )
 }
 
+/// A state-changing request that did not come from one of our pages in this session (CSRF
+/// check). `reason` is one of a fixed set of codes, never user input.
+pub fn request_refused(reason: &'static str) -> String {
+    page(
+        "Pyyntö hylättiin · Begäran avvisades · Request refused",
+        &format!(
+            r#"<section lang="fi" aria-labelledby="fi-h">
+<h1 id="fi-h">Pyyntöä ei hyväksytty</h1>
+<p>Pyyntö ei tullut tämän istunnon sivulta, joten mitään ei muutettu. Istuntosi on ehkä päättynyt.
+Palaa <a href="/">etusivulle</a> ja tee toiminto uudelleen.</p>
+</section>
+<section lang="sv" aria-labelledby="sv-h">
+<h1 id="sv-h">Begäran godkändes inte</h1>
+<p>Begäran kom inte från en sida i denna session, så ingenting ändrades. Din session kan ha gått ut.
+Gå tillbaka till <a href="/">startsidan</a> och gör om åtgärden.</p>
+</section>
+<section lang="en" aria-labelledby="en-h">
+<h1 id="en-h">The request was not accepted</h1>
+<p>The request did not come from a page of this session, so nothing was changed. Your session may
+have ended. Go back to the <a href="/">front page</a> and do it again.</p>
+</section>
+<p><code data-field="refusal-code">{reason}</code></p>"#
+        ),
+    )
+}
+
+/// A request body over the limit: refused before it is read in full.
+pub fn request_too_large() -> String {
+    page(
+        "Pyyntö on liian suuri · Begäran är för stor · Request too large",
+        r#"<section lang="fi" aria-labelledby="fi-h">
+<h1 id="fi-h">Pyyntö on liian suuri</h1>
+<p>Palvelu ei käsitellyt pyyntöä, eikä mitään muutettu.</p>
+</section>
+<section lang="sv" aria-labelledby="sv-h">
+<h1 id="sv-h">Begäran är för stor</h1>
+<p>Tjänsten behandlade inte begäran och ingenting ändrades.</p>
+</section>
+<section lang="en" aria-labelledby="en-h">
+<h1 id="en-h">The request is too large</h1>
+<p>The service did not process the request, and nothing was changed.</p>
+</section>"#,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
 const { test, expect } = require('@playwright/test');
 const path = require('node:path');
-const { cardCertificate, failOnPageErrors } = require('./helpers');
+const { signedInPage } = require('./helpers');
 
 const screenshots = path.join(__dirname, '..', 'screenshots');
 
@@ -8,14 +8,7 @@ const screenshots = path.join(__dirname, '..', 'screenshots');
 // demo controllers (and makes it an administrator), archivist-4 to none.
 
 test('an archivist sees the controllers linked to the card', async ({ browser, baseURL }) => {
-  const context = await browser.newContext({
-    clientCertificates: cardCertificate(baseURL, 'archivist-1'),
-  });
-  const page = await context.newPage();
-  const assertNoPageErrors = failOnPageErrors(page);
-
-  await page.goto('/');
-  await expect(page.locator('main[data-hydrated="true"]')).toBeVisible();
+  const { context, page, assertNoPageErrors } = await signedInPage(browser, baseURL, 'archivist-1');
   await expect(page.getByRole('heading', { level: 2, name: 'Käyttöoikeudet' })).toBeVisible();
   await expect(page.locator('[data-field="card-number"]')).toHaveText('999000110');
   const controllers = page.locator('[data-field="controllers"] li');
@@ -35,14 +28,7 @@ test('an archivist sees the controllers linked to the card', async ({ browser, b
 });
 
 test('a card linked to no controller is told what to do', async ({ browser, baseURL }) => {
-  const context = await browser.newContext({
-    clientCertificates: cardCertificate(baseURL, 'archivist-4'),
-  });
-  const page = await context.newPage();
-  const assertNoPageErrors = failOnPageErrors(page);
-
-  await page.goto('/');
-  await expect(page.locator('main[data-hydrated="true"]')).toBeVisible();
+  const { context, page, assertNoPageErrors } = await signedInPage(browser, baseURL, 'archivist-4');
   await expect(page.locator('[data-field="card-number"]')).toHaveText('999000442');
   await expect(page.locator('[data-field="not-linked"]')).toContainText('ylläpitäjää');
   await expect(page.locator('[data-field="controllers"]')).toHaveCount(0);

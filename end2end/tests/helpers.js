@@ -34,4 +34,15 @@ function failOnPageErrors(page) {
   };
 }
 
-module.exports = { cardCertificate, failOnPageErrors, pkiDir };
+// A browser context presenting the card `stem`, its first page at `/` once hydrated, and the
+// page-error guard.
+async function signedInPage(browser, baseURL, stem) {
+  const context = await browser.newContext({ clientCertificates: cardCertificate(baseURL, stem) });
+  const page = await context.newPage();
+  const assertNoPageErrors = failOnPageErrors(page);
+  await page.goto('/');
+  await page.locator('main[data-hydrated="true"]').waitFor();
+  return { context, page, assertNoPageErrors };
+}
+
+module.exports = { cardCertificate, failOnPageErrors, pkiDir, signedInPage };

@@ -40,6 +40,16 @@ pub enum AuditAction {
     ControllerMerged,
     /// An operator exported rows of the audit log; details hold the filter.
     OperatorExportedAudit,
+    /// A card signed in: a new session began.
+    SessionStarted,
+    /// The archivist signed out.
+    SessionSignedOut,
+    /// A session's cookie came with another card's certificate; the session was destroyed.
+    SessionCertificateChanged,
+    /// A session reached its absolute timeout and was ended.
+    SessionExpired,
+    /// A state-changing request failed the CSRF checks; the reason says which.
+    CsrfRefused,
 }
 
 impl AuditAction {
@@ -59,6 +69,11 @@ impl AuditAction {
             Self::ControllerRenamed => "admin.controller_renamed",
             Self::ControllerMerged => "admin.controller_merged",
             Self::OperatorExportedAudit => "operator.audit_exported",
+            Self::SessionStarted => "session.started",
+            Self::SessionSignedOut => "session.signed_out",
+            Self::SessionCertificateChanged => "session.certificate_changed",
+            Self::SessionExpired => "session.expired",
+            Self::CsrfRefused => "request.csrf_refused",
         }
     }
 }

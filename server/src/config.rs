@@ -29,6 +29,35 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub archive: ArchiveSettings,
     pub auth: AuthSettings,
+    pub session: SessionSettings,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionSettings {
+    /// Seconds without a request after which a session ends.
+    pub idle_timeout_secs: u64,
+    /// Seconds after sign-in after which a session ends however active it is.
+    pub absolute_timeout_secs: u64,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            idle_timeout_secs: 15 * 60,
+            absolute_timeout_secs: 10 * 60 * 60,
+        }
+    }
+}
+
+impl SessionSettings {
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    pub fn absolute_timeout(&self) -> Duration {
+        Duration::from_secs(self.absolute_timeout_secs)
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -123,6 +152,7 @@ impl Default for Settings {
             database: DatabaseSettings::default(),
             archive: ArchiveSettings::default(),
             auth: AuthSettings::default(),
+            session: SessionSettings::default(),
         }
     }
 }
@@ -252,6 +282,15 @@ impl Settings {
         }
         if self.tls.header_read_timeout_secs == 0 {
             return problem("tls.header_read_timeout_secs", "must be at least 1");
+        }
+        if self.session.idle_timeout_secs == 0 {
+            return problem("session.idle_timeout_secs", "must be at least 1");
+        }
+        if self.session.absolute_timeout_secs < self.session.idle_timeout_secs {
+            return problem(
+                "session.absolute_timeout_secs",
+                "must be at least session.idle_timeout_secs",
+            );
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.filter) {
             return Err(ConfigError::LogFilter {
@@ -393,6 +432,34 @@ mod tests {
         let err = Settings::load_from(Some(f.path()), no_env()).expect_err("must fail");
         assert!(
             err.to_string().contains("tls.header_read_timeout_secs"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn session_timeouts_are_checked() {
+        let s = Settings::load_from(None, no_env()).expect("defaults");
+        assert_eq!(s.session.idle_timeout().as_secs(), 900);
+        assert_eq!(s.session.absolute_timeout().as_secs(), 36_000);
+        let f = file(
+            "[session]
+idle_timeout_secs = 0
+",
+        );
+        let err = Settings::load_from(Some(f.path()), no_env()).expect_err("must fail");
+        assert!(
+            err.to_string().contains("session.idle_timeout_secs"),
+            "{err}"
+        );
+        let f = file(
+            "[session]
+idle_timeout_secs = 600
+absolute_timeout_secs = 300
+",
+        );
+        let err = Settings::load_from(Some(f.path()), no_env()).expect_err("must fail");
+        assert!(
+            err.to_string().contains("session.absolute_timeout_secs"),
             "{err}"
         );
     }

@@ -33,6 +33,7 @@ pub struct Application {
     local_addr: SocketAddr,
     accept: AcceptLoop<Connections>,
     reloader: TlsReloader,
+    pool: sqlx::PgPool,
 }
 
 impl Application {
@@ -53,11 +54,20 @@ impl Application {
             authenticator.clone(),
             AuditLog::new(pool.clone()),
         );
-        let router = web::router(AppState {
-            leptos_options,
-            pool: pool.clone(),
-            services: app::ssr::Services(Arc::new(services)),
-        });
+        let guard = web::session::SessionGuard {
+            authenticator: authenticator.clone(),
+            audit: AuditLog::new(pool.clone()),
+            absolute_timeout: settings.session.absolute_timeout(),
+        };
+        let router = web::router(
+            AppState {
+                leptos_options,
+                pool: pool.clone(),
+                services: app::ssr::Services(Arc::new(services)),
+            },
+            guard,
+            &settings.session,
+        );
 
         let listener =
             TcpListener::bind(settings.listen)
@@ -75,7 +85,7 @@ impl Application {
         let accept = AcceptLoop::new(
             listener,
             acceptor,
-            Connections::new(router, AuditLog::new(pool), authenticator),
+            Connections::new(router, AuditLog::new(pool.clone()), authenticator),
             settings.tls.handshake_timeout(),
             settings.tls.header_read_timeout(),
         );
@@ -83,6 +93,7 @@ impl Application {
             local_addr,
             accept,
             reloader,
+            pool,
         })
     }
 
@@ -94,8 +105,10 @@ impl Application {
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
         tracing::info!(address = %self.local_addr, "serving https");
         let reloader = tokio::spawn(self.reloader.run());
+        let sessions = tokio::spawn(web::session::delete_expired(self.pool));
         self.accept.run(shutdown).await;
         reloader.abort();
+        sessions.abort();
     }
 }
 

@@ -2,7 +2,9 @@
 
 use leptos::prelude::*;
 
-use crate::access::{Access, LinkedController, RuleView, current_access};
+use crate::access::{
+    Access, ChooseController, LinkedController, RuleView, current_access, current_session,
+};
 use crate::i18n::use_language;
 use crate::identity::{CertificateIdentity, current_identity};
 
@@ -37,7 +39,9 @@ pub fn HomePage() -> impl IntoView {
 fn AccessSection() -> impl IntoView {
     let language = use_language();
     let t = move || language.get().texts();
-    let access = Resource::new(|| (), |_| current_access());
+    let choose = ServerAction::<ChooseController>::new();
+    // Read again after each choice, so the page shows what the server kept.
+    let access = Resource::new(move || choose.version().get(), |_| current_access());
 
     view! {
         <section aria-labelledby="access-heading" data-section="access">
@@ -45,7 +49,15 @@ fn AccessSection() -> impl IntoView {
             <Suspense fallback=move || view! { <p>{move || t().loading}</p> }>
                 {move || Suspend::new(async move {
                     match access.await {
-                        Ok(Access::Linked { card_number, rule, administrator, controllers }) => {
+                        Ok(
+                            Access::Linked {
+                                card_number,
+                                rule,
+                                administrator,
+                                controllers,
+                                active_controller,
+                            },
+                        ) => {
                             view! {
                                 <dl class="identity">
                                     <dt>{move || t().card_number}</dt>
@@ -61,6 +73,16 @@ fn AccessSection() -> impl IntoView {
                                             <p data-field="administrator">
                                                 {move || t().administrator_note}
                                             </p>
+                                        }
+                                    })}
+                                {(controllers.len() > 1)
+                                    .then(|| {
+                                        view! {
+                                            <ControllerChooser
+                                                controllers=controllers.clone()
+                                                active=active_controller
+                                                action=choose
+                                            />
                                         }
                                     })}
                                 <LinkedControllers controllers />
@@ -88,6 +110,87 @@ fn AccessSection() -> impl IntoView {
                     }
                 })}
             </Suspense>
+        </section>
+    }
+}
+
+/// The choice of the controller to work in, kept in the session; searches and views use only
+/// that controller's material (or all linked controllers').
+#[component]
+fn ControllerChooser(
+    controllers: Vec<LinkedController>,
+    active: Option<String>,
+    action: ServerAction<ChooseController>,
+) -> impl IntoView {
+    let language = use_language();
+    let t = move || language.get().texts();
+    let session = Resource::new(|| (), |_| current_session());
+    let active_name = active
+        .as_ref()
+        .and_then(|oid| controllers.iter().find(|c| &c.oid == oid))
+        .map(|c| c.name.clone());
+    let failed = move || action.value().get().is_some_and(|result| result.is_err());
+    view! {
+        <section aria-labelledby="active-controller-heading" data-section="active-controller">
+            <h3 id="active-controller-heading">{move || t().active_controller_heading}</h3>
+            <p data-field="working-in">
+                {move || t().working_in}
+                ": "
+                <strong>
+                    {match active_name.clone() {
+                        Some(name) => name.into_any(),
+                        None => (move || t().all_controllers).into_any(),
+                    }}
+                </strong>
+            </p>
+            <Suspense>
+                {move || {
+                    let controllers = controllers.clone();
+                    let active = active.clone();
+                    Suspend::new(async move {
+                        let token = session.await.ok().flatten()?.csrf_token;
+                        Some(
+                            view! {
+                                <ActionForm action attr:class="controller-chooser">
+                                    <input type="hidden" name="csrf_token" value=token />
+                                    <label for="controller-choice">
+                                        {move || t().active_controller_label}
+                                    </label>
+                                    <select id="controller-choice" name="controller">
+                                        <option value="" selected=active.is_none()>
+                                            {move || t().all_controllers}
+                                        </option>
+                                        {controllers
+                                            .into_iter()
+                                            .map(|c| {
+                                                let selected = active.as_deref() == Some(c.oid.as_str());
+                                                view! {
+                                                    <option value=c.oid.clone() selected=selected>
+                                                        {c.name}
+                                                    </option>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </select>
+                                    <button type="submit" data-action="choose-controller">
+                                        {move || t().choose}
+                                    </button>
+                                </ActionForm>
+                            },
+                        )
+                    })
+                }}
+            </Suspense>
+            {move || {
+                failed()
+                    .then(|| {
+                        view! {
+                            <p class="error" role="alert">
+                                {move || t().choice_failed}
+                            </p>
+                        }
+                    })
+            }}
         </section>
     }
 }

@@ -4,6 +4,7 @@ pub mod home;
 
 use leptos::prelude::*;
 
+use crate::access::{SignOut, current_session};
 use crate::i18n::{Language, use_language};
 
 /// Header with the service name and the language chooser, and the main landmark.
@@ -41,6 +42,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                             .collect_view()}
                     </ul>
                 </nav>
+                <SignOutButton />
             </header>
             <main id="main" data-hydrated=move || hydrated.get().to_string()>
                 {children()}
@@ -61,6 +63,55 @@ pub fn NotFound() -> impl IntoView {
         <p>{move || language.get().texts().not_found_body}</p>
         <p>
             <a href="/">{move || language.get().texts().front_page}</a>
+        </p>
+    }
+}
+
+/// Shown in the header while there is a session (not on the signed-out page).
+#[component]
+fn SignOutButton() -> impl IntoView {
+    let language = use_language();
+    let session = Resource::new(|| (), |_| current_session());
+    let sign_out = ServerAction::<SignOut>::new();
+    // Sign-out moves to the signed-out page without reloading: the session this button was
+    // rendered for has ended by then.
+    let pathname = leptos_router::hooks::use_location().pathname;
+    let signed_out = move || pathname.get() == crate::SIGNED_OUT_PATH;
+    view! {
+        <Show when=move || !signed_out()>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    session
+                        .await
+                        .ok()
+                        .flatten()
+                        .map(|view| {
+                            view! {
+                                <ActionForm action=sign_out attr:class="sign-out">
+                                    <input type="hidden" name="csrf_token" value=view.csrf_token />
+                                    <button type="submit" data-action="sign-out">
+                                        {move || language.get().texts().sign_out}
+                                    </button>
+                                </ActionForm>
+                            }
+                        })
+                })}
+            </Suspense>
+        </Show>
+    }
+}
+
+/// Where sign-out leads. Visiting it starts no session, so it can tell the archivist what to do
+/// with the card.
+#[component]
+pub fn SignedOut() -> impl IntoView {
+    let language = use_language();
+    let t = move || language.get().texts();
+    view! {
+        <h1>{move || t().signed_out_heading}</h1>
+        <p role="status" data-field="signed-out">{move || t().signed_out_body}</p>
+        <p>
+            <a href="/" rel="external">{move || t().sign_in_again}</a>
         </p>
     }
 }

@@ -3,17 +3,20 @@
 //! logged and audited here so that the pages only ever get a plain message.
 
 use app::{
-    access::{Access, LinkedController, RuleView},
+    access::{Access, LinkedController, RuleView, SessionView},
     ssr::{ArchivistServices, Caller, ServiceError, ServiceFuture},
 };
 use sqlx::PgPool;
 use time::format_description::well_known::Rfc3339;
 
 use crate::{
+    archive::ControllerOid,
     audit::{AuditAction, AuditEvent, AuditLog, Outcome},
-    auth::{Authenticator, CardNumberRule, SignInError},
+    auth::{Authenticator, CardNumberRule, ControllerScope, SignInError},
     store::scoped,
 };
+
+use super::session::{self, SignedIn};
 
 pub struct ServerServices {
     pool: PgPool,
@@ -30,7 +33,76 @@ impl ServerServices {
         }
     }
 
+    /// The session [`super::session::establish`] made sure of before the request got here.
+    async fn signed_in(&self, caller: &Caller) -> Result<SignedIn, ServiceError> {
+        match session::signed_in(&caller.session).await {
+            Ok(Some(signed_in)) => Ok(signed_in),
+            Ok(None) => Err(ServiceError::NoSession),
+            Err(error) => {
+                tracing::error!(%error, "cannot read the session");
+                Err(ServiceError::Unavailable)
+            }
+        }
+    }
+
+    /// The card's whole scope now; a card without a card number has none.
+    async fn full_scope(&self, caller: &Caller) -> Result<ControllerScope, ServiceError> {
+        match self.authenticator.scope(&caller.client).await {
+            Ok(scope) => Ok(scope),
+            Err(SignInError::CardNumber(_)) => Err(ServiceError::NotFound),
+            Err(SignInError::Database(error)) => Err(unavailable(error)),
+        }
+    }
+
+    async fn choose(
+        &self,
+        caller: &Caller,
+        controller: Option<String>,
+    ) -> Result<(), ServiceError> {
+        let scope = self.full_scope(caller).await?;
+        let chosen = match controller {
+            None => None,
+            // Not an OID, not a controller, or another controller's: all the same answer.
+            Some(text) => Some(
+                ControllerOid::parse(&text)
+                    .ok()
+                    .filter(|oid| scope.contains(oid))
+                    .ok_or(ServiceError::NotFound)?,
+            ),
+        };
+        session::choose_controller(&caller.session, chosen.as_ref())
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "cannot keep the choice of controller");
+                ServiceError::Unavailable
+            })
+    }
+
+    async fn end_session(&self, caller: &Caller) -> Result<(), ServiceError> {
+        self.signed_in(caller).await?;
+        let card_number = self
+            .authenticator
+            .card_key(&caller.client)
+            .ok()
+            .map(|key| key.card_number);
+        self.audit
+            .record(AuditEvent {
+                action: AuditAction::SessionSignedOut,
+                outcome: Outcome::Success,
+                client_address: caller.address,
+                certificate: Some(caller.client.identity()),
+                card_number: card_number.as_ref().map(|n| n.as_str()),
+            })
+            .await
+            .map_err(unavailable)?;
+        session::end(&caller.session).await.map_err(|error| {
+            tracing::error!(%error, "cannot end the session");
+            ServiceError::Unavailable
+        })
+    }
+
     async fn current_access(&self, caller: &Caller) -> Result<Access, ServiceError> {
+        let chosen = self.signed_in(caller).await?.active_controller();
         let scope = match self.authenticator.scope(&caller.client).await {
             Ok(scope) => scope,
             Err(SignInError::CardNumber(refusal)) => {
@@ -79,6 +151,9 @@ impl ServerServices {
                 CardNumberRule::IssuerAndSerial => RuleView::IssuerAndSerial,
             },
             administrator,
+            active_controller: chosen
+                .filter(|oid| scope.contains(oid))
+                .map(|oid| oid.as_str().to_owned()),
             controllers,
         })
     }
@@ -93,5 +168,26 @@ fn unavailable(error: sqlx::Error) -> ServiceError {
 impl ArchivistServices for ServerServices {
     fn access<'a>(&'a self, caller: &'a Caller) -> ServiceFuture<'a, Access> {
         Box::pin(self.current_access(caller))
+    }
+
+    fn session<'a>(&'a self, caller: &'a Caller) -> ServiceFuture<'a, SessionView> {
+        Box::pin(async move {
+            let signed_in = self.signed_in(caller).await?;
+            Ok(SessionView {
+                csrf_token: signed_in.csrf_token().to_owned(),
+            })
+        })
+    }
+
+    fn choose_controller<'a>(
+        &'a self,
+        caller: &'a Caller,
+        controller: Option<String>,
+    ) -> ServiceFuture<'a, ()> {
+        Box::pin(self.choose(caller, controller))
+    }
+
+    fn sign_out<'a>(&'a self, caller: &'a Caller) -> ServiceFuture<'a, ()> {
+        Box::pin(self.end_session(caller))
     }
 }

@@ -3,9 +3,12 @@
 
 mod access;
 mod connections;
+pub mod csrf;
 mod health;
 mod security_headers;
+pub mod session;
 
+use crate::{audit::AuditLog, config::SessionSettings};
 use app::{
     App, shell,
     ssr::{NoClientCertificate, Services, VerifiedClient},
@@ -33,15 +36,25 @@ pub struct AppState {
 }
 
 /// The router every authenticated or anonymous connection is served by.
-pub fn router(state: AppState) -> Router {
+///
+/// Layers from the outside in: security headers on every response; no card, no page (except
+/// public assets); the session layer and its failure page; the session check (key binding,
+/// timeouts, sign-in); the CSRF checks on state-changing requests; the pages and server
+/// functions.
+pub fn router(state: AppState, guard: session::SessionGuard, sessions: &SessionSettings) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let services = state.services.clone();
+    let audit: AuditLog = guard.audit.clone();
     Router::new()
         .route("/healthz", get(health::healthz))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(Extension(services))
+        .layer(middleware::from_fn_with_state(audit, csrf::protect))
+        .layer(middleware::from_fn_with_state(guard, session::establish))
+        .layer(session::layer(state.pool.clone(), sessions))
+        .layer(middleware::from_fn(session::store_failure_page))
         .layer(middleware::from_fn(require_client_certificate))
         .layer(middleware::from_fn(security_headers::add_security_headers))
         .with_state(state)

@@ -24,13 +24,13 @@ use crate::{
 };
 
 /// The issuing CA's name as the card certificates carry it.
-fn issuer() -> String {
+pub(crate) fn issuer() -> String {
     let der = CertificateDer::from_pem_file(pki().file("issuing-ca.pem")).expect("CA");
     let (_, cert) = x509_parser::parse_x509_certificate(&der).expect("parse");
     cert.subject().to_string()
 }
 
-fn card(number: &str) -> CardKey {
+pub(crate) fn card(number: &str) -> CardKey {
     CardKey {
         issuer: issuer(),
         card_number: CardNumber::parse(number).expect("card number"),

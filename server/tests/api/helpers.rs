@@ -245,16 +245,39 @@ impl TestClient {
         path: &str,
         body: &str,
     ) -> Result<TestResponse, String> {
+        self.request_with(method, path, body, &[]).await
+    }
+
+    pub async fn get(&self, path: &str) -> Result<TestResponse, String> {
+        self.request("GET", path, "").await
+    }
+
+    /// One request over a new HTTP/1.1 connection with extra headers (a cookie, an origin).
+    pub async fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: &str,
+        headers: &[(&str, String)],
+    ) -> Result<TestResponse, String> {
         let tls = self.tls(&[b"http/1.1"]).await.map_err(|e| e.to_string())?;
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
             .await
             .map_err(|e| e.to_string())?;
         tokio::spawn(connection);
-        send(&mut sender, self.build(method, path, body)).await
+        let mut request = self.build(method, path, body);
+        for (name, value) in headers {
+            request.headers_mut().insert(
+                hyper::header::HeaderName::from_bytes(name.as_bytes()).expect("header name"),
+                hyper::header::HeaderValue::from_str(value).expect("header value"),
+            );
+        }
+        send(&mut sender, request).await
     }
 
-    pub async fn get(&self, path: &str) -> Result<TestResponse, String> {
-        self.request("GET", path, "").await
+    /// The origin a browser sends with this server's own pages' requests.
+    pub fn origin(&self) -> String {
+        format!("https://localhost:{}", self.addr.port())
     }
 
     /// One GET over a new connection that negotiates HTTP/2 by ALPN.
@@ -279,10 +302,10 @@ impl TestClient {
             .header("host", format!("localhost:{}", self.addr.port()))
             .header("content-type", "application/x-www-form-urlencoded")
             // A server function answers a browser's form post (Accept: text/html) with a
-            // redirect; the hydrated page asks for JSON.
+            // redirect; the hydrated page asks for JSON, as do these tests.
             .header(
                 "accept",
-                if method == "GET" {
+                if method == "GET" && !path.starts_with("/api/") {
                     "text/html"
                 } else {
                     "application/json"

@@ -34,15 +34,19 @@ async fn a_valid_card_sees_its_identity() {
         "hydration script missing"
     );
 
+    // The connection, then the session it started.
     let rows = audit_rows(&app).await;
-    assert_eq!(
-        rows,
-        vec![(
-            "tls.client_authenticated".to_owned(),
+    let row = |action: &str| {
+        (
+            action.to_owned(),
             "success".to_owned(),
             None,
-            Some("999000110".to_owned())
-        )]
+            Some("999000110".to_owned()),
+        )
+    };
+    assert_eq!(
+        rows,
+        vec![row("tls.client_authenticated"), row("session.started")]
     );
     app.stop().await;
 }
@@ -52,7 +56,7 @@ async fn the_identity_server_function_answers_with_the_certificate() {
     let app = TestApp::spawn().await;
     let response = app
         .client(Some("archivist-3"))
-        .request("POST", "/api/identity", "")
+        .get("/api/identity")
         .await
         .expect("request");
     assert_eq!(response.status, 200, "{}", response.body);
@@ -69,7 +73,7 @@ async fn the_identity_server_function_answers_with_the_certificate() {
 
     let anonymous = app
         .client(None)
-        .request("POST", "/api/identity", "")
+        .get("/api/identity")
         .await
         .expect("request");
     assert_eq!(anonymous.status, 401, "server functions need a card too");

@@ -10,4 +10,5 @@ mod operator_commands;
 mod refusals;
 mod resilience;
 mod revocation;
+mod sessions;
 mod startup_errors;

@@ -1,0 +1,284 @@
+//! Cross-site request forgery: every request that may change something (any method but GET,
+//! HEAD and OPTIONS) must come from one of our own pages, shown in this session.
+//!
+//! Two independent checks, since either alone has had holes in some browser or proxy:
+//! - the `Origin` header must name this very site (and `Sec-Fetch-Site`, where the browser sends
+//!   it, must say `same-origin`);
+//! - the session's token must come along, in the `x-csrf-token` header or as the `csrf_token`
+//!   field of a form (every state-changing server function takes it as its first argument, so
+//!   Leptos' forms send it with or without WebAssembly).
+//!
+//! Reading server functions are GET requests and change nothing; the cookie's `SameSite=Strict`
+//! is a third line of defence, not counted on.
+
+use std::net::SocketAddr;
+
+use app::ssr::VerifiedClient;
+use axum::{
+    body::{Body, to_bytes},
+    extract::{ConnectInfo, Request, State},
+    http::{HeaderMap, Method, StatusCode, header},
+    middleware::Next,
+    response::{Html, IntoResponse, Response},
+};
+use subtle::ConstantTimeEq;
+use tower_sessions::Session;
+
+use crate::audit::{AuditAction, AuditEvent, AuditLog, Outcome};
+
+use super::session;
+
+/// The form field and header that carry the token.
+pub const TOKEN_FIELD: &str = "csrf_token";
+pub const TOKEN_HEADER: &str = "x-csrf-token";
+
+/// The largest body a state-changing request may have: forms of a few fields. Larger bodies are
+/// refused before they are read in full.
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CsrfRefusal {
+    OriginMissing,
+    OriginMismatch,
+    CrossSite,
+    TokenMissing,
+    TokenMismatch,
+}
+
+impl CsrfRefusal {
+    /// The reason code in the audit log and on the error page.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::OriginMissing => "origin_missing",
+            Self::OriginMismatch => "origin_mismatch",
+            Self::CrossSite => "cross_site",
+            Self::TokenMissing => "token_missing",
+            Self::TokenMismatch => "token_mismatch",
+        }
+    }
+}
+
+/// The origin check: `Origin` names the host the request was sent to, over https.
+pub fn check_origin(headers: &HeaderMap, authority: Option<&str>) -> Result<(), CsrfRefusal> {
+    if headers
+        .get("sec-fetch-site")
+        .is_some_and(|site| site.as_bytes() != b"same-origin")
+    {
+        return Err(CsrfRefusal::CrossSite);
+    }
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(CsrfRefusal::OriginMissing)?;
+    let host = authority.ok_or(CsrfRefusal::OriginMismatch)?;
+    match origin.strip_prefix("https://") {
+        Some(origin_host) if origin_host.eq_ignore_ascii_case(host) => Ok(()),
+        _ => Err(CsrfRefusal::OriginMismatch),
+    }
+}
+
+/// Constant-time comparison, so that the time taken says nothing about how much of a guess was
+/// right.
+fn tokens_match(expected: &str, given: &str) -> bool {
+    expected.len() == given.len() && bool::from(expected.as_bytes().ct_eq(given.as_bytes()))
+}
+
+fn form_token(body: &[u8]) -> Option<String> {
+    form_urlencoded::parse(body)
+        .find(|(name, _)| name == TOKEN_FIELD)
+        .map(|(_, value)| value.into_owned())
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+}
+
+/// Middleware (inside [`session::establish`]): refuses state-changing requests that fail either
+/// check, with a 403 page and an audit row.
+pub async fn protect(State(audit): State<AuditLog>, request: Request, next: Next) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    // HTTP/2 carries the host in the URI (:authority), HTTP/1.1 in the Host header.
+    let authority = parts
+        .uri
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| {
+            parts
+                .headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        });
+    let body = match to_bytes(body, MAX_FORM_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => return too_large(),
+    };
+    let verdict = match check_origin(&parts.headers, authority.as_deref()) {
+        Err(refusal) => Err(TokenCheck::Refused(refusal)),
+        Ok(()) => check_token(&parts, &body).await,
+    };
+    match verdict {
+        Ok(()) => next.run(Request::from_parts(parts, Body::from(body))).await,
+        Err(TokenCheck::Refused(refusal)) => refused(&audit, &parts, refusal).await,
+        Err(TokenCheck::Unavailable) => session::unavailable(),
+    }
+}
+
+enum TokenCheck {
+    Refused(CsrfRefusal),
+    /// The session store could not be read.
+    Unavailable,
+}
+
+async fn check_token(parts: &axum::http::request::Parts, body: &[u8]) -> Result<(), TokenCheck> {
+    let given = match parts
+        .headers
+        .get(TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(token) => Some(token.to_owned()),
+        None if is_form(&parts.headers) => form_token(body),
+        None => None,
+    }
+    .ok_or(TokenCheck::Refused(CsrfRefusal::TokenMissing))?;
+    let Some(session) = parts.extensions.get::<Session>() else {
+        return Err(TokenCheck::Refused(CsrfRefusal::TokenMismatch));
+    };
+    let expected = match session::signed_in(session).await {
+        Ok(Some(signed_in)) => signed_in.csrf_token().to_owned(),
+        Ok(None) => return Err(TokenCheck::Refused(CsrfRefusal::TokenMismatch)),
+        Err(error) => {
+            tracing::error!(%error, "cannot read the session for the CSRF check");
+            return Err(TokenCheck::Unavailable);
+        }
+    };
+    if tokens_match(&expected, &given) {
+        Ok(())
+    } else {
+        Err(TokenCheck::Refused(CsrfRefusal::TokenMismatch))
+    }
+}
+
+async fn refused(
+    audit: &AuditLog,
+    parts: &axum::http::request::Parts,
+    refusal: CsrfRefusal,
+) -> Response {
+    let address = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| peer.ip());
+    let client = parts.extensions.get::<VerifiedClient>();
+    tracing::warn!(
+        ?address,
+        path = parts.uri.path(),
+        reason = refusal.code(),
+        "request refused: CSRF check"
+    );
+    if let Some(address) = address {
+        let event = AuditEvent {
+            action: AuditAction::CsrfRefused,
+            outcome: Outcome::Refused {
+                reason: refusal.code(),
+            },
+            client_address: address,
+            certificate: client.map(VerifiedClient::identity),
+            card_number: None,
+        };
+        if let Err(error) = audit.record(event).await {
+            tracing::error!(%error, "cannot write a CSRF refusal to the audit log");
+            return session::unavailable();
+        }
+    }
+    (
+        StatusCode::FORBIDDEN,
+        Html(app::status_pages::request_refused(refusal.code())),
+    )
+        .into_response()
+}
+
+fn too_large() -> Response {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        Html(app::status_pages::request_too_large()),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn the_origin_must_be_this_site_over_https() {
+        let host = Some("archive.example:3443");
+        let ok = headers(&[("origin", "https://archive.example:3443")]);
+        assert_eq!(check_origin(&ok, host), Ok(()));
+        let same = headers(&[
+            ("origin", "https://ARCHIVE.example:3443"),
+            ("sec-fetch-site", "same-origin"),
+        ]);
+        assert_eq!(check_origin(&same, host), Ok(()));
+        for (h, refusal) in [
+            (headers(&[]), CsrfRefusal::OriginMissing),
+            (
+                headers(&[("origin", "https://evil.example")]),
+                CsrfRefusal::OriginMismatch,
+            ),
+            (
+                headers(&[("origin", "http://archive.example:3443")]),
+                CsrfRefusal::OriginMismatch,
+            ),
+            (
+                headers(&[("origin", "https://archive.example:3443.evil.example")]),
+                CsrfRefusal::OriginMismatch,
+            ),
+            (headers(&[("origin", "null")]), CsrfRefusal::OriginMismatch),
+            (
+                headers(&[
+                    ("origin", "https://archive.example:3443"),
+                    ("sec-fetch-site", "same-site"),
+                ]),
+                CsrfRefusal::CrossSite,
+            ),
+        ] {
+            assert_eq!(check_origin(&h, host), Err(refusal), "{h:?}");
+        }
+        assert_eq!(
+            check_origin(&ok, None),
+            Err(CsrfRefusal::OriginMismatch),
+            "no host to compare with"
+        );
+    }
+
+    #[test]
+    fn the_token_is_read_from_the_form() {
+        assert_eq!(
+            form_token(b"controller=1.2.3&csrf_token=abc%20d"),
+            Some("abc d".to_owned())
+        );
+        assert_eq!(form_token(b"controller=1.2.3"), None);
+        assert!(tokens_match("abc", "abc"));
+        assert!(!tokens_match("abc", "abd"));
+        assert!(!tokens_match("abc", "abcd"));
+        assert!(!tokens_match("abc", ""));
+    }
+}
