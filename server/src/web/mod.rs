@@ -54,7 +54,7 @@ pub fn router(state: AppState, guard: session::SessionGuard, sessions: &SessionS
         .layer(middleware::from_fn_with_state(audit, csrf::protect))
         .layer(middleware::from_fn_with_state(guard, session::establish))
         .layer(session::layer(state.pool.clone(), sessions))
-        .layer(middleware::from_fn(session::store_failure_page))
+        .layer(middleware::from_fn(session::repair_layer_response))
         .layer(middleware::from_fn(require_client_certificate))
         .layer(middleware::from_fn(security_headers::add_security_headers))
         .with_state(state)

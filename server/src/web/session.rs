@@ -320,23 +320,69 @@ pub(super) fn unavailable() -> Response {
         .into_response()
 }
 
-/// Outside the session layer: when the layer itself cannot save a session it answers an empty
-/// 500; the archivist gets the same "temporarily unavailable" page as for any other database
-/// failure instead.
-pub async fn store_failure_page(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+/// Outside the session layer, two corrections to what it answers:
+/// - when the layer itself cannot save a session it answers an empty 500; the archivist gets the
+///   same "temporarily unavailable" page as for any other database failure instead;
+/// - the cookie that removes the session cookie (at sign-out) lacks `Secure`, and browsers
+///   ignore a `__Host-` cookie without it, so the ended session's id would stay in the browser.
+pub async fn repair_layer_response(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
     if response.status() == StatusCode::INTERNAL_SERVER_ERROR
         && !response.headers().contains_key(header::CONTENT_TYPE)
     {
         tracing::error!("the session could not be saved; answered 503");
         return unavailable();
     }
+    let cookies: Vec<header::HeaderValue> = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .cloned()
+        .collect();
+    response.headers_mut().remove(header::SET_COOKIE);
+    for value in cookies {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, with_secure(value));
+    }
     response
+}
+
+/// Our session cookie, always with `Secure`.
+fn with_secure(value: header::HeaderValue) -> header::HeaderValue {
+    let Ok(text) = value.to_str() else {
+        return value;
+    };
+    let ours = text.starts_with(&format!("{SESSION_COOKIE}="));
+    let secure = text
+        .split(';')
+        .any(|attribute| attribute.trim().eq_ignore_ascii_case("secure"));
+    if ours && !secure {
+        header::HeaderValue::from_str(&format!("{text}; Secure")).unwrap_or(value)
+    } else {
+        value
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_session_cookie_is_always_secure() {
+        let fixed = with_secure(header::HeaderValue::from_static(
+            "__Host-archivist-session=; Path=/; Max-Age=0",
+        ));
+        assert_eq!(
+            fixed.to_str().ok(),
+            Some("__Host-archivist-session=; Path=/; Max-Age=0; Secure")
+        );
+        let already =
+            header::HeaderValue::from_static("__Host-archivist-session=x; Secure; Path=/");
+        assert_eq!(with_secure(already.clone()), already);
+        let other = header::HeaderValue::from_static("other=1");
+        assert_eq!(with_secure(other.clone()), other);
+    }
 
     #[test]
     fn tokens_are_random_and_long() {

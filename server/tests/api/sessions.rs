@@ -366,6 +366,8 @@ async fn sign_out_ends_the_session_and_the_signed_out_page_starts_none() {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     assert!(removal.contains("Max-Age=0"), "cookie removed: {removal}");
+    // Browsers ignore a __Host- cookie without Secure, removals included.
+    assert!(removal.contains("Secure"), "{removal}");
     assert_eq!(session_count(&app).await, 0);
     assert!(
         actions(&app)
