@@ -56,7 +56,7 @@ pub async fn current_access() -> Result<Access, ServerFnError> {
     services
         .access(&caller)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+        .map_err(crate::ssr::server_fn_error)
 }
 
 /// The signed-in session, or `None` where there is none (the signed-out page starts none).
@@ -67,7 +67,7 @@ pub async fn current_session() -> Result<Option<SessionView>, ServerFnError> {
     match services.session(&caller).await {
         Ok(view) => Ok(Some(view)),
         Err(crate::ssr::ServiceError::NoSession) => Ok(None),
-        Err(e) => Err(ServerFnError::new(e.to_string())),
+        Err(e) => Err(crate::ssr::server_fn_error(e)),
     }
 }
 
@@ -85,7 +85,7 @@ pub async fn choose_controller(
     services
         .choose_controller(&caller, controller)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+        .map_err(crate::ssr::server_fn_error)
 }
 
 /// Ends the session and shows the signed-out page.
@@ -97,7 +97,7 @@ pub async fn sign_out(csrf_token: String) -> Result<(), ServerFnError> {
     services
         .sign_out(&caller)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
+        .map_err(crate::ssr::server_fn_error)?;
     leptos_axum::redirect(crate::SIGNED_OUT_PATH);
     Ok(())
 }

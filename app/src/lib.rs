@@ -6,6 +6,7 @@
 //! database; server-side data reaches it through the types in [`ssr`].
 
 pub mod access;
+pub mod admin;
 pub mod i18n;
 pub mod identity;
 mod pages;
@@ -17,7 +18,7 @@ pub mod status_pages;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
@@ -85,6 +86,18 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=pages::NotFound>
                     <Route path=StaticSegment("") view=pages::home::HomePage />
                     <Route path=StaticSegment("signed-out") view=pages::SignedOut />
+                    // Rendered whole before the first byte, so that a refusal can set the status
+                    // (404 for anyone who is not an administrator).
+                    <Route
+                        path=StaticSegment("admin")
+                        view=pages::admin::AdminPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=StaticSegment("audit")
+                        view=pages::audit::AuditPage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </pages::Layout>
         </Router>

@@ -16,6 +16,7 @@ use leptos::prelude::ServerFnError;
 
 use crate::{
     access::{Access, SessionView},
+    admin::{AuditPage, CardLinkView, LinkFormOptions, LinkResult},
     identity::CertificateIdentity,
 };
 
@@ -82,7 +83,7 @@ pub async fn verified_client() -> Result<VerifiedClient, ServerFnError> {
 
 /// Why the server could not answer. The message is for the person at the screen: it never holds
 /// internals, which go to the server's log.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ServiceError {
     #[error("the service is temporarily unavailable; try again in a moment")]
     Unavailable,
@@ -93,6 +94,52 @@ pub enum ServiceError {
     /// The request has no signed-in session (it ended, or this page never starts one).
     #[error("no session")]
     NoSession,
+    /// An administrator's input that cannot be used; the code names the field
+    /// (`invalid:card_number`, …) for the page to explain in the reader's language.
+    #[error("invalid:{0}")]
+    Invalid(&'static str),
+}
+
+impl ServiceError {
+    /// The HTTP status a server function answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NoSession => StatusCode::UNAUTHORIZED,
+            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+}
+
+/// A server function's error for a [`ServiceError`], with the matching HTTP status (so that a
+/// request about another controller's material answers 404 like one about nothing at all).
+pub fn server_fn_error(error: ServiceError) -> ServerFnError {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(error.status());
+    }
+    ServerFnError::new(error.to_string())
+}
+
+/// A link as the administrators' form sends it; the server checks every field.
+#[derive(Clone, Debug)]
+pub struct LinkRequest {
+    pub card_number: String,
+    /// Empty when only one issuing CA is configured.
+    pub issuer: String,
+    pub controller: String,
+    pub valid_from: String,
+    pub valid_until: String,
+}
+
+/// The audit page's filter as typed; empty fields do not filter.
+#[derive(Clone, Debug, Default)]
+pub struct AuditQuery {
+    pub since: String,
+    pub until: String,
+    pub action: String,
+    pub card_number: String,
+    pub controller: String,
 }
 
 /// A boxed future, so that [`ArchivistServices`] can be used as a trait object.
@@ -118,6 +165,36 @@ pub trait ArchivistServices: Send + Sync + 'static {
 
     /// Ends the session (recorded in the audit log).
     fn sign_out<'a>(&'a self, caller: &'a Caller) -> ServiceFuture<'a, ()>;
+
+    /// Administrators only (anyone else: [`ServiceError::NotFound`]): what the link form offers.
+    fn admin_overview<'a>(&'a self, caller: &'a Caller) -> ServiceFuture<'a, LinkFormOptions>;
+
+    /// Administrators only: the link history of one card number, or of every card.
+    fn card_links<'a>(
+        &'a self,
+        caller: &'a Caller,
+        card_number: Option<String>,
+    ) -> ServiceFuture<'a, Vec<CardLinkView>>;
+
+    /// Administrators only: links a card number to a controller (audited).
+    fn link_card<'a>(
+        &'a self,
+        caller: &'a Caller,
+        request: LinkRequest,
+    ) -> ServiceFuture<'a, LinkResult>;
+
+    /// Administrators only: ends a card's link to a controller (audited).
+    fn unlink_card<'a>(
+        &'a self,
+        caller: &'a Caller,
+        card_number: String,
+        issuer: String,
+        controller: String,
+    ) -> ServiceFuture<'a, ()>;
+
+    /// The audit log: all of it for an administrator, the rows about the card's own controllers
+    /// for an archivist.
+    fn audit<'a>(&'a self, caller: &'a Caller, query: AuditQuery) -> ServiceFuture<'a, AuditPage>;
 }
 
 /// Who is asking: the verified card, the address the connection came from (for the audit

@@ -9,8 +9,9 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use x509_parser::{certificate::X509Certificate, prelude::FromDer};
 
 use crate::{
+    administration::{self, Actor, AdminError},
     archive::ControllerOid,
-    audit::{AuditAction, AuditFilter, AuditLog, OperatorEvent, Outcome, operator_account},
+    audit::{AuditAction, AuditFilter, AuditLog, OperatorEvent, Outcome},
     auth::{CardKey, CardNumber},
     config::Settings,
     store::{
@@ -23,14 +24,7 @@ use crate::{
 /// The issuing CA a card number is under: the one named with `--issuer`, which must be one of
 /// `tls.client_ca`, or the only one configured.
 pub fn resolve_issuer(settings: &Settings, issuer: Option<&str>) -> Result<String, String> {
-    let mut configured = Vec::new();
-    for path in &settings.tls.client_ca {
-        for der in files::certificates("tls.client_ca", path).map_err(|e| e.to_string())? {
-            let (_, cert) = X509Certificate::from_der(&der)
-                .map_err(|e| format!("tls.client_ca {}: {e}", path.display()))?;
-            configured.push(cert.subject().to_string());
-        }
-    }
+    let configured = configured_issuers(settings)?;
     match (issuer, configured.as_slice()) {
         (Some(wanted), _) if configured.iter().any(|c| c == wanted) => Ok(wanted.to_owned()),
         (Some(wanted), _) => Err(format!(
@@ -43,6 +37,19 @@ pub fn resolve_issuer(settings: &Settings, issuer: Option<&str>) -> Result<Strin
             configured.join("; ")
         )),
     }
+}
+
+/// The names of the issuing CAs in `tls.client_ca`, as card links name them.
+pub fn configured_issuers(settings: &Settings) -> Result<Vec<String>, String> {
+    let mut configured = Vec::new();
+    for path in &settings.tls.client_ca {
+        for der in files::certificates("tls.client_ca", path).map_err(|e| e.to_string())? {
+            let (_, cert) = X509Certificate::from_der(&der)
+                .map_err(|e| format!("tls.client_ca {}: {e}", path.display()))?;
+            configured.push(cert.subject().to_string());
+        }
+    }
+    Ok(configured)
 }
 
 /// A card number typed on the command line.
@@ -70,7 +77,7 @@ pub fn parse_time(setting: &str, value: &str) -> Result<OffsetDateTime, String> 
 }
 
 fn operator() -> String {
-    format!("operator:{}", operator_account())
+    Actor::Operator.label()
 }
 
 async fn audit(
@@ -80,14 +87,9 @@ async fn audit(
     controller: Option<&ControllerOid>,
     extra: serde_json::Value,
 ) -> Result<(), String> {
-    let mut details = json!({
-        "card_number": card.card_number.as_str(),
-        "issuer": card.issuer,
-    });
-    if let (Some(map), serde_json::Value::Object(extra)) = (details.as_object_mut(), extra) {
-        map.extend(extra);
-    }
-    audit_change(pool, action, controller, details).await
+    administration::record_card_change(pool, &Actor::Operator, action, card, controller, extra)
+        .await
+        .map_err(audit_failed)
 }
 
 async fn audit_change(
@@ -96,16 +98,13 @@ async fn audit_change(
     controller: Option<&ControllerOid>,
     details: serde_json::Value,
 ) -> Result<(), String> {
-    AuditLog::new(pool.clone())
-        .record_operator(OperatorEvent {
-            action,
-            outcome: Outcome::Success,
-            controller_oid: controller.map(ControllerOid::as_str),
-            document_oid: None,
-            details: Some(details),
-        })
+    administration::record_change(pool, &Actor::Operator, action, controller, details)
         .await
-        .map_err(|e| format!("the change was made but could not be written to the audit log: {e}"))
+        .map_err(audit_failed)
+}
+
+fn audit_failed(error: sqlx::Error) -> String {
+    AdminError::Audit(error).to_string()
 }
 
 pub async fn link(
@@ -114,25 +113,14 @@ pub async fn link(
     controller: &ControllerOid,
     validity: Validity,
 ) -> Result<String, String> {
-    match cards::link(pool, card, controller, validity, &operator())
+    match administration::link_card(pool, &Actor::Operator, card, controller, validity)
         .await
         .map_err(|e| e.to_string())?
     {
-        LinkOutcome::Linked => {
-            let format = |t: Option<OffsetDateTime>| t.and_then(|t| t.format(&Rfc3339).ok());
-            audit(
-                pool,
-                AuditAction::CardLinked,
-                card,
-                Some(controller),
-                json!({ "valid_from": format(validity.from), "valid_until": format(validity.until) }),
-            )
-            .await?;
-            Ok(format!(
-                "linked card {} to controller {controller}",
-                card.card_number
-            ))
-        }
+        LinkOutcome::Linked => Ok(format!(
+            "linked card {} to controller {controller}",
+            card.card_number
+        )),
         LinkOutcome::AlreadyLinked => Ok(format!(
             "card {} was already linked to controller {controller}; nothing changed",
             card.card_number
@@ -145,18 +133,10 @@ pub async fn unlink(
     card: &CardKey,
     controller: &ControllerOid,
 ) -> Result<String, String> {
-    if cards::unlink(pool, card, controller, &operator())
+    if administration::unlink_card(pool, &Actor::Operator, card, controller)
         .await
         .map_err(|e| e.to_string())?
     {
-        audit(
-            pool,
-            AuditAction::CardUnlinked,
-            card,
-            Some(controller),
-            json!({}),
-        )
-        .await?;
         Ok(format!(
             "unlinked card {} from controller {controller}; it takes effect on the card's next request",
             card.card_number

@@ -7,6 +7,8 @@ use std::net::IpAddr;
 use app::identity::CertificateIdentity;
 use futures::TryStreamExt;
 use sqlx::PgPool;
+
+use crate::archive::ControllerOid;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 /// What happened. The codes are stored, so they never change meaning.
@@ -50,6 +52,8 @@ pub enum AuditAction {
     SessionExpired,
     /// A state-changing request failed the CSRF checks; the reason says which.
     CsrfRefused,
+    /// Someone searched the audit log on its page; details hold the filter.
+    AuditSearched,
 }
 
 impl AuditAction {
@@ -74,6 +78,7 @@ impl AuditAction {
             Self::SessionCertificateChanged => "session.certificate_changed",
             Self::SessionExpired => "session.expired",
             Self::CsrfRefused => "request.csrf_refused",
+            Self::AuditSearched => "audit.searched",
         }
     }
 }
@@ -92,6 +97,9 @@ pub struct AuditEvent<'a> {
     pub certificate: Option<&'a CertificateIdentity>,
     /// The card number the configured rule read, once it has been read.
     pub card_number: Option<&'a str>,
+    /// The controller whose material or settings the action concerned.
+    pub controller_oid: Option<&'a str>,
+    pub details: Option<serde_json::Value>,
 }
 
 /// Something an operator did from a shell on the archive's host.
@@ -132,8 +140,8 @@ impl AuditLog {
             r#"INSERT INTO audit_log
                    (action, outcome, reason, client_address,
                     certificate_subject, certificate_issuer, certificate_serial,
-                    public_key_sha256, satu, card_number)
-               VALUES ($1, $2, $3, $4::text::inet, $5, $6, $7, $8, $9, $10)"#,
+                    public_key_sha256, satu, card_number, controller_oid, details)
+               VALUES ($1, $2, $3, $4::text::inet, $5, $6, $7, $8, $9, $10, $11, $12)"#,
             event.action.code(),
             outcome,
             reason,
@@ -144,6 +152,8 @@ impl AuditLog {
             cert.map(|c| c.public_key_sha256.as_str()),
             cert.and_then(|c| c.satu.as_deref()),
             event.card_number,
+            event.controller_oid,
+            event.details,
         )
         .execute(&self.pool)
         .await?;
@@ -187,23 +197,25 @@ pub struct AuditFilter {
     pub controller_oid: Option<String>,
 }
 
-struct AuditRow {
-    id: i64,
-    occurred_at: OffsetDateTime,
-    action: String,
-    outcome: String,
-    reason: Option<String>,
-    client_address: Option<String>,
-    operator: Option<String>,
-    card_number: Option<String>,
-    satu: Option<String>,
-    certificate_subject: Option<String>,
-    certificate_issuer: Option<String>,
-    certificate_serial: Option<String>,
-    public_key_sha256: Option<String>,
-    controller_oid: Option<String>,
-    document_oid: Option<String>,
-    details: Option<String>,
+/// One row of the audit log as the export and the audit pages read it.
+#[derive(Clone, Debug)]
+pub struct AuditRow {
+    pub id: i64,
+    pub occurred_at: OffsetDateTime,
+    pub action: String,
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub client_address: Option<String>,
+    pub operator: Option<String>,
+    pub card_number: Option<String>,
+    pub satu: Option<String>,
+    pub certificate_subject: Option<String>,
+    pub certificate_issuer: Option<String>,
+    pub certificate_serial: Option<String>,
+    pub public_key_sha256: Option<String>,
+    pub controller_oid: Option<String>,
+    pub document_oid: Option<String>,
+    pub details: Option<String>,
 }
 
 const CSV_HEADER: [&str; 16] = [
@@ -234,6 +246,43 @@ pub enum ExportError {
 }
 
 impl AuditLog {
+    /// The newest `limit` rows that match, newest first; with `controllers`, only rows about
+    /// one of those controllers (an archivist's view of their own controllers' material).
+    pub async fn search(
+        &self,
+        filter: &AuditFilter,
+        controllers: Option<&[ControllerOid]>,
+        limit: i64,
+    ) -> Result<Vec<AuditRow>, sqlx::Error> {
+        let controllers: Option<Vec<String>> =
+            controllers.map(|c| c.iter().map(|oid| oid.as_str().to_owned()).collect());
+        sqlx::query_as!(
+            AuditRow,
+            r#"SELECT id, occurred_at, action, outcome, reason, host(client_address) AS client_address,
+                      operator, card_number, satu, certificate_subject, certificate_issuer,
+                      certificate_serial, public_key_sha256, controller_oid, document_oid,
+                      details::text AS details
+               FROM audit_log
+               WHERE ($1::timestamptz IS NULL OR occurred_at >= $1)
+                 AND ($2::timestamptz IS NULL OR occurred_at < $2)
+                 AND ($3::text IS NULL OR starts_with(action, $3))
+                 AND ($4::text IS NULL OR card_number = $4 OR details->>'card_number' = $4)
+                 AND ($5::text IS NULL OR controller_oid = $5)
+                 AND ($6::text[] IS NULL OR controller_oid = ANY ($6))
+               ORDER BY occurred_at DESC, id DESC
+               LIMIT $7"#,
+            filter.since,
+            filter.until,
+            filter.action,
+            filter.card_number,
+            filter.controller_oid,
+            controllers.as_deref(),
+            limit,
+        )
+        .fetch_all(&self.pool)
+        .await
+    }
+
     /// The rows that match, oldest first, as CSV with a header line. Rows are streamed from the
     /// database to `out`, so the export's memory does not grow with the log. Returns the number
     /// of rows.

@@ -2,6 +2,7 @@
 //! the PostgreSQL schema and audit log, and the operator commands.
 
 pub mod admin_commands;
+pub mod administration;
 pub mod archive;
 pub mod audit;
 pub mod auth;

@@ -49,10 +49,16 @@ impl Application {
             .build();
         let authenticator =
             Authenticator::new(pool.clone(), settings.auth.card_number_rule.clone());
+        // The TLS configuration above has read the same files, so this does not fail in practice.
+        let issuers = crate::admin_commands::configured_issuers(settings).unwrap_or_else(|error| {
+            tracing::error!(%error, "cannot name the issuing CAs for the administrators' pages");
+            Vec::new()
+        });
         let services = ServerServices::new(
             pool.clone(),
             authenticator.clone(),
             AuditLog::new(pool.clone()),
+            issuers,
         );
         let guard = web::session::SessionGuard {
             authenticator: authenticator.clone(),

@@ -75,6 +75,13 @@ fn AccessSection() -> impl IntoView {
                                             </p>
                                         }
                                     })}
+                                <nav class="page-links" aria-label=move || t().access_heading>
+                                    <a href="/audit">{move || t().nav_audit}</a>
+                                    {administrator
+                                        .then(|| {
+                                            view! { <a href="/admin">{move || t().nav_admin}</a> }
+                                        })}
+                                </nav>
                                 {(controllers.len() > 1)
                                     .then(|| {
                                         view! {

@@ -1,5 +1,7 @@
 //! The pages of the interface and the frame around them.
 
+pub mod admin;
+pub mod audit;
 pub mod home;
 
 use leptos::prelude::*;
@@ -49,6 +51,12 @@ pub fn Layout(children: Children) -> impl IntoView {
             </main>
         </div>
     }
+}
+
+/// Whether a server function answered "not found" (the server's one answer for what does not
+/// exist and for what the caller may not see).
+pub fn is_not_found(error: &ServerFnError) -> bool {
+    error.to_string().ends_with("not found")
 }
 
 #[component]

@@ -4,7 +4,8 @@
 
 use app::{
     access::{Access, LinkedController, RuleView, SessionView},
-    ssr::{ArchivistServices, Caller, ServiceError, ServiceFuture},
+    admin::{AuditPage, CardLinkView, LinkFormOptions, LinkResult},
+    ssr::{ArchivistServices, AuditQuery, Caller, LinkRequest, ServiceError, ServiceFuture},
 };
 use sqlx::PgPool;
 use time::format_description::well_known::Rfc3339;
@@ -19,17 +20,25 @@ use crate::{
 use super::session::{self, SignedIn};
 
 pub struct ServerServices {
-    pool: PgPool,
-    authenticator: Authenticator,
-    audit: AuditLog,
+    pub(super) pool: PgPool,
+    pub(super) authenticator: Authenticator,
+    pub(super) audit: AuditLog,
+    /// The issuing CAs' names (`tls.client_ca`), under which administrators link card numbers.
+    pub(super) issuers: Vec<String>,
 }
 
 impl ServerServices {
-    pub fn new(pool: PgPool, authenticator: Authenticator, audit: AuditLog) -> Self {
+    pub fn new(
+        pool: PgPool,
+        authenticator: Authenticator,
+        audit: AuditLog,
+        issuers: Vec<String>,
+    ) -> Self {
         Self {
             pool,
             authenticator,
             audit,
+            issuers,
         }
     }
 
@@ -46,7 +55,10 @@ impl ServerServices {
     }
 
     /// The card's whole scope now; a card without a card number has none.
-    async fn full_scope(&self, caller: &Caller) -> Result<ControllerScope, ServiceError> {
+    pub(super) async fn full_scope(
+        &self,
+        caller: &Caller,
+    ) -> Result<ControllerScope, ServiceError> {
         match self.authenticator.scope(&caller.client).await {
             Ok(scope) => Ok(scope),
             Err(SignInError::CardNumber(_)) => Err(ServiceError::NotFound),
@@ -78,8 +90,13 @@ impl ServerServices {
             })
     }
 
-    async fn end_session(&self, caller: &Caller) -> Result<(), ServiceError> {
-        self.signed_in(caller).await?;
+    /// Records something the caller did, with the caller's certificate and card number.
+    pub(super) async fn record_success(
+        &self,
+        caller: &Caller,
+        action: AuditAction,
+        details: Option<serde_json::Value>,
+    ) -> Result<(), ServiceError> {
         let card_number = self
             .authenticator
             .card_key(&caller.client)
@@ -87,14 +104,22 @@ impl ServerServices {
             .map(|key| key.card_number);
         self.audit
             .record(AuditEvent {
-                action: AuditAction::SessionSignedOut,
+                action,
                 outcome: Outcome::Success,
                 client_address: caller.address,
                 certificate: Some(caller.client.identity()),
                 card_number: card_number.as_ref().map(|n| n.as_str()),
+                controller_oid: None,
+                details,
             })
             .await
-            .map_err(unavailable)?;
+            .map_err(unavailable)
+    }
+
+    async fn end_session(&self, caller: &Caller) -> Result<(), ServiceError> {
+        self.signed_in(caller).await?;
+        self.record_success(caller, AuditAction::SessionSignedOut, None)
+            .await?;
         session::end(&caller.session).await.map_err(|error| {
             tracing::error!(%error, "cannot end the session");
             ServiceError::Unavailable
@@ -115,6 +140,8 @@ impl ServerServices {
                         client_address: caller.address,
                         certificate: Some(caller.client.identity()),
                         card_number: None,
+                        controller_oid: None,
+                        details: None,
                     })
                     .await
                     .map_err(unavailable)?;
@@ -160,7 +187,7 @@ impl ServerServices {
 }
 
 /// The reason goes to the log; the page gets "temporarily unavailable".
-fn unavailable(error: sqlx::Error) -> ServiceError {
+pub(super) fn unavailable(error: sqlx::Error) -> ServiceError {
     tracing::error!(%error, "database error while serving an archivist");
     ServiceError::Unavailable
 }
@@ -189,5 +216,39 @@ impl ArchivistServices for ServerServices {
 
     fn sign_out<'a>(&'a self, caller: &'a Caller) -> ServiceFuture<'a, ()> {
         Box::pin(self.end_session(caller))
+    }
+
+    fn admin_overview<'a>(&'a self, caller: &'a Caller) -> ServiceFuture<'a, LinkFormOptions> {
+        Box::pin(self.overview(caller))
+    }
+
+    fn card_links<'a>(
+        &'a self,
+        caller: &'a Caller,
+        card_number: Option<String>,
+    ) -> ServiceFuture<'a, Vec<CardLinkView>> {
+        Box::pin(self.links(caller, card_number))
+    }
+
+    fn link_card<'a>(
+        &'a self,
+        caller: &'a Caller,
+        request: LinkRequest,
+    ) -> ServiceFuture<'a, LinkResult> {
+        Box::pin(self.link(caller, request))
+    }
+
+    fn unlink_card<'a>(
+        &'a self,
+        caller: &'a Caller,
+        card_number: String,
+        issuer: String,
+        controller: String,
+    ) -> ServiceFuture<'a, ()> {
+        Box::pin(self.unlink(caller, card_number, issuer, controller))
+    }
+
+    fn audit<'a>(&'a self, caller: &'a Caller, query: AuditQuery) -> ServiceFuture<'a, AuditPage> {
+        Box::pin(self.audit_rows(caller, query))
     }
 }

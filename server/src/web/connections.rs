@@ -53,6 +53,8 @@ impl ConnectionHandler for Connections {
             client_address: peer.ip(),
             certificate: Some(client.identity()),
             card_number: card_number.as_ref().map(|n| n.as_str()),
+            controller_oid: None,
+            details: None,
         };
         match self.audit.record(event).await {
             Ok(()) => self.router.clone(),
@@ -75,6 +77,8 @@ impl ConnectionHandler for Connections {
             client_address: peer.ip(),
             certificate: None,
             card_number: None,
+            controller_oid: None,
+            details: None,
         };
         if let Err(error) = self.audit.record(event).await {
             tracing::error!(%peer, %error, reason = refusal.code(), "cannot write a refused certificate to the audit log");

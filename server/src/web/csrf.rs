@@ -193,6 +193,8 @@ async fn refused(
             client_address: address,
             certificate: client.map(VerifiedClient::identity),
             card_number: None,
+            controller_oid: None,
+            details: None,
         };
         if let Err(error) = audit.record(event).await {
             tracing::error!(%error, "cannot write a CSRF refusal to the audit log");

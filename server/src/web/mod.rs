@@ -2,6 +2,7 @@
 //! check, and the rule that only a verified card reaches anything but public assets.
 
 mod access;
+mod admin;
 mod connections;
 pub mod csrf;
 mod health;

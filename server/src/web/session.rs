@@ -203,6 +203,8 @@ impl SessionGuard {
             client_address: address,
             certificate: Some(identity),
             card_number: card_number.as_ref().map(|n| n.as_str()),
+            controller_oid: None,
+            details: None,
         };
         if let Some(mut current) = session.get::<SignedIn>(SIGNED_IN).await? {
             match verdict(

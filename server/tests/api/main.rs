@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access;
+mod administration;
 mod archive;
 mod identity;
 mod operator_commands;

@@ -1,0 +1,169 @@
+//! Administration and the audit log as the pages see them: card links with their history, the
+//! changes an administrator makes, and audit rows. The server decides who may see what; these are
+//! only the shapes of its answers and the server functions that ask for them.
+
+use leptos::{prelude::*, server_fn::codec::GetUrl};
+use serde::{Deserialize, Serialize};
+
+/// What the link form offers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkFormOptions {
+    /// The issuing CAs card numbers can be linked under (`tls.client_ca`).
+    pub issuers: Vec<String>,
+    pub controllers: Vec<ControllerChoice>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControllerChoice {
+    pub oid: String,
+    pub name: String,
+}
+
+/// One row of a card's link history. Times are RFC 3339 in UTC.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardLinkView {
+    pub issuer: String,
+    pub card_number: String,
+    pub controller_oid: String,
+    pub controller_name: String,
+    pub valid_from: Option<String>,
+    pub valid_until: Option<String>,
+    pub linked_at: String,
+    pub linked_by: String,
+    pub unlinked_at: Option<String>,
+    pub unlinked_by: Option<String>,
+    /// Not unlinked (the validity period may still lie ahead).
+    pub live: bool,
+    pub in_force: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LinkResult {
+    Linked,
+    AlreadyLinked,
+}
+
+/// What the audit page shows: the newest matching rows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    /// `true` for an administrator (every row); `false` for an archivist, who sees the rows about
+    /// their own controllers' material.
+    pub whole_log: bool,
+    pub rows: Vec<AuditEntry>,
+    /// More rows matched than are shown.
+    pub truncated: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub occurred_at: String,
+    pub action: String,
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub client_address: Option<String>,
+    /// The card number, or the operator's account for changes made from a shell.
+    pub actor: String,
+    pub satu: Option<String>,
+    pub controller_oid: Option<String>,
+    pub document_oid: Option<String>,
+    pub details: Option<String>,
+}
+
+/// Why the server refused an administrator's input; the page names the field in the reader's
+/// language. The codes are the error messages of the server functions.
+pub const INVALID_PREFIX: &str = "invalid:";
+
+#[server(endpoint = "admin/overview", input = GetUrl)]
+pub async fn admin_overview() -> Result<LinkFormOptions, ServerFnError> {
+    let caller = crate::ssr::caller().await?;
+    let services = crate::ssr::services().await?;
+    services
+        .admin_overview(&caller)
+        .await
+        .map_err(crate::ssr::server_fn_error)
+}
+
+/// The link history of a card number (empty: every card's).
+#[server(endpoint = "admin/card-links", input = GetUrl)]
+pub async fn card_links(card_number: String) -> Result<Vec<CardLinkView>, ServerFnError> {
+    let caller = crate::ssr::caller().await?;
+    let services = crate::ssr::services().await?;
+    let card_number = Some(card_number).filter(|c| !c.trim().is_empty());
+    services
+        .card_links(&caller, card_number)
+        .await
+        .map_err(crate::ssr::server_fn_error)
+}
+
+/// Links a card number to a controller. Dates are `YYYY-MM-DD` (UTC) or empty; `valid_until`
+/// is the last day the link is in force.
+#[server(endpoint = "admin/link-card")]
+pub async fn link_card(
+    csrf_token: String,
+    card_number: String,
+    issuer: String,
+    controller: String,
+    valid_from: String,
+    valid_until: String,
+) -> Result<LinkResult, ServerFnError> {
+    let _ = csrf_token;
+    let caller = crate::ssr::caller().await?;
+    let services = crate::ssr::services().await?;
+    services
+        .link_card(
+            &caller,
+            crate::ssr::LinkRequest {
+                card_number,
+                issuer,
+                controller,
+                valid_from,
+                valid_until,
+            },
+        )
+        .await
+        .map_err(crate::ssr::server_fn_error)
+}
+
+#[server(endpoint = "admin/unlink-card")]
+pub async fn unlink_card(
+    csrf_token: String,
+    card_number: String,
+    issuer: String,
+    controller: String,
+) -> Result<(), ServerFnError> {
+    let _ = csrf_token;
+    let caller = crate::ssr::caller().await?;
+    let services = crate::ssr::services().await?;
+    services
+        .unlink_card(&caller, card_number, issuer, controller)
+        .await
+        .map_err(crate::ssr::server_fn_error)
+}
+
+/// The audit rows the caller may see that match the filter (empty fields: no filter; dates
+/// `YYYY-MM-DD`, `until` inclusive).
+#[server(endpoint = "audit", input = GetUrl)]
+pub async fn audit_search(
+    since: String,
+    until: String,
+    action: String,
+    card_number: String,
+    controller: String,
+) -> Result<AuditPage, ServerFnError> {
+    let caller = crate::ssr::caller().await?;
+    let services = crate::ssr::services().await?;
+    services
+        .audit(
+            &caller,
+            crate::ssr::AuditQuery {
+                since,
+                until,
+                action,
+                card_number,
+                controller,
+            },
+        )
+        .await
+        .map_err(crate::ssr::server_fn_error)
+}

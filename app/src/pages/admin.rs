@@ -1,0 +1,437 @@
+//! The administrators' page: find a card's links, link a card number to a controller and end a
+//! link, each change confirmed first. Anyone without the administrator right gets the
+//! not-found page, as for an address that does not exist.
+
+use leptos::prelude::*;
+use leptos_router::{components::Form, hooks::use_query_map};
+
+use crate::access::current_session;
+use crate::admin::{
+    CardLinkView, LinkCard, LinkFormOptions, LinkResult, UnlinkCard, admin_overview, card_links,
+};
+use crate::i18n::{Texts, use_language};
+
+use super::{NotFound, is_not_found};
+
+/// The page's text for a refused input (the server's `invalid:…` codes).
+pub fn invalid_text(t: &'static Texts, error: &ServerFnError) -> &'static str {
+    let message = error.to_string();
+    let code = message
+        .rsplit(crate::admin::INVALID_PREFIX)
+        .next()
+        .filter(|_| message.contains(crate::admin::INVALID_PREFIX));
+    match code {
+        Some("card_number") => t.invalid_card_number,
+        Some("controller") => t.invalid_controller,
+        Some("issuer") => t.invalid_issuer,
+        Some("valid_from" | "valid_until" | "since" | "until") => t.invalid_date,
+        Some("validity") => t.invalid_validity,
+        Some("not_linked") => t.invalid_not_linked,
+        _ => t.access_unavailable,
+    }
+}
+
+/// A refused or failed request, explained in the reader's language.
+#[component]
+pub fn Refusal(error: ServerFnError, #[prop(optional)] field: &'static str) -> impl IntoView {
+    let language = use_language();
+    view! {
+        <p class="error" role="alert" data-field=field>
+            {move || invalid_text(language.get().texts(), &error)}
+        </p>
+    }
+}
+
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let language = use_language();
+    let t = move || language.get().texts();
+    let options = Resource::new(|| (), |_| admin_overview());
+
+    view! {
+        <Suspense fallback=move || view! { <p>{move || t().loading}</p> }>
+            {move || Suspend::new(async move {
+                match options.await {
+                    Ok(options) => view! { <Administration options /> }.into_any(),
+                    Err(error) if is_not_found(&error) => view! { <NotFound /> }.into_any(),
+                    Err(_) => {
+                        view! {
+                            <p class="error" role="alert">
+                                {move || t().access_unavailable}
+                            </p>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Administration(options: LinkFormOptions) -> impl IntoView {
+    let language = use_language();
+    let t = move || language.get().texts();
+    let query = use_query_map();
+    let searched = move || query.read().get("card").unwrap_or_default();
+    let link = ServerAction::<LinkCard>::new();
+    let unlink = ServerAction::<UnlinkCard>::new();
+    let links = Resource::new(
+        move || (searched(), link.version().get(), unlink.version().get()),
+        |(card, _, _)| card_links(card),
+    );
+    let session = Resource::new(|| (), |_| current_session());
+    let token = move || {
+        session
+            .get()
+            .and_then(Result::ok)
+            .flatten()
+            .map(|s| s.csrf_token)
+            .unwrap_or_default()
+    };
+
+    view! {
+        <h1>{move || t().admin_heading}</h1>
+        <p>{move || t().admin_intro}</p>
+        <Form method="GET" action="">
+            <div class="filters">
+                <label>
+                    {move || t().card_search_label}
+                    <input type="search" name="card" value=searched data-field="card-search" />
+                </label>
+                <button type="submit">{move || t().search}</button>
+            </div>
+            <p class="note">{move || t().card_search_hint}</p>
+        </Form>
+        <LinkForm options link token />
+        <section aria-labelledby="history-heading">
+            <h2 id="history-heading">{move || t().history_heading}</h2>
+            <UnlinkResult unlink />
+            <Transition fallback=move || view! { <p>{move || t().loading}</p> }>
+                {move || Suspend::new(async move {
+                    match links.await {
+                        Ok(rows) => view! { <LinkHistory rows unlink token /> }.into_any(),
+                        Err(error) => view! { <Refusal error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn LinkForm(
+    options: LinkFormOptions,
+    link: ServerAction<LinkCard>,
+    token: impl Fn() -> String + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let language = use_language();
+    let t = move || language.get().texts();
+    let card = RwSignal::new(String::new());
+    let issuer = RwSignal::new(options.issuers.first().cloned().unwrap_or_default());
+    let controller = RwSignal::new(
+        options
+            .controllers
+            .first()
+            .map(|c| c.oid.clone())
+            .unwrap_or_default(),
+    );
+    let from = RwSignal::new(String::new());
+    let until = RwSignal::new(String::new());
+    let confirming = RwSignal::new(false);
+    // A finished request closes the confirmation, whatever its result.
+    Effect::new(move |_| {
+        if link.version().get() > 0 {
+            confirming.set(false);
+        }
+    });
+    let controllers = StoredValue::new(options.controllers.clone());
+    let controller_name = move || {
+        controllers.with_value(|all| {
+            all.iter()
+                .find(|c| c.oid == controller.get())
+                .map(|c| format!("{} ({})", c.name, c.oid))
+                .unwrap_or_default()
+        })
+    };
+    let several_issuers = options.issuers.len() > 1;
+
+    view! {
+        <section aria-labelledby="link-heading" data-section="link">
+            <h2 id="link-heading">{move || t().link_heading}</h2>
+            <div class="link-form">
+                <label>
+                    {move || t().card_search_label}
+                    <input
+                        type="text"
+                        data-field="link-card-number"
+                        prop:value=move || card.get()
+                        on:input=move |ev| card.set(event_target_value(&ev))
+                    />
+                </label>
+                {several_issuers
+                    .then(|| {
+                        view! {
+                            <label>
+                                {move || t().issuer_label}
+                                <select on:change=move |ev| issuer.set(event_target_value(&ev))>
+                                    {options
+                                        .issuers
+                                        .iter()
+                                        .map(|i| view! { <option value=i.clone()>{i.clone()}</option> })
+                                        .collect_view()}
+                                </select>
+                            </label>
+                        }
+                    })}
+                <label>
+                    {move || t().controller_label}
+                    <select
+                        data-field="link-controller"
+                        on:change=move |ev| controller.set(event_target_value(&ev))
+                    >
+                        {options
+                            .controllers
+                            .iter()
+                            .map(|c| {
+                                view! {
+                                    <option value=c.oid.clone()>
+                                        {format!("{} ({})", c.name, c.oid)}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label>
+                    {move || t().valid_from_label}
+                    <input
+                        type="date"
+                        prop:value=move || from.get()
+                        on:input=move |ev| from.set(event_target_value(&ev))
+                    />
+                </label>
+                <label>
+                    {move || t().valid_until_label}
+                    <input
+                        type="date"
+                        prop:value=move || until.get()
+                        on:input=move |ev| until.set(event_target_value(&ev))
+                    />
+                </label>
+                <button
+                    type="button"
+                    data-action="link"
+                    on:click=move |_| confirming.set(true)
+                    disabled=move || card.get().trim().is_empty()
+                >
+                    {move || t().link_button}
+                </button>
+            </div>
+            <Show when=move || confirming.get()>
+                <div class="confirmation" role="alertdialog" aria-labelledby="confirm-link-text">
+                    <p id="confirm-link-text">{move || t().confirm_link}</p>
+                    <dl class="identity">
+                        <dt>{move || t().card_search_label}</dt>
+                        <dd class="mono" data-field="confirm-card">{move || card.get()}</dd>
+                        <dt>{move || t().controller_label}</dt>
+                        <dd data-field="confirm-controller">{controller_name}</dd>
+                        <dt>{move || t().col_validity}</dt>
+                        <dd>{move || format!("{} – {}", from.get(), until.get())}</dd>
+                    </dl>
+                    <ActionForm action=link>
+                        <input type="hidden" name="csrf_token" prop:value=token />
+                        <input type="hidden" name="card_number" prop:value=move || card.get() />
+                        <input type="hidden" name="issuer" prop:value=move || issuer.get() />
+                        <input type="hidden" name="controller" prop:value=move || controller.get() />
+                        <input type="hidden" name="valid_from" prop:value=move || from.get() />
+                        <input type="hidden" name="valid_until" prop:value=move || until.get() />
+                        <button type="submit" data-action="confirm-link">
+                            {move || t().confirm}
+                        </button>
+                        <button type="button" on:click=move |_| confirming.set(false)>
+                            {move || t().cancel}
+                        </button>
+                    </ActionForm>
+                </div>
+            </Show>
+            {move || {
+                link.value()
+                    .get()
+                    .map(|result| match result {
+                        Ok(LinkResult::Linked) => {
+                            view! {
+                                <p role="status" data-field="link-result">
+                                    {move || t().linked_ok}
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Ok(LinkResult::AlreadyLinked) => {
+                            view! {
+                                <p role="status" data-field="link-result">
+                                    {move || t().already_linked}
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Err(error) => view! { <Refusal error field="link-result" /> }.into_any(),
+                    })
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn UnlinkResult(unlink: ServerAction<UnlinkCard>) -> impl IntoView {
+    let language = use_language();
+    let t = move || language.get().texts();
+    move || {
+        unlink.value().get().map(|result| match result {
+            Ok(()) => view! {
+                <p role="status" data-field="unlink-result">
+                    {move || t().unlinked_ok}
+                </p>
+            }
+            .into_any(),
+            Err(error) => view! { <Refusal error field="unlink-result" /> }.into_any(),
+        })
+    }
+}
+
+#[component]
+fn LinkHistory(
+    rows: Vec<CardLinkView>,
+    unlink: ServerAction<UnlinkCard>,
+    token: impl Fn() -> String + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let language = use_language();
+    let t = move || language.get().texts();
+    let pending = RwSignal::new(None::<CardLinkView>);
+    Effect::new(move |_| {
+        if unlink.version().get() > 0 {
+            pending.set(None);
+        }
+    });
+    if rows.is_empty() {
+        return view! { <p class="note">{move || t().no_links}</p> }.into_any();
+    }
+    view! {
+        <Show when=move || pending.with(Option::is_some)>
+            <div class="confirmation" role="alertdialog" aria-labelledby="confirm-unlink-text">
+                <p id="confirm-unlink-text">{move || t().confirm_unlink}</p>
+                <p class="mono">
+                    {move || {
+                        pending
+                            .get()
+                            .map(|r| {
+                                format!("{} → {} ({})", r.card_number, r.controller_name, r.controller_oid)
+                            })
+                    }}
+                </p>
+                <ActionForm action=unlink>
+                    <input type="hidden" name="csrf_token" prop:value=token />
+                    <input
+                        type="hidden"
+                        name="card_number"
+                        prop:value=move || pending.get().map(|r| r.card_number).unwrap_or_default()
+                    />
+                    <input
+                        type="hidden"
+                        name="issuer"
+                        prop:value=move || pending.get().map(|r| r.issuer).unwrap_or_default()
+                    />
+                    <input
+                        type="hidden"
+                        name="controller"
+                        prop:value=move || pending.get().map(|r| r.controller_oid).unwrap_or_default()
+                    />
+                    <button type="submit" data-action="confirm-unlink">
+                        {move || t().confirm}
+                    </button>
+                    <button type="button" on:click=move |_| pending.set(None)>
+                        {move || t().cancel}
+                    </button>
+                </ActionForm>
+            </div>
+        </Show>
+        <div class="table-wrap">
+            <table class="data" data-field="link-history">
+                <thead>
+                    <tr>
+                        <th scope="col">{move || t().col_card}</th>
+                        <th scope="col">{move || t().controller_label}</th>
+                        <th scope="col">{move || t().col_validity}</th>
+                        <th scope="col">{move || t().col_linked}</th>
+                        <th scope="col">{move || t().col_unlinked}</th>
+                        <th scope="col">{move || t().col_status}</th>
+                        <th scope="col"></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows
+                        .into_iter()
+                        .map(|row| {
+                            let status = if !row.live {
+                                (|t: &'static Texts| t.status_ended) as fn(&'static Texts) -> &'static str
+                            } else if row.in_force {
+                                |t: &'static Texts| t.status_in_force
+                            } else {
+                                |t: &'static Texts| t.status_not_in_force
+                            };
+                            let chosen = row.clone();
+                            view! {
+                                <tr data-card=row.card_number.clone() data-controller=row.controller_oid.clone()>
+                                    <td>
+                                        <span class="mono">{row.card_number.clone()}</span>
+                                        <br />
+                                        <small>{row.issuer.clone()}</small>
+                                    </td>
+                                    <td>
+                                        {row.controller_name.clone()}
+                                        <br />
+                                        <small class="mono">{row.controller_oid.clone()}</small>
+                                    </td>
+                                    <td>
+                                        {format!(
+                                            "{} – {}",
+                                            row.valid_from.clone().unwrap_or_default(),
+                                            row.valid_until.clone().unwrap_or_default(),
+                                        )}
+                                    </td>
+                                    <td>
+                                        {row.linked_at.clone()}
+                                        <br />
+                                        <small>{row.linked_by.clone()}</small>
+                                    </td>
+                                    <td>
+                                        {row.unlinked_at.clone().unwrap_or_default()}
+                                        <br />
+                                        <small>{row.unlinked_by.clone().unwrap_or_default()}</small>
+                                    </td>
+                                    <td data-field="status">{move || status(t())}</td>
+                                    <td>
+                                        {row
+                                            .live
+                                            .then(|| {
+                                                view! {
+                                                    <button
+                                                        type="button"
+                                                        data-action="unlink"
+                                                        on:click=move |_| pending.set(Some(chosen.clone()))
+                                                    >
+                                                        {move || t().unlink_button}
+                                                    </button>
+                                                }
+                                            })}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}

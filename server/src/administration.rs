@@ -1,0 +1,165 @@
+//! Administrative changes, whoever makes them: an operator from a shell on the archive's host
+//! (`archivist card …`) or an administrator signed in with a card (the administrators' pages).
+//! One set of functions, so that both are checked and recorded the same way.
+
+use std::net::IpAddr;
+
+use app::ssr::VerifiedClient;
+use serde_json::json;
+use sqlx::PgPool;
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+
+use crate::{
+    archive::ControllerOid,
+    audit::{AuditAction, AuditEvent, AuditLog, OperatorEvent, Outcome, operator_account},
+    auth::CardKey,
+    store::cards::{self, CardLinkError, LinkOutcome, Validity},
+};
+
+/// Who makes a change.
+#[derive(Clone, Copy, Debug)]
+pub enum Actor<'a> {
+    /// From a shell on the archive's host: the operating-system account is recorded.
+    Operator,
+    /// Signed in with a card that holds the administrator right (checked by the caller).
+    Administrator {
+        card: &'a CardKey,
+        client: &'a VerifiedClient,
+        address: IpAddr,
+    },
+}
+
+impl Actor<'_> {
+    /// Stored with the change itself (`linked_by`, `unlinked_by`, …).
+    pub fn label(&self) -> String {
+        match self {
+            Self::Operator => format!("operator:{}", operator_account()),
+            Self::Administrator { card, client, .. } => format!(
+                "card:{} ({})",
+                card.card_number,
+                client.identity().holder_name
+            ),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("{0}")]
+    Links(#[from] CardLinkError),
+    #[error("the change was made but could not be written to the audit log: {0}")]
+    Audit(sqlx::Error),
+}
+
+/// Writes an administrative change to the audit log as its actor made it.
+pub async fn record_change(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    action: AuditAction,
+    controller: Option<&ControllerOid>,
+    details: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    let audit = AuditLog::new(pool.clone());
+    match actor {
+        Actor::Operator => {
+            audit
+                .record_operator(OperatorEvent {
+                    action,
+                    outcome: Outcome::Success,
+                    controller_oid: controller.map(ControllerOid::as_str),
+                    document_oid: None,
+                    details: Some(details),
+                })
+                .await
+        }
+        Actor::Administrator {
+            card,
+            client,
+            address,
+        } => {
+            audit
+                .record(AuditEvent {
+                    action,
+                    outcome: Outcome::Success,
+                    client_address: *address,
+                    certificate: Some(client.identity()),
+                    card_number: Some(card.card_number.as_str()),
+                    controller_oid: controller.map(ControllerOid::as_str),
+                    details: Some(details),
+                })
+                .await
+        }
+    }
+}
+
+/// The card a change concerns, as the audit row's details name it.
+fn card_details(card: &CardKey, extra: serde_json::Value) -> serde_json::Value {
+    let mut details = json!({
+        "card_number": card.card_number.as_str(),
+        "issuer": card.issuer,
+    });
+    if let (Some(map), serde_json::Value::Object(extra)) = (details.as_object_mut(), extra) {
+        map.extend(extra);
+    }
+    details
+}
+
+pub async fn record_card_change(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    action: AuditAction,
+    card: &CardKey,
+    controller: Option<&ControllerOid>,
+    extra: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    record_change(pool, actor, action, controller, card_details(card, extra)).await
+}
+
+/// Links a card number to a controller; nothing changes (and nothing is recorded) when the
+/// link is already there.
+pub async fn link_card(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    card: &CardKey,
+    controller: &ControllerOid,
+    validity: Validity,
+) -> Result<LinkOutcome, AdminError> {
+    let outcome = cards::link(pool, card, controller, validity, &actor.label()).await?;
+    if outcome == LinkOutcome::Linked {
+        let format = |t: Option<OffsetDateTime>| t.and_then(|t| t.format(&Rfc3339).ok());
+        record_card_change(
+            pool,
+            actor,
+            AuditAction::CardLinked,
+            card,
+            Some(controller),
+            json!({ "valid_from": format(validity.from), "valid_until": format(validity.until) }),
+        )
+        .await
+        .map_err(AdminError::Audit)?;
+    }
+    Ok(outcome)
+}
+
+/// Ends a card's live link to a controller; `false` when there was none.
+pub async fn unlink_card(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    card: &CardKey,
+    controller: &ControllerOid,
+) -> Result<bool, AdminError> {
+    let ended = cards::unlink(pool, card, controller, &actor.label()).await?;
+    if ended {
+        record_card_change(
+            pool,
+            actor,
+            AuditAction::CardUnlinked,
+            card,
+            Some(controller),
+            json!({}),
+        )
+        .await
+        .map_err(AdminError::Audit)?;
+    }
+    Ok(ended)
+}

@@ -1,0 +1,296 @@
+//! The server's answers for the administrators' pages and the audit page: the same
+//! administration functions as `archivist card …`, with the signed-in administrator as actor.
+//! A card without the administrator right gets "not found" for every administrative request,
+//! exactly as for a page that does not exist.
+
+use app::{
+    admin::{AuditEntry, AuditPage, CardLinkView, ControllerChoice, LinkFormOptions, LinkResult},
+    ssr::{AuditQuery, Caller, LinkRequest, ServiceError},
+};
+use serde_json::json;
+use time::{Date, Duration, OffsetDateTime, Time, format_description::well_known::Rfc3339, macros};
+
+use crate::{
+    administration::{self, Actor, AdminError},
+    archive::ControllerOid,
+    audit::{AuditAction, AuditFilter, AuditRow},
+    auth::{CardKey, CardNumber},
+    store::{
+        cards::{self, CardLinkError, LinkOutcome, Validity},
+        controllers,
+    },
+};
+
+use super::access::{ServerServices, unavailable};
+
+/// Rows the audit page shows at most; the CSV export (`archivist audit export`) has no limit.
+pub const AUDIT_PAGE_ROWS: usize = 200;
+
+/// `YYYY-MM-DD` as midnight UTC; empty is `None`.
+fn day_start(field: &'static str, value: &str) -> Result<Option<OffsetDateTime>, ServiceError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    Date::parse(value, macros::format_description!("[year]-[month]-[day]"))
+        .map(|date| Some(date.with_time(Time::MIDNIGHT).assume_utc()))
+        .map_err(|_| ServiceError::Invalid(field))
+}
+
+/// The end of an inclusive last day: midnight UTC of the day after.
+fn day_end(field: &'static str, value: &str) -> Result<Option<OffsetDateTime>, ServiceError> {
+    Ok(day_start(field, value)?.map(|start| start + Duration::days(1)))
+}
+
+fn rfc3339(time: OffsetDateTime) -> String {
+    time.replace_nanosecond(0)
+        .unwrap_or(time)
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+fn card_number(value: &str) -> Result<CardNumber, ServiceError> {
+    CardNumber::parse(value).map_err(|_| ServiceError::Invalid("card_number"))
+}
+
+fn controller_oid(value: &str) -> Result<ControllerOid, ServiceError> {
+    ControllerOid::parse(value.trim()).map_err(|_| ServiceError::Invalid("controller"))
+}
+
+fn admin_failed(error: AdminError) -> ServiceError {
+    match error {
+        AdminError::Links(CardLinkError::UnknownController(_)) => {
+            ServiceError::Invalid("controller")
+        }
+        AdminError::Links(CardLinkError::EmptyValidity) => ServiceError::Invalid("validity"),
+        AdminError::Links(CardLinkError::Database(error)) => unavailable(error),
+        AdminError::Audit(error) => {
+            tracing::error!(%error, "AN ADMINISTRATIVE CHANGE WAS MADE BUT NOT AUDITED");
+            ServiceError::Unavailable
+        }
+    }
+}
+
+impl ServerServices {
+    /// The caller's card key if it holds the administrator right now.
+    async fn administrator(&self, caller: &Caller) -> Result<CardKey, ServiceError> {
+        let card = self
+            .authenticator
+            .card_key(&caller.client)
+            .map_err(|_| ServiceError::NotFound)?;
+        match self.authenticator.is_administrator(&card).await {
+            Ok(true) => Ok(card),
+            Ok(false) => Err(ServiceError::NotFound),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    fn issuer(&self, wanted: &str) -> Result<String, ServiceError> {
+        match (wanted.trim(), self.issuers.as_slice()) {
+            ("", [only]) => Ok(only.clone()),
+            (wanted, all) if all.iter().any(|i| i == wanted) => Ok(wanted.to_owned()),
+            _ => Err(ServiceError::Invalid("issuer")),
+        }
+    }
+
+    pub(super) async fn overview(&self, caller: &Caller) -> Result<LinkFormOptions, ServiceError> {
+        self.administrator(caller).await?;
+        let controllers = controllers::list(&self.pool).await.map_err(|error| {
+            tracing::error!(%error, "cannot list controllers");
+            ServiceError::Unavailable
+        })?;
+        Ok(LinkFormOptions {
+            issuers: self.issuers.clone(),
+            controllers: controllers
+                .into_iter()
+                // A merged controller's material is its successor's: links go there.
+                .filter(|c| c.successor_oid.is_none())
+                .map(|c| ControllerChoice {
+                    oid: c.oid,
+                    name: c.name,
+                })
+                .collect(),
+        })
+    }
+
+    pub(super) async fn links(
+        &self,
+        caller: &Caller,
+        number: Option<String>,
+    ) -> Result<Vec<CardLinkView>, ServiceError> {
+        self.administrator(caller).await?;
+        let number = number.as_deref().map(card_number).transpose()?;
+        let links =
+            cards::history(&self.pool, number.as_ref())
+                .await
+                .map_err(|error| match error {
+                    CardLinkError::Database(error) => unavailable(error),
+                    other => {
+                        tracing::error!(error = %other, "cannot read card links");
+                        ServiceError::Unavailable
+                    }
+                })?;
+        let now = OffsetDateTime::now_utc();
+        Ok(links
+            .into_iter()
+            .map(|l| CardLinkView {
+                in_force: l.is_in_force(now),
+                live: l.unlinked_at.is_none(),
+                issuer: l.issuer,
+                card_number: l.card_number,
+                controller_oid: l.controller_oid,
+                controller_name: l.controller_name,
+                valid_from: l.valid_from.map(rfc3339),
+                valid_until: l.valid_until.map(rfc3339),
+                linked_at: rfc3339(l.linked_at),
+                linked_by: l.linked_by,
+                unlinked_at: l.unlinked_at.map(rfc3339),
+                unlinked_by: l.unlinked_by,
+            })
+            .collect())
+    }
+
+    pub(super) async fn link(
+        &self,
+        caller: &Caller,
+        request: LinkRequest,
+    ) -> Result<LinkResult, ServiceError> {
+        let admin = self.administrator(caller).await?;
+        let card = CardKey {
+            card_number: card_number(&request.card_number)?,
+            issuer: self.issuer(&request.issuer)?,
+        };
+        let controller = controller_oid(&request.controller)?;
+        let validity = Validity {
+            from: day_start("valid_from", &request.valid_from)?,
+            until: day_end("valid_until", &request.valid_until)?,
+        };
+        let actor = Actor::Administrator {
+            card: &admin,
+            client: &caller.client,
+            address: caller.address,
+        };
+        match administration::link_card(&self.pool, &actor, &card, &controller, validity).await {
+            Ok(LinkOutcome::Linked) => Ok(LinkResult::Linked),
+            Ok(LinkOutcome::AlreadyLinked) => Ok(LinkResult::AlreadyLinked),
+            Err(error) => Err(admin_failed(error)),
+        }
+    }
+
+    pub(super) async fn unlink(
+        &self,
+        caller: &Caller,
+        number: String,
+        issuer: String,
+        controller: String,
+    ) -> Result<(), ServiceError> {
+        let admin = self.administrator(caller).await?;
+        let card = CardKey {
+            card_number: card_number(&number)?,
+            issuer: self.issuer(&issuer)?,
+        };
+        let controller = controller_oid(&controller)?;
+        let actor = Actor::Administrator {
+            card: &admin,
+            client: &caller.client,
+            address: caller.address,
+        };
+        match administration::unlink_card(&self.pool, &actor, &card, &controller).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(ServiceError::Invalid("not_linked")),
+            Err(error) => Err(admin_failed(error)),
+        }
+    }
+
+    pub(super) async fn audit_rows(
+        &self,
+        caller: &Caller,
+        query: AuditQuery,
+    ) -> Result<AuditPage, ServiceError> {
+        let filter = AuditFilter {
+            since: day_start("since", &query.since)?,
+            until: day_end("until", &query.until)?,
+            action: Some(query.action.trim().to_owned()).filter(|a| !a.is_empty()),
+            card_number: Some(query.card_number.trim())
+                .filter(|c| !c.is_empty())
+                .map(card_number)
+                .transpose()?
+                .map(|n| n.as_str().to_owned()),
+            controller_oid: Some(query.controller.trim())
+                .filter(|c| !c.is_empty())
+                .map(controller_oid)
+                .transpose()?
+                .map(|oid| oid.as_str().to_owned()),
+        };
+        let whole_log = match self.administrator(caller).await {
+            Ok(_) => true,
+            Err(ServiceError::NotFound) => false,
+            Err(other) => return Err(other),
+        };
+        let scope = if whole_log {
+            None
+        } else {
+            Some(self.full_scope(caller).await?)
+        };
+        // The search itself is on record: the rows hold people's identifiers.
+        self.record_success(
+            caller,
+            AuditAction::AuditSearched,
+            Some(json!({ "filter": &filter, "whole_log": whole_log })),
+        )
+        .await?;
+        let limit = i64::try_from(AUDIT_PAGE_ROWS + 1).unwrap_or(i64::MAX);
+        let mut rows = self
+            .audit
+            .search(&filter, scope.as_ref().map(|s| s.controllers()), limit)
+            .await
+            .map_err(unavailable)?;
+        let truncated = rows.len() > AUDIT_PAGE_ROWS;
+        rows.truncate(AUDIT_PAGE_ROWS);
+        Ok(AuditPage {
+            whole_log,
+            rows: rows.into_iter().map(entry).collect(),
+            truncated,
+        })
+    }
+}
+
+fn entry(row: AuditRow) -> AuditEntry {
+    AuditEntry {
+        id: row.id,
+        occurred_at: rfc3339(row.occurred_at),
+        action: row.action,
+        outcome: row.outcome,
+        reason: row.reason,
+        client_address: row.client_address,
+        actor: row
+            .card_number
+            .clone()
+            .or(row.operator.clone())
+            .unwrap_or_default(),
+        satu: row.satu,
+        controller_oid: row.controller_oid,
+        document_oid: row.document_oid,
+        details: row.details,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_utc_and_the_last_day_is_included() {
+        assert_eq!(day_start("since", " "), Ok(None));
+        let start = day_start("since", "2026-12-01")
+            .expect("date")
+            .expect("some");
+        assert_eq!(rfc3339(start), "2026-12-01T00:00:00Z");
+        let end = day_end("until", "2026-12-31").expect("date").expect("some");
+        assert_eq!(rfc3339(end), "2027-01-01T00:00:00Z");
+        assert_eq!(
+            day_start("valid_from", "1.12.2026"),
+            Err(ServiceError::Invalid("valid_from"))
+        );
+    }
+}

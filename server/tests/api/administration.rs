@@ -1,0 +1,348 @@
+//! The administrators' server functions and the audit page through real TLS: only a card with
+//! the administrator right gets anything (everyone else the same 404 as for nothing), changes
+//! apply on the linked card's next request and are on record in the administrator's name, bad
+//! input changes nothing, and the audit page shows an archivist only their controllers' rows.
+
+use server::{
+    archive::ControllerOid,
+    store::{
+        cards::{self, Validity},
+        controllers,
+    },
+};
+use sqlx::PgPool;
+
+use crate::{
+    access::card,
+    helpers::{TestApp, TestClient, TestResponse, database_url},
+};
+
+const COOKIE: &str = "__Host-archivist-session";
+
+/// An audit row as (action, card number, controller, card number in the details).
+type ChangeRow = (String, Option<String>, Option<String>, Option<String>);
+
+struct Session {
+    client: TestClient,
+    cookie: String,
+    token: String,
+}
+
+impl Session {
+    async fn start(app: &TestApp, card: &str) -> Self {
+        let client = app.client(Some(card));
+        let front = client.get("/").await.expect("front page");
+        let cookie = front
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix(&format!("{COOKIE}=")))
+            .and_then(|rest| rest.split(';').next())
+            .expect("session cookie")
+            .to_owned();
+        let mut session = Self {
+            client,
+            cookie,
+            token: String::new(),
+        };
+        let view: serde_json::Value =
+            serde_json::from_str(&session.get("/api/session").await.body).expect("json");
+        session.token = view["csrf_token"].as_str().expect("token").to_owned();
+        session
+    }
+
+    async fn get(&self, path: &str) -> TestResponse {
+        self.client
+            .request_with(
+                "GET",
+                path,
+                "",
+                &[("cookie", format!("{COOKIE}={}", self.cookie))],
+            )
+            .await
+            .expect("get")
+    }
+
+    async fn post(&self, path: &str, form: &str) -> TestResponse {
+        self.client
+            .request_with(
+                "POST",
+                path,
+                &format!("csrf_token={}&{form}", self.token),
+                &[
+                    ("cookie", format!("{COOKIE}={}", self.cookie)),
+                    ("origin", self.client.origin()),
+                ],
+            )
+            .await
+            .expect("post")
+    }
+}
+
+const A: &str = "1.2.246.10.12345670.10.0";
+const B: &str = "1.2.246.10.12345671.10.0";
+
+/// Controllers A and B; archivist-1 an administrator linked to A, archivist-2 linked to B.
+async fn set_up(app: &TestApp) -> PgPool {
+    let pool = PgPool::connect(&database_url(&app.database))
+        .await
+        .expect("pool");
+    let a = ControllerOid::parse(A).expect("oid");
+    let b = ControllerOid::parse(B).expect("oid");
+    controllers::create(&pool, &a, "Alfa")
+        .await
+        .expect("create");
+    controllers::create(&pool, &b, "Beta")
+        .await
+        .expect("create");
+    cards::link(&pool, &card("999000110"), &a, Validity::default(), "test")
+        .await
+        .expect("link");
+    cards::link(&pool, &card("99900022B"), &b, Validity::default(), "test")
+        .await
+        .expect("link");
+    cards::grant_administrator(&pool, &card("999000110"), "test")
+        .await
+        .expect("grant");
+    pool
+}
+
+#[tokio::test]
+async fn only_administrators_get_the_administrative_functions() {
+    let app = TestApp::spawn().await;
+    let _pool = set_up(&app).await;
+    let archivist = Session::start(&app, "archivist-2").await;
+    let overview = archivist.get("/api/admin/overview").await;
+    let links = archivist.get("/api/admin/card-links?card_number=").await;
+    let link = archivist
+        .post(
+            "/api/admin/link-card",
+            &format!("card_number=99900022B&issuer=&controller={A}&valid_from=&valid_until="),
+        )
+        .await;
+    for response in [&overview, &links, &link] {
+        assert_eq!(response.status, 404, "{}", response.body);
+        assert_eq!(response.body, overview.body, "one answer for all");
+    }
+    let page = archivist.get("/admin").await;
+    assert_eq!(page.status, 404);
+    assert!(!page.body.contains("link-history"), "{}", page.body);
+    let access = archivist.get("/api/access").await;
+    assert!(
+        !access.body.contains(A),
+        "nothing was linked: {}",
+        access.body
+    );
+
+    let admin = Session::start(&app, "archivist-1").await;
+    let overview = admin.get("/api/admin/overview").await;
+    assert_eq!(overview.status, 200, "{}", overview.body);
+    assert!(overview.body.contains(A) && overview.body.contains(B));
+    let page = admin.get("/admin").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains(r#"data-field="link-history""#),
+        "{}",
+        page.body
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_administrator_links_and_unlinks_a_card_on_record() {
+    let app = TestApp::spawn().await;
+    let pool = set_up(&app).await;
+    let admin = Session::start(&app, "archivist-1").await;
+    let archivist = Session::start(&app, "archivist-4").await;
+    assert!(!archivist.get("/api/access").await.body.contains(B));
+
+    let linked = admin
+        .post(
+            "/api/admin/link-card",
+            &format!("card_number=999000442&issuer=&controller={B}&valid_from=&valid_until="),
+        )
+        .await;
+    assert_eq!(linked.status, 200, "{}", linked.body);
+    assert_eq!(linked.body, r#""Linked""#);
+    assert!(
+        archivist.get("/api/access").await.body.contains(B),
+        "in force on the card's next request"
+    );
+    let again = admin
+        .post(
+            "/api/admin/link-card",
+            &format!("card_number=999000442&issuer=&controller={B}&valid_from=&valid_until="),
+        )
+        .await;
+    assert_eq!(again.body, r#""AlreadyLinked""#);
+
+    let history = admin
+        .get("/api/admin/card-links?card_number=999000442")
+        .await;
+    assert!(
+        history
+            .body
+            .contains(r#""linked_by":"card:999000110 (Virtanen Aino Maria 999000110)""#),
+        "{}",
+        history.body
+    );
+
+    let issuer = crate::access::issuer();
+    let unlinked = admin
+        .post(
+            "/api/admin/unlink-card",
+            &format!(
+                "card_number=999000442&issuer={}&controller={B}",
+                url::form_urlencoded::byte_serialize(issuer.as_bytes()).collect::<String>()
+            ),
+        )
+        .await;
+    assert_eq!(unlinked.status, 200, "{}", unlinked.body);
+    assert!(!archivist.get("/api/access").await.body.contains(B));
+    let history = admin
+        .get("/api/admin/card-links?card_number=999000442")
+        .await;
+    assert!(history.body.contains(r#""live":false"#), "{}", history.body);
+
+    let rows: Vec<ChangeRow> = sqlx::query_as(
+        "SELECT action, card_number, controller_oid, details->>'card_number'
+         FROM audit_log WHERE action LIKE 'admin.%' ORDER BY id",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("audit");
+    let changed = |action: &str| {
+        (
+            action.to_owned(),
+            Some("999000110".to_owned()),
+            Some(B.to_owned()),
+            Some("999000442".to_owned()),
+        )
+    };
+    assert_eq!(
+        rows,
+        vec![changed("admin.card_linked"), changed("admin.card_unlinked")]
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_administrative_input_is_named_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let pool = set_up(&app).await;
+    let admin = Session::start(&app, "archivist-1").await;
+    let before = cards::history(&pool, None).await.expect("history").len();
+    for (form, code) in [
+        (
+            format!("card_number=not%20a%20card%21&issuer=&controller={A}&valid_from=&valid_until="),
+            "invalid:card_number",
+        ),
+        (
+            "card_number=999000442&issuer=&controller=1.2.246.10.99999999.10.0&valid_from=&valid_until=".to_owned(),
+            "invalid:controller",
+        ),
+        (
+            "card_number=999000442&issuer=&controller=not-an-oid&valid_from=&valid_until=".to_owned(),
+            "invalid:controller",
+        ),
+        (
+            format!("card_number=999000442&issuer=CN%3DSomeone%20else&controller={A}&valid_from=&valid_until="),
+            "invalid:issuer",
+        ),
+        (
+            format!("card_number=999000442&issuer=&controller={A}&valid_from=1.12.2026&valid_until="),
+            "invalid:valid_from",
+        ),
+        (
+            format!(
+                "card_number=999000442&issuer=&controller={A}&valid_from=2026-12-31&valid_until=2026-12-01"
+            ),
+            "invalid:validity",
+        ),
+    ] {
+        let response = admin.post("/api/admin/link-card", &form).await;
+        assert_eq!(response.status, 422, "{form}: {}", response.body);
+        assert!(response.body.contains(code), "{form}: {}", response.body);
+    }
+    let response = admin
+        .post(
+            "/api/admin/unlink-card",
+            &format!("card_number=999000442&issuer=&controller={A}"),
+        )
+        .await;
+    assert_eq!(response.status, 422);
+    assert!(
+        response.body.contains("invalid:not_linked"),
+        "{}",
+        response.body
+    );
+    assert_eq!(
+        cards::history(&pool, None).await.expect("history").len(),
+        before
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_audit_page_shows_an_archivist_only_their_controllers_rows() {
+    let app = TestApp::spawn().await;
+    let pool = set_up(&app).await;
+    let admin = Session::start(&app, "archivist-1").await;
+    // Rows about each controller: a link to A and one to B, made by the administrator.
+    for controller in [A, B] {
+        let response = admin
+            .post(
+                "/api/admin/link-card",
+                &format!(
+                    "card_number=999000442&issuer=&controller={controller}&valid_from=&valid_until="
+                ),
+            )
+            .await;
+        assert_eq!(response.status, 200, "{}", response.body);
+    }
+
+    let whole = admin
+        .get("/api/audit?since=&until=&action=admin.&card_number=&controller=")
+        .await;
+    assert_eq!(whole.status, 200, "{}", whole.body);
+    let page: serde_json::Value = serde_json::from_str(&whole.body).expect("json");
+    assert_eq!(page["whole_log"], true);
+    assert_eq!(page["rows"].as_array().map(Vec::len), Some(2));
+
+    let archivist = Session::start(&app, "archivist-2").await;
+    let own = archivist
+        .get("/api/audit?since=&until=&action=&card_number=&controller=")
+        .await;
+    let page: serde_json::Value = serde_json::from_str(&own.body).expect("json");
+    assert_eq!(page["whole_log"], false);
+    let rows = page["rows"].as_array().expect("rows");
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter().all(|r| r["controller_oid"] == B),
+        "only controller B's rows: {own:?}",
+        own = own.body
+    );
+    // Asking for A's rows by name gives nothing either.
+    let other = archivist
+        .get(&format!(
+            "/api/audit?since=&until=&action=&card_number=&controller={A}"
+        ))
+        .await;
+    let page: serde_json::Value = serde_json::from_str(&other.body).expect("json");
+    assert_eq!(page["rows"].as_array().map(Vec::len), Some(0));
+
+    let bad = archivist
+        .get("/api/audit?since=yesterday&until=&action=&card_number=&controller=")
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("invalid:since"), "{}", bad.body);
+
+    let searches: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'audit.searched'")
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+    assert_eq!(searches, 3, "each search that ran is on record");
+    app.stop().await;
+}
