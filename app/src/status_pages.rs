@@ -109,6 +109,48 @@ have ended. Go back to the <a href="/">front page</a> and do it again.</p>
     )
 }
 
+/// A card certificate forwarded by the load balancer failed the checks our own handshake
+/// makes. `reason` is one of a fixed set of codes.
+pub fn certificate_refused(reason: &'static str) -> String {
+    page(
+        "Varmenne hylättiin · Certifikatet avvisades · Certificate refused",
+        &format!(
+            r#"<section lang="fi" aria-labelledby="fi-h">
+<h1 id="fi-h">Kortin varmennetta ei hyväksytty</h1>
+<p>Varmenne voi olla vanhentunut, sulkulistalla tai muun kuin ammattikortin. Ota yhteys ylläpitäjään ja kerro alla oleva syykoodi.</p>
+</section>
+<section lang="sv" aria-labelledby="sv-h">
+<h1 id="sv-h">Kortets certifikat godkändes inte</h1>
+<p>Certifikatet kan ha gått ut, vara spärrat eller inte höra till ett yrkeskort. Kontakta administratören och uppge orsakskoden nedan.</p>
+</section>
+<section lang="en" aria-labelledby="en-h">
+<h1 id="en-h">The card's certificate was not accepted</h1>
+<p>The certificate may have expired, been revoked, or not be a professional card's. Contact your administrator and give the reason code below.</p>
+</section>
+<p><code data-field="refusal-code">{reason}</code></p>"#
+        ),
+    )
+}
+
+/// The load balancer forwarded a certificate header that cannot be read.
+pub fn bad_forwarded_certificate() -> String {
+    page(
+        "Virheellinen pyyntö · Felaktig begäran · Bad request",
+        r#"<section lang="fi" aria-labelledby="fi-h">
+<h1 id="fi-h">Virheellinen pyyntö</h1>
+<p>Kuormantasaaja välitti varmenteen muodossa, jota palvelu ei voi lukea. Mitään ei muutettu. Ilmoita häiriöstä ylläpidolle.</p>
+</section>
+<section lang="sv" aria-labelledby="sv-h">
+<h1 id="sv-h">Felaktig begäran</h1>
+<p>Lastbalanseraren vidarebefordrade certifikatet i en form som tjänsten inte kan läsa. Ingenting ändrades. Anmäl störningen till driften.</p>
+</section>
+<section lang="en" aria-labelledby="en-h">
+<h1 id="en-h">Bad request</h1>
+<p>The load balancer forwarded the certificate in a form the service cannot read. Nothing was changed. Report the fault to operations.</p>
+</section>"#,
+    )
+}
+
 /// A request body over the limit: refused before it is read in full.
 pub fn request_too_large() -> String {
     page(

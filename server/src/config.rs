@@ -30,6 +30,16 @@ pub struct Settings {
     pub archive: ArchiveSettings,
     pub auth: AuthSettings,
     pub session: SessionSettings,
+    pub proxy: ProxySettings,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProxySettings {
+    /// Addresses of TLS-terminating load balancers whose RFC 9440 `Client-Cert` and
+    /// `Client-Cert-Chain` headers are verified and used. Empty (the default): the headers are
+    /// removed from every request.
+    pub trusted: Vec<std::net::IpAddr>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -153,6 +163,7 @@ impl Default for Settings {
             archive: ArchiveSettings::default(),
             auth: AuthSettings::default(),
             session: SessionSettings::default(),
+            proxy: ProxySettings::default(),
         }
     }
 }

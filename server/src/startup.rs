@@ -11,7 +11,7 @@ use crate::{
     auth::Authenticator,
     config::Settings,
     db::{self, DbError},
-    tls::{AcceptLoop, TlsConfigError, TlsReloader},
+    tls::{AcceptLoop, TlsConfigError, TlsReloader, forwarded::ForwardedCertificates},
     web::{self, AppState, Connections, ServerServices},
 };
 
@@ -38,7 +38,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
-        let (acceptor, reloader) = TlsReloader::start(&settings.tls)?;
+        let (acceptor, current_verifier, reloader) = TlsReloader::start(&settings.tls)?;
         let pool = db::connect(&settings.database).await?;
         db::migrate(&pool).await?;
 
@@ -73,7 +73,18 @@ impl Application {
             },
             guard,
             &settings.session,
+            ForwardedCertificates::new(
+                settings.proxy.trusted.clone(),
+                current_verifier,
+                AuditLog::new(pool.clone()),
+            ),
         );
+        if !settings.proxy.trusted.is_empty() {
+            tracing::warn!(
+                trusted = ?settings.proxy.trusted,
+                "card certificates forwarded by these load balancers (Client-Cert) are accepted"
+            );
+        }
 
         let listener =
             TcpListener::bind(settings.listen)

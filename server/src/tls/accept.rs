@@ -198,9 +198,16 @@ impl<H: ConnectionHandler> Connection<H> {
 fn verified_client(
     tls: &rustls::ServerConnection,
 ) -> Result<Option<VerifiedClient>, super::identity::IdentityError> {
-    let Some(chain) = tls.peer_certificates() else {
-        return Ok(None);
-    };
+    match tls.peer_certificates() {
+        Some(chain) => client_from_chain(chain),
+        None => Ok(None),
+    }
+}
+
+/// A [`VerifiedClient`] from a chain that a verifier has accepted, leaf first.
+pub(crate) fn client_from_chain(
+    chain: &[rustls::pki_types::CertificateDer<'_>],
+) -> Result<Option<VerifiedClient>, super::identity::IdentityError> {
     let Some(leaf) = chain.first() else {
         return Ok(None);
     };

@@ -24,7 +24,12 @@ impl HandshakeRefusal {
     /// The refusal, when the handshake failed because of the client's certificate. Other
     /// handshake failures (scanners, protocol mismatches, timeouts) are not refusals of a card.
     pub fn from_handshake_error(error: &std::io::Error) -> Option<Self> {
-        let tls = error.get_ref()?.downcast_ref::<TlsError>()?;
+        Self::from_tls_error(error.get_ref()?.downcast_ref::<TlsError>()?)
+    }
+
+    /// The refusal a certificate verifier's error stands for (also for certificates forwarded
+    /// by a trusted proxy, which are verified outside a handshake).
+    pub fn from_tls_error(tls: &TlsError) -> Option<Self> {
         let TlsError::InvalidCertificate(cert) = tls else {
             return None;
         };

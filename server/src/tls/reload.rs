@@ -5,6 +5,7 @@
 
 use std::{path::PathBuf, sync::Arc, time::SystemTime};
 
+use rustls::server::danger::ClientCertVerifier;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
@@ -14,9 +15,13 @@ use crate::config::TlsSettings;
 
 type FileStamp = (PathBuf, Option<SystemTime>, Option<u64>);
 
+/// The client certificate verifier in force, for certificates a trusted proxy forwards.
+pub type CurrentVerifier = watch::Receiver<Arc<dyn ClientCertVerifier>>;
+
 pub struct TlsReloader {
     settings: TlsSettings,
     sender: watch::Sender<TlsAcceptor>,
+    verifier: watch::Sender<Arc<dyn ClientCertVerifier>>,
     stamps: Vec<FileStamp>,
     next_stale_at: Option<OffsetDateTime>,
     /// The highest CRLNumber applied per issuer since start-up: older lists are refused.
@@ -28,14 +33,17 @@ impl TlsReloader {
     /// loop takes each new connection's acceptor from.
     pub fn start(
         settings: &TlsSettings,
-    ) -> Result<(watch::Receiver<TlsAcceptor>, Self), TlsConfigError> {
+    ) -> Result<(watch::Receiver<TlsAcceptor>, CurrentVerifier, Self), TlsConfigError> {
         let build = build_server_config(settings, OffsetDateTime::now_utc(), &CrlNumbers::new())?;
         let (sender, receiver) = watch::channel(TlsAcceptor::from(Arc::new(build.config)));
+        let (verifier, current_verifier) = watch::channel(build.verifier);
         Ok((
             receiver,
+            current_verifier,
             Self {
                 settings: settings.clone(),
                 sender,
+                verifier,
                 stamps: stamps(settings),
                 next_stale_at: build.next_stale_at,
                 crl_numbers: build.crl_numbers,
@@ -68,6 +76,7 @@ impl TlsReloader {
             Ok(build) => {
                 self.sender
                     .send_replace(TlsAcceptor::from(Arc::new(build.config)));
+                self.verifier.send_replace(build.verifier);
                 self.stamps = stamps;
                 self.next_stale_at = build.next_stale_at;
                 self.crl_numbers = build.crl_numbers;

@@ -6,7 +6,7 @@ use std::{collections::HashMap, sync::Arc};
 use rustls::{
     RootCertStore, ServerConfig,
     crypto::CryptoProvider,
-    server::{VerifierBuilderError, WebPkiClientVerifier},
+    server::{VerifierBuilderError, WebPkiClientVerifier, danger::ClientCertVerifier},
 };
 
 use rustls::pki_types::CertificateRevocationListDer;
@@ -70,6 +70,8 @@ pub struct TlsBuild {
     pub rolled_back_crls: Vec<String>,
     /// The CRL numbers of the lists this configuration uses, to carry into the next build.
     pub crl_numbers: CrlNumbers,
+    /// The configuration's client certificate verifier, for chains a trusted proxy forwards.
+    pub verifier: Arc<dyn ClientCertVerifier>,
 }
 
 pub fn build_server_config(
@@ -180,7 +182,7 @@ pub fn build_server_config(
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(TlsConfigError::Protocol)?
-        .with_client_cert_verifier(verifier)
+        .with_client_cert_verifier(verifier.clone())
         .with_single_cert(chain, key)
         .map_err(TlsConfigError::KeyPair)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
@@ -190,6 +192,7 @@ pub fn build_server_config(
         next_stale_at,
         rolled_back_crls,
         crl_numbers,
+        verifier,
     })
 }
 

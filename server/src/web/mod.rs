@@ -9,7 +9,11 @@ mod health;
 mod security_headers;
 pub mod session;
 
-use crate::{audit::AuditLog, config::SessionSettings};
+use crate::{
+    audit::AuditLog,
+    config::SessionSettings,
+    tls::{self, forwarded::ForwardedCertificates},
+};
 use app::{
     App, shell,
     ssr::{NoClientCertificate, Services, VerifiedClient},
@@ -38,11 +42,18 @@ pub struct AppState {
 
 /// The router every authenticated or anonymous connection is served by.
 ///
-/// Layers from the outside in: security headers on every response; no card, no page (except
+/// Layers from the outside in: security headers on every response; a card certificate forwarded
+/// by a trusted load balancer verified (RFC 9440 headers removed from anyone else); no card, no
+/// page (except
 /// public assets); the session layer and its failure page; the session check (key binding,
 /// timeouts, sign-in); the CSRF checks on state-changing requests; the pages and server
 /// functions.
-pub fn router(state: AppState, guard: session::SessionGuard, sessions: &SessionSettings) -> Router {
+pub fn router(
+    state: AppState,
+    guard: session::SessionGuard,
+    sessions: &SessionSettings,
+    forwarded: ForwardedCertificates,
+) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let services = state.services.clone();
@@ -57,6 +68,10 @@ pub fn router(state: AppState, guard: session::SessionGuard, sessions: &SessionS
         .layer(session::layer(state.pool.clone(), sessions))
         .layer(middleware::from_fn(session::repair_layer_response))
         .layer(middleware::from_fn(require_client_certificate))
+        .layer(middleware::from_fn_with_state(
+            forwarded,
+            tls::forwarded::from_proxy,
+        ))
         .layer(middleware::from_fn(security_headers::add_security_headers))
         .with_state(state)
 }
