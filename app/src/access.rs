@@ -32,9 +32,15 @@ pub struct SessionView {
 /// The configured card number rule, for the page to name in the reader's language.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RuleView {
-    SubjectAttribute { oid: String },
-    SanOtherName { type_id: String },
+    SubjectAttribute {
+        oid: String,
+    },
+    SanOtherName {
+        type_id: String,
+    },
     IssuerAndSerial,
+    /// Looked up in the enrolled bindings of certificates to card numbers.
+    Enrolled,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,7 +15,7 @@ use crate::{
     auth::{CardKey, CardNumber},
     config::Settings,
     store::{
-        cards::{self, LinkOutcome, Validity},
+        cards::{self, Enrolment, LinkOutcome, Validity},
         controllers,
     },
     tls::files,
@@ -147,6 +147,117 @@ pub async fn unlink(
             card.card_number
         ))
     }
+}
+
+/// The columns of an enrolment file, in this order.
+pub const ENROLMENT_HEADER: [&str; 4] = [
+    "card_number",
+    "issuer",
+    "certificate_serial",
+    "public_key_sha256",
+];
+
+/// Reads and checks an enrolment file: every row's problem is reported with its line, and one
+/// bad row refuses the whole file.
+pub fn read_enrolment_file(
+    path: &std::path::Path,
+    issuers: &[String],
+) -> Result<Vec<Enrolment>, String> {
+    let shown = path.display();
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| format!("{shown}: {e}"))?;
+    let header = reader
+        .headers()
+        .map_err(|e| format!("{shown}: {e}"))?
+        .clone();
+    if header.iter().collect::<Vec<_>>() != ENROLMENT_HEADER {
+        return Err(format!(
+            "{shown}: the first line must be {}",
+            ENROLMENT_HEADER.join(",")
+        ));
+    }
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                problems.push(format!("{shown}: {e}"));
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, csv::Position::line);
+        match enrolment_row(&record, issuers) {
+            Ok(row) => rows.push(row),
+            Err(problem) => problems.push(format!("{shown} line {line}: {problem}")),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(format!(
+            "nothing was imported:\n{}",
+            problems.into_iter().take(20).collect::<Vec<_>>().join("\n")
+        ));
+    }
+    if rows.is_empty() {
+        return Err(format!("{shown}: no bindings after the header line"));
+    }
+    Ok(rows)
+}
+
+fn enrolment_row(record: &csv::StringRecord, issuers: &[String]) -> Result<Enrolment, String> {
+    let field = |i: usize| record.get(i).unwrap_or_default();
+    let card_number = parse_card_number(field(0))?;
+    let issuer = field(1);
+    if !issuers.iter().any(|i| i == issuer) {
+        return Err(format!(
+            "issuer {issuer:?} is not one of the configured issuing CAs (tls.client_ca)"
+        ));
+    }
+    let serial_hex: String = field(2).chars().filter(|c| *c != ':').collect();
+    let serial = hex::decode(&serial_hex)
+        .ok()
+        .filter(|bytes| !bytes.is_empty())
+        .ok_or_else(|| format!("certificate_serial {:?} is not hex", field(2)))?;
+    let key_hash = field(3).to_ascii_lowercase();
+    if key_hash.len() != 64 || !key_hash.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(format!(
+            "public_key_sha256 {:?} is not 64 hex digits",
+            field(3)
+        ));
+    }
+    Ok(Enrolment {
+        card_number,
+        issuer: issuer.to_owned(),
+        certificate_serial: serial
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<Vec<_>>()
+            .join(":"),
+        public_key_sha256: key_hash,
+    })
+}
+
+pub async fn import_enrolment(
+    pool: &PgPool,
+    file: &std::path::Path,
+    rows: &[Enrolment],
+) -> Result<String, String> {
+    let added = cards::enrol(pool, rows, &operator())
+        .await
+        .map_err(|e| format!("nothing was imported: {e}"))?;
+    audit_change(
+        pool,
+        AuditAction::EnrolmentImported,
+        None,
+        json!({ "file": file.display().to_string(), "rows": rows.len(), "added": added }),
+    )
+    .await?;
+    Ok(format!(
+        "{added} bindings added, {} already enrolled",
+        rows.len() as u64 - added
+    ))
 }
 
 /// The link history as text: one line a link, newest first within each card.

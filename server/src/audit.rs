@@ -54,6 +54,8 @@ pub enum AuditAction {
     CsrfRefused,
     /// Someone searched the audit log on its page; details hold the filter.
     AuditSearched,
+    /// Bindings of certificates to card numbers were imported; details hold the counts.
+    EnrolmentImported,
 }
 
 impl AuditAction {
@@ -79,6 +81,7 @@ impl AuditAction {
             Self::SessionExpired => "session.expired",
             Self::CsrfRefused => "request.csrf_refused",
             Self::AuditSearched => "audit.searched",
+            Self::EnrolmentImported => "admin.enrolment_imported",
         }
     }
 }

@@ -161,6 +161,14 @@ pub enum CardCommand {
         #[arg(value_name = "CARD_NUMBER")]
         card_number: Option<String>,
     },
+    /// Import bindings of certificates to card numbers, for `auth.card_number_rule = { kind =
+    /// "enrolled" }`: a CSV file with the header
+    /// `card_number,issuer,certificate_serial,public_key_sha256` (README: "Enrolment file").
+    /// All rows or none.
+    ImportEnrolment {
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -440,6 +448,12 @@ async fn card(settings: &Settings, command: CardCommand) -> Result<(), String> {
                 .transpose()?;
             let pool = commands::pool(settings).await?;
             admin_commands::list(&pool, card_number.as_ref()).await?
+        }
+        CardCommand::ImportEnrolment { file } => {
+            let issuers = admin_commands::configured_issuers(settings)?;
+            let rows = admin_commands::read_enrolment_file(&file, &issuers)?;
+            let pool = commands::pool(settings).await?;
+            admin_commands::import_enrolment(&pool, &file, &rows).await?
         }
     };
     println!("{message}");

@@ -210,6 +210,7 @@ fn RuleName(rule: RuleView) -> impl IntoView {
         RuleView::SubjectAttribute { oid } => (|t| t.rule_subject_attribute, Some(oid)),
         RuleView::SanOtherName { type_id } => (|t| t.rule_san_other_name, Some(type_id)),
         RuleView::IssuerAndSerial => (|t| t.rule_issuer_and_serial, None),
+        RuleView::Enrolled => (|t| t.rule_enrolled, None),
     };
     view! {
         {move || name(t())}

@@ -77,6 +77,9 @@ pub enum CardNumberRule {
     /// The certificate's own serial number: one link per certificate, re-linked when a card is
     /// replaced.
     IssuerAndSerial,
+    /// Looked up in the enrolled bindings (`archivist card import-enrolment`): issuer, serial
+    /// number and public-key hash of the certificate → card number.
+    Enrolled,
 }
 
 fn subject_serial_number() -> String {
@@ -106,6 +109,8 @@ pub enum CardNumberError {
     Malformed,
     #[error("the certificate cannot be read")]
     Unreadable,
+    #[error("the certificate is not enrolled to a card number")]
+    NotEnrolled,
 }
 
 impl CardNumberError {
@@ -116,6 +121,7 @@ impl CardNumberError {
             Self::Repeated => "card_number_repeated",
             Self::Malformed => "card_number_malformed",
             Self::Unreadable => "certificate_unreadable",
+            Self::NotEnrolled => "card_not_enrolled",
         }
     }
 }
@@ -127,7 +133,7 @@ impl CardNumberRule {
         let oid = match self {
             Self::SubjectAttribute { oid } => oid,
             Self::SanOtherName { type_id } => type_id,
-            Self::IssuerAndSerial => return Ok(()),
+            Self::IssuerAndSerial | Self::Enrolled => return Ok(()),
         };
         // Dotted form as the archive checks every OID, and encodable by x509-parser, which
         // compares it with the certificate's.
@@ -146,6 +152,8 @@ impl CardNumberRule {
             Self::SubjectAttribute { oid } => subject_attribute(&cert, oid)?,
             Self::SanOtherName { type_id } => san_other_name(&cert, type_id)?,
             Self::IssuerAndSerial => hex::encode_upper(cert.raw_serial()),
+            // Not in the certificate: the authentication layer looks the binding up.
+            Self::Enrolled => return Err(CardNumberError::NotEnrolled),
         };
         if let Self::SubjectAttribute { oid } = self
             && oid == SUBJECT_SERIAL_NUMBER

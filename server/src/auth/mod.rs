@@ -36,16 +36,33 @@ impl Authenticator {
         &self.rule
     }
 
-    /// The card key of the connection's verified leaf certificate.
-    pub fn card_key(&self, client: &VerifiedClient) -> Result<CardKey, CardNumberError> {
+    /// The card key of the connection's verified leaf certificate: read from the certificate
+    /// by the configured rule, or looked up in the enrolled bindings.
+    pub async fn card_key(&self, client: &VerifiedClient) -> Result<CardKey, SignInError> {
+        if self.rule == CardNumberRule::Enrolled {
+            let identity = client.identity();
+            let number = cards::enrolled_card_number(
+                &self.pool,
+                &identity.issuer,
+                &identity.serial,
+                &identity.public_key_sha256,
+            )
+            .await?
+            .ok_or(CardNumberError::NotEnrolled)?;
+            return Ok(CardKey {
+                issuer: identity.issuer.clone(),
+                // Stored only through CardNumber; a row that is not one is refused, not trusted.
+                card_number: CardNumber::parse(&number).map_err(|_| CardNumberError::Malformed)?,
+            });
+        }
         let leaf = client.chain().first().ok_or(CardNumberError::Unreadable)?;
-        self.rule.derive(leaf)
+        Ok(self.rule.derive(leaf)?)
     }
 
     /// The scope of this request: the card's links in force now, read afresh so that an unlink
     /// takes effect on the next request.
     pub async fn scope(&self, client: &VerifiedClient) -> Result<ControllerScope, SignInError> {
-        let card = self.card_key(client)?;
+        let card = self.card_key(client).await?;
         let controllers = cards::controllers_in_force(&self.pool, &card).await?;
         Ok(ControllerScope::new(card, controllers))
     }

@@ -213,3 +213,87 @@ pub async fn is_administrator(pool: &PgPool, card: &CardKey) -> Result<bool, sql
     .fetch_one(pool)
     .await
 }
+
+/// One enrolled binding: which certificate belongs to which card number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Enrolment {
+    pub card_number: CardNumber,
+    pub issuer: String,
+    /// Upper-case hex with colons.
+    pub certificate_serial: String,
+    /// Lower-case hex.
+    pub public_key_sha256: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnrolmentError {
+    #[error(
+        "certificate {serial} of {issuer} is already enrolled to another card number or key; bindings are never changed"
+    )]
+    Conflict { issuer: String, serial: String },
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Adds bindings in one transaction: all or none. A binding already there unchanged is
+/// skipped; one that differs refuses the whole import. Returns how many were added.
+pub async fn enrol(pool: &PgPool, rows: &[Enrolment], by: &str) -> Result<u64, EnrolmentError> {
+    let mut tx = pool.begin().await?;
+    let mut added = 0;
+    for row in rows {
+        let existing = sqlx::query!(
+            r#"SELECT card_number, public_key_sha256 FROM card_enrolment
+               WHERE issuer = $1 AND certificate_serial = $2"#,
+            row.issuer,
+            row.certificate_serial,
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        match existing {
+            Some(e)
+                if e.card_number == row.card_number.as_str()
+                    && e.public_key_sha256 == row.public_key_sha256 => {}
+            Some(_) => {
+                return Err(EnrolmentError::Conflict {
+                    issuer: row.issuer.clone(),
+                    serial: row.certificate_serial.clone(),
+                });
+            }
+            None => {
+                sqlx::query!(
+                    r#"INSERT INTO card_enrolment
+                           (issuer, certificate_serial, public_key_sha256, card_number, enrolled_by)
+                       VALUES ($1, $2, $3, $4, $5)"#,
+                    row.issuer,
+                    row.certificate_serial,
+                    row.public_key_sha256,
+                    row.card_number.as_str(),
+                    by,
+                )
+                .execute(&mut *tx)
+                .await?;
+                added += 1;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(added)
+}
+
+/// The card number enrolled for a certificate, if its issuer, serial and key all match.
+pub async fn enrolled_card_number(
+    pool: &PgPool,
+    issuer: &str,
+    certificate_serial: &str,
+    public_key_sha256: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT card_number FROM card_enrolment
+           WHERE issuer = $1 AND certificate_serial = $2 AND public_key_sha256 = $3"#,
+        issuer,
+        certificate_serial,
+        public_key_sha256,
+    )
+    .fetch_optional(pool)
+    .await
+}

@@ -100,6 +100,7 @@ impl ServerServices {
         let card_number = self
             .authenticator
             .card_key(&caller.client)
+            .await
             .ok()
             .map(|key| key.card_number);
         self.audit
@@ -176,6 +177,7 @@ impl ServerServices {
                 CardNumberRule::SubjectAttribute { oid } => RuleView::SubjectAttribute { oid },
                 CardNumberRule::SanOtherName { type_id } => RuleView::SanOtherName { type_id },
                 CardNumberRule::IssuerAndSerial => RuleView::IssuerAndSerial,
+                CardNumberRule::Enrolled => RuleView::Enrolled,
             },
             administrator,
             active_controller: chosen

@@ -14,7 +14,7 @@ use crate::{
     administration::{self, Actor, AdminError},
     archive::ControllerOid,
     audit::{AuditAction, AuditFilter, AuditRow},
-    auth::{CardKey, CardNumber},
+    auth::{CardKey, CardNumber, SignInError},
     store::{
         cards::{self, CardLinkError, LinkOutcome, Validity},
         controllers,
@@ -74,10 +74,14 @@ fn admin_failed(error: AdminError) -> ServiceError {
 impl ServerServices {
     /// The caller's card key if it holds the administrator right now.
     async fn administrator(&self, caller: &Caller) -> Result<CardKey, ServiceError> {
-        let card = self
-            .authenticator
-            .card_key(&caller.client)
-            .map_err(|_| ServiceError::NotFound)?;
+        let card =
+            self.authenticator
+                .card_key(&caller.client)
+                .await
+                .map_err(|error| match error {
+                    SignInError::CardNumber(_) => ServiceError::NotFound,
+                    SignInError::Database(error) => unavailable(error),
+                })?;
         match self.authenticator.is_administrator(&card).await {
             Ok(true) => Ok(card),
             Ok(false) => Err(ServiceError::NotFound),

@@ -45,6 +45,7 @@ impl ConnectionHandler for Connections {
         let card_number = self
             .authenticator
             .card_key(client)
+            .await
             .ok()
             .map(|key| key.card_number);
         let event = AuditEvent {

@@ -195,6 +195,7 @@ impl SessionGuard {
         let card_number = self
             .authenticator
             .card_key(client)
+            .await
             .ok()
             .map(|key| key.card_number);
         let event = |action, outcome| AuditEvent {

@@ -344,7 +344,7 @@ async fn row_level_security_hides_other_controllers_without_any_filter() {
     drop_database(&database).await;
 }
 
-fn archivist(database: &str, args: &[&str]) -> Output {
+pub(crate) fn archivist(database: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_archivist"))
         .args(args)
         .env("DATABASE_URL", database_url(database))

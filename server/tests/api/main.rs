@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod administration;
 mod archive;
+mod enrolment;
 mod forwarded;
 mod identity;
 mod operator_commands;
