@@ -38,7 +38,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
-        let (acceptor, current_verifier, reloader) = TlsReloader::start(&settings.tls)?;
+        let (tls, reloader) = TlsReloader::start(&settings.tls)?;
         let pool = db::connect(&settings.database).await?;
         db::migrate(&pool).await?;
 
@@ -70,12 +70,13 @@ impl Application {
                 leptos_options,
                 pool: pool.clone(),
                 services: app::ssr::Services(Arc::new(services)),
+                revocation: tls.revocation,
             },
             guard,
             &settings.session,
             ForwardedCertificates::new(
                 settings.proxy.trusted.clone(),
-                current_verifier,
+                tls.verifier,
                 AuditLog::new(pool.clone()),
             ),
         );
@@ -101,7 +102,7 @@ impl Application {
             })?;
         let accept = AcceptLoop::new(
             listener,
-            acceptor,
+            tls.acceptor,
             Connections::new(router, AuditLog::new(pool.clone()), authenticator),
             settings.tls.handshake_timeout(),
             settings.tls.header_read_timeout(),

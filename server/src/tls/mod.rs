@@ -16,5 +16,5 @@ mod server_config;
 pub use accept::{AcceptLoop, ConnectionHandler};
 pub use files::TlsFileError;
 pub use refusal::HandshakeRefusal;
-pub use reload::{CurrentVerifier, TlsReloader};
+pub use reload::{CurrentVerifier, RevocationHealth, TlsHandles, TlsReloader};
 pub use server_config::{TlsBuild, TlsConfigError, build_server_config};

@@ -18,10 +18,31 @@ type FileStamp = (PathBuf, Option<SystemTime>, Option<u64>);
 /// The client certificate verifier in force, for certificates a trusted proxy forwards.
 pub type CurrentVerifier = watch::Receiver<Arc<dyn ClientCertVerifier>>;
 
+/// The state of revocation checking, for monitoring (`/metrics`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RevocationHealth {
+    /// Issuers whose CRL is past nextUpdate and the grace period: their cards are refused.
+    pub stale: Vec<String>,
+    /// Issuers whose CRL went back to a lower CRLNumber: their cards are refused.
+    pub rolled_back: Vec<String>,
+    /// When the next CRL in use goes stale.
+    pub next_stale_at: Option<OffsetDateTime>,
+    /// The last attempt to rebuild the configuration failed (the previous one stays in use).
+    pub reload_failing: bool,
+}
+
+/// What the rest of the server reads from the reloader.
+pub struct TlsHandles {
+    pub acceptor: watch::Receiver<TlsAcceptor>,
+    pub verifier: CurrentVerifier,
+    pub revocation: watch::Receiver<RevocationHealth>,
+}
+
 pub struct TlsReloader {
     settings: TlsSettings,
     sender: watch::Sender<TlsAcceptor>,
     verifier: watch::Sender<Arc<dyn ClientCertVerifier>>,
+    revocation: watch::Sender<RevocationHealth>,
     stamps: Vec<FileStamp>,
     next_stale_at: Option<OffsetDateTime>,
     /// The highest CRLNumber applied per issuer since start-up: older lists are refused.
@@ -31,19 +52,22 @@ pub struct TlsReloader {
 impl TlsReloader {
     /// Builds the first configuration (errors here stop start-up) and the channel the accept
     /// loop takes each new connection's acceptor from.
-    pub fn start(
-        settings: &TlsSettings,
-    ) -> Result<(watch::Receiver<TlsAcceptor>, CurrentVerifier, Self), TlsConfigError> {
+    pub fn start(settings: &TlsSettings) -> Result<(TlsHandles, Self), TlsConfigError> {
         let build = build_server_config(settings, OffsetDateTime::now_utc(), &CrlNumbers::new())?;
+        let (revocation, revocation_health) = watch::channel(health(&build, false));
         let (sender, receiver) = watch::channel(TlsAcceptor::from(Arc::new(build.config)));
         let (verifier, current_verifier) = watch::channel(build.verifier);
         Ok((
-            receiver,
-            current_verifier,
+            TlsHandles {
+                acceptor: receiver,
+                verifier: current_verifier,
+                revocation: revocation_health,
+            },
             Self {
                 settings: settings.clone(),
                 sender,
                 verifier,
+                revocation,
                 stamps: stamps(settings),
                 next_stale_at: build.next_stale_at,
                 crl_numbers: build.crl_numbers,
@@ -74,6 +98,7 @@ impl TlsReloader {
         }
         match build_server_config(&self.settings, now, &self.crl_numbers) {
             Ok(build) => {
+                self.revocation.send_replace(health(&build, false));
                 self.sender
                     .send_replace(TlsAcceptor::from(Arc::new(build.config)));
                 self.verifier.send_replace(build.verifier);
@@ -87,11 +112,24 @@ impl TlsReloader {
                 );
             }
             // Keep the stamps old, so the next tick tries again.
-            Err(error) => tracing::error!(
-                %error,
-                "cannot reload the TLS configuration; new connections keep the previous one"
-            ),
+            Err(error) => {
+                self.revocation
+                    .send_modify(|health| health.reload_failing = true);
+                tracing::error!(
+                    %error,
+                    "cannot reload the TLS configuration; new connections keep the previous one"
+                );
+            }
         }
+    }
+}
+
+fn health(build: &super::TlsBuild, reload_failing: bool) -> RevocationHealth {
+    RevocationHealth {
+        stale: build.stale_crls.clone(),
+        rolled_back: build.rolled_back_crls.clone(),
+        next_stale_at: build.next_stale_at,
+        reload_failing,
     }
 }
 

@@ -6,6 +6,7 @@ mod admin;
 mod connections;
 pub mod csrf;
 mod health;
+mod metrics;
 mod security_headers;
 pub mod session;
 
@@ -38,6 +39,8 @@ pub struct AppState {
     pub pool: PgPool,
     /// What the pages' server functions call (see `app::ssr::ArchivistServices`).
     pub services: Services,
+    /// The state of revocation checking, for `/metrics`.
+    pub revocation: tokio::sync::watch::Receiver<tls::RevocationHealth>,
 }
 
 /// The router every authenticated or anonymous connection is served by.
@@ -60,6 +63,7 @@ pub fn router(
     let audit: AuditLog = guard.audit.clone();
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/metrics", get(metrics::metrics))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(Extension(services))
@@ -77,9 +81,14 @@ pub fn router(
 }
 
 /// Paths that a browser without a card may load: the style sheet and scripts the guidance page
-/// needs, and the load balancer's health check. None of them holds client data.
+/// needs, the load balancer's health check and the monitoring's metrics. None of them holds
+/// client data.
 fn is_public(path: &str) -> bool {
-    path.starts_with("/pkg/") || matches!(path, "/healthz" | "/favicon.ico" | "/robots.txt")
+    path.starts_with("/pkg/")
+        || matches!(
+            path,
+            "/healthz" | "/metrics" | "/favicon.ico" | "/robots.txt"
+        )
 }
 
 async fn require_client_certificate(request: Request, next: Next) -> Response {

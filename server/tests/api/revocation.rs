@@ -129,7 +129,8 @@ async fn a_crl_that_goes_stale_while_running_refuses_from_then_on() {
         dir.path(),
         &["revoked"],
         now - hours(1),
-        now + time::Duration::seconds(3),
+        // Long enough for the server to start on a busy machine, short enough to wait for.
+        now + time::Duration::seconds(8),
         1,
     );
     let app = TestApp::spawn_with(|s| {
@@ -138,9 +139,26 @@ async fn a_crl_that_goes_stale_while_running_refuses_from_then_on() {
     })
     .await;
     assert_eq!(front_page_status(&app, "archivist-1").await, Ok(200));
+    let metrics = app.client(None).get("/metrics").await.expect("metrics");
+    assert_eq!(metrics.status, 200);
+    assert!(
+        metrics.body.contains("archivist_crl_stale_issuers 0\n"),
+        "{}",
+        metrics.body
+    );
     assert!(
         wait_until_refused(&app, "archivist-1", true).await,
         "the stale CRL stayed in use"
+    );
+    // Monitoring sees it too: the metric names the CA whose cards are now refused.
+    let metrics = app.client(None).get("/metrics").await.expect("metrics");
+    assert!(
+        metrics.body.contains("archivist_crl_stale_issuers 1\n")
+            && metrics
+                .body
+                .contains("archivist_crl_stale{issuer=\"C=FI, O=Digi- ja"),
+        "{}",
+        metrics.body
     );
     app.stop().await;
 }
@@ -164,6 +182,14 @@ async fn an_older_crl_put_back_does_not_unrevoke_a_card() {
     assert!(
         wait_until_refused(&app, "archivist-1", true).await,
         "the rolled-back CRL was used"
+    );
+    let metrics = app.client(None).get("/metrics").await.expect("metrics");
+    assert!(
+        metrics
+            .body
+            .contains("archivist_crl_rolled_back_issuers 1\n"),
+        "{}",
+        metrics.body
     );
     assert!(front_page_status(&app, "revoked").await.is_err());
 
