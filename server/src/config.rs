@@ -125,7 +125,8 @@ pub struct TlsSettings {
     /// PEM files with the CA certificates that issue archivists' card certificates. Only
     /// certificates issued by these are accepted; list the issuing CAs, not the roots.
     pub client_ca: Vec<PathBuf>,
-    /// PEM or DER files with the certificate revocation lists of those CAs.
+    /// PEM or DER files with the certificate revocation lists of those CAs, or directories of
+    /// them (every `.crl`, `.pem` and `.der` file, hidden ones skipped).
     pub client_crl: Vec<PathBuf>,
     /// Certificate policy OIDs of card certificates; a card must carry one of them. Empty: the
     /// policy is not checked (with a warning at startup).

@@ -66,7 +66,11 @@ pub fn crl_status(settings: &TlsSettings) -> Result<Vec<CrlStatus>, TlsConfigErr
         cas.extend(files::certificates("tls.client_ca", path)?);
     }
     let mut statuses = Vec::new();
-    for path in &settings.client_crl {
+    let mut crl_files = Vec::new();
+    for entry in &settings.client_crl {
+        crl_files.extend(files::crl_paths("tls.client_crl", entry)?);
+    }
+    for path in &crl_files {
         for der in files::revocation_lists("tls.client_crl", path)? {
             let bad = |detail: String| TlsConfigError::BadCrl {
                 path: path.clone(),

@@ -82,6 +82,35 @@ pub fn private_key(
 }
 
 /// The CRLs in a file: PEM (one or more `X509 CRL` blocks) or a single DER CRL.
+/// The CRL files a `tls.client_crl` entry names: the file itself, or every `.crl`, `.pem` and
+/// `.der` file in a directory (not hidden ones), in name order, so that a CA's new list can be
+/// dropped in beside the others without a configuration change.
+pub fn crl_paths(setting: &'static str, path: &Path) -> Result<Vec<PathBuf>, TlsFileError> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_owned()]);
+    }
+    let read_error = |source| TlsFileError::Read {
+        setting,
+        path: path.to_owned(),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(path).map_err(read_error)? {
+        let entry = entry.map_err(read_error)?;
+        let file = entry.path();
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        let is_crl = file
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "crl" | "pem" | "der"));
+        if !hidden && is_crl && file.is_file() {
+            files.push(file);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
 pub fn revocation_lists(
     setting: &'static str,
     path: &Path,

@@ -134,16 +134,26 @@ fn health(build: &super::TlsBuild, reload_failing: bool) -> RevocationHealth {
 }
 
 /// Modification time and size of every file the configuration is built from.
+/// A CRL directory counts with every CRL file in it, so that a file added, replaced or removed
+/// there is noticed.
 fn stamps(settings: &TlsSettings) -> Vec<FileStamp> {
+    let crl_files = settings.client_crl.iter().flat_map(|entry| {
+        let mut paths = vec![entry.clone()];
+        if let Ok(files) = super::files::crl_paths("tls.client_crl", entry) {
+            paths.extend(files);
+        }
+        paths
+    });
     settings
         .client_ca
         .iter()
-        .chain(&settings.client_crl)
-        .chain([&settings.certificate, &settings.private_key])
+        .cloned()
+        .chain(crl_files)
+        .chain([settings.certificate.clone(), settings.private_key.clone()])
         .map(|path| {
-            let meta = std::fs::metadata(path).ok();
+            let meta = std::fs::metadata(&path).ok();
             (
-                path.clone(),
+                path,
                 meta.as_ref().and_then(|m| m.modified().ok()),
                 meta.map(|m| m.len()),
             )

@@ -101,7 +101,11 @@ pub fn build_server_config(
     let mut next_stale_at: Option<OffsetDateTime> = None;
     let mut rolled_back_crls = Vec::new();
     let mut crl_numbers = applied.clone();
-    for path in &settings.client_crl {
+    let mut crl_files = Vec::new();
+    for entry in &settings.client_crl {
+        crl_files.extend(files::crl_paths("tls.client_crl", entry)?);
+    }
+    for path in &crl_files {
         for crl in files::revocation_lists("tls.client_crl", path)? {
             let (_, parsed) =
                 CertificateRevocationList::from_der(&crl).map_err(|e| TlsConfigError::BadCrl {

@@ -83,6 +83,30 @@ async fn a_new_crl_takes_effect_without_a_restart() {
 }
 
 #[tokio::test]
+async fn a_crl_directory_takes_the_lists_dropped_into_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    let now = OffsetDateTime::now_utc();
+    write_crl(dir.path(), &[], now - hours(1), now + hours(24), 1);
+    // Other files beside the lists are not read.
+    std::fs::write(dir.path().join("README.txt"), "CRLs of the card CAs").expect("write");
+    std::fs::write(dir.path().join(".partial.crl"), "half a download").expect("write");
+    let app = TestApp::spawn_with(|s| {
+        s.tls.client_crl = vec![dir.path().to_owned()];
+        s.tls.crl_refresh_secs = 1;
+    })
+    .await;
+    assert_eq!(front_page_status(&app, "archivist-3").await, Ok(200));
+
+    write_crl(dir.path(), &["archivist-3"], now, now + hours(24), 2);
+    assert!(
+        wait_until_refused(&app, "archivist-3", true).await,
+        "the new list in the directory was not applied"
+    );
+    assert_eq!(front_page_status(&app, "archivist-2").await, Ok(200));
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_stale_crl_refuses_every_card_of_its_ca() {
     let dir = tempfile::tempdir().expect("dir");
     let now = OffsetDateTime::now_utc();
