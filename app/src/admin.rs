@@ -5,18 +5,29 @@
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
 
-/// What the link form offers.
+/// What the administration page offers: the issuing CAs and every controller.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkFormOptions {
     /// The issuing CAs card numbers can be linked under (`tls.client_ca`).
     pub issuers: Vec<String>,
-    pub controllers: Vec<ControllerChoice>,
+    pub controllers: Vec<ControllerRow>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ControllerChoice {
+pub struct ControllerRow {
     pub oid: String,
     pub name: String,
+    /// The controller it was merged into; its material is the successor's now.
+    pub successor_oid: Option<String>,
+    pub in_production: bool,
+}
+
+/// A change to a controller, as the administration page asks for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ControllerChange {
+    Create { oid: String, name: String },
+    Rename { oid: String, name: String },
+    Merge { oid: String, successor: String },
 }
 
 /// One row of a card's link history. Times are RFC 3339 in UTC.
@@ -164,6 +175,49 @@ pub async fn audit_search(
                 controller,
             },
         )
+        .await
+        .map_err(crate::ssr::server_fn_error)
+}
+
+/// Creates a controller ahead of its first document, so that cards can be linked to it.
+#[server(endpoint = "admin/create-controller")]
+pub async fn create_controller(
+    csrf_token: String,
+    oid: String,
+    name: String,
+) -> Result<(), ServerFnError> {
+    change_controller(csrf_token, ControllerChange::Create { oid, name }).await
+}
+
+#[server(endpoint = "admin/rename-controller")]
+pub async fn rename_controller(
+    csrf_token: String,
+    oid: String,
+    name: String,
+) -> Result<(), ServerFnError> {
+    change_controller(csrf_token, ControllerChange::Rename { oid, name }).await
+}
+
+/// Merges a controller into its successor (not undone).
+#[server(endpoint = "admin/merge-controller")]
+pub async fn merge_controller(
+    csrf_token: String,
+    oid: String,
+    successor: String,
+) -> Result<(), ServerFnError> {
+    change_controller(csrf_token, ControllerChange::Merge { oid, successor }).await
+}
+
+#[cfg(feature = "ssr")]
+async fn change_controller(
+    csrf_token: String,
+    change: ControllerChange,
+) -> Result<(), ServerFnError> {
+    let _ = csrf_token;
+    let caller = crate::ssr::caller().await?;
+    let services = crate::ssr::services().await?;
+    services
+        .change_controller(&caller, change)
         .await
         .map_err(crate::ssr::server_fn_error)
 }

@@ -16,7 +16,7 @@ use leptos::prelude::ServerFnError;
 
 use crate::{
     access::{Access, SessionView},
-    admin::{AuditPage, CardLinkView, LinkFormOptions, LinkResult},
+    admin::{AuditPage, CardLinkView, ControllerChange, LinkFormOptions, LinkResult},
     identity::CertificateIdentity,
 };
 
@@ -190,6 +190,13 @@ pub trait ArchivistServices: Send + Sync + 'static {
         card_number: String,
         issuer: String,
         controller: String,
+    ) -> ServiceFuture<'a, ()>;
+
+    /// Administrators only: creates, renames or merges a controller (audited).
+    fn change_controller<'a>(
+        &'a self,
+        caller: &'a Caller,
+        change: ControllerChange,
     ) -> ServiceFuture<'a, ()>;
 
     /// The audit log: all of it for an administrator, the rows about the card's own controllers

@@ -44,6 +44,19 @@ test('an administrator links a card after confirming, and unlinks it again', asy
   await expect(page.locator('tr[data-action="admin.card_linked"]')).toContainText('999000110');
   await page.screenshot({ path: path.join(screenshots, 'audit-admin.png'), fullPage: true });
 
+  // A controller created ahead of its first document can be linked at once.
+  await page.goto('/admin');
+  await page.locator('[data-field="new-controller-oid"]').fill('1.2.246.10.12345699.10.0');
+  await page.locator('[data-field="new-controller-name"]').fill('Testilän hyvinvointialue');
+  await page.locator('[data-action="create-controller"]').click();
+  await expect(page.locator('tr[data-controller-row="1.2.246.10.12345699.10.0"]')).toContainText(
+    'Testilän hyvinvointialue',
+  );
+  await expect(
+    page.locator('[data-field="link-controller"] option[value="1.2.246.10.12345699.10.0"]'),
+  ).toHaveCount(1);
+  await page.screenshot({ path: path.join(screenshots, 'admin-controllers.png'), fullPage: true });
+
   admin.assertNoPageErrors();
   archivist.assertNoPageErrors();
   await admin.context.close();

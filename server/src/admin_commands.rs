@@ -347,16 +347,9 @@ pub async fn create_controller(
     oid: &ControllerOid,
     name: &str,
 ) -> Result<String, String> {
-    controllers::create(pool, oid, name)
+    administration::create_controller(pool, &Actor::Operator, oid, name)
         .await
         .map_err(|e| e.to_string())?;
-    audit_change(
-        pool,
-        AuditAction::ControllerCreated,
-        Some(oid),
-        json!({ "name": name.trim() }),
-    )
-    .await?;
     Ok(format!("created controller {oid} ({})", name.trim()))
 }
 
@@ -365,16 +358,9 @@ pub async fn rename_controller(
     oid: &ControllerOid,
     name: &str,
 ) -> Result<String, String> {
-    let old = controllers::rename(pool, oid, name)
+    let old = administration::rename_controller(pool, &Actor::Operator, oid, name)
         .await
         .map_err(|e| e.to_string())?;
-    audit_change(
-        pool,
-        AuditAction::ControllerRenamed,
-        Some(oid),
-        json!({ "from": old, "to": name.trim() }),
-    )
-    .await?;
     Ok(format!("renamed controller {oid}: {old} → {}", name.trim()))
 }
 
@@ -383,16 +369,9 @@ pub async fn merge_controller(
     oid: &ControllerOid,
     successor: &ControllerOid,
 ) -> Result<String, String> {
-    let moved = controllers::set_successor(pool, oid, successor)
+    let moved = administration::merge_controller(pool, &Actor::Operator, oid, successor)
         .await
         .map_err(|e| e.to_string())?;
-    audit_change(
-        pool,
-        AuditAction::ControllerMerged,
-        Some(oid),
-        json!({ "successor": successor.as_str(), "documents_moved": moved }),
-    )
-    .await?;
     Ok(format!(
         "controller {oid} is merged into {successor}; {moved} documents have a new active controller"
     ))
@@ -432,9 +411,14 @@ pub async fn export_audit(settings: &Settings, filter: &AuditFilter) -> Result<(
         })
         .await
         .map_err(|e| format!("cannot write to the audit log, so nothing was exported: {e}"))?;
-    let stdout = std::io::stdout().lock();
     let rows = AuditLog::new(pool)
-        .export_csv(filter, std::io::BufWriter::new(stdout))
+        .export_csv(filter, |chunk| async move {
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&chunk)?;
+            stdout.flush()?;
+            Ok(())
+        })
         .await
         .map_err(|e| e.to_string())?;
     eprintln!("{rows} audit rows exported");

@@ -13,7 +13,10 @@ use crate::{
     archive::ControllerOid,
     audit::{AuditAction, AuditEvent, AuditLog, OperatorEvent, Outcome, operator_account},
     auth::CardKey,
-    store::cards::{self, CardLinkError, LinkOutcome, Validity},
+    store::{
+        cards::{self, CardLinkError, LinkOutcome, Validity},
+        controllers,
+    },
 };
 
 /// Who makes a change.
@@ -162,4 +165,72 @@ pub async fn unlink_card(
         .map_err(AdminError::Audit)?;
     }
     Ok(ended)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ControllerChangeError {
+    #[error("{0}")]
+    Controllers(#[from] controllers::ControllerError),
+    #[error("the change was made but could not be written to the audit log: {0}")]
+    Audit(sqlx::Error),
+}
+
+/// Creates a controller ahead of its first document, so that cards can be linked to it.
+pub async fn create_controller(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    oid: &ControllerOid,
+    name: &str,
+) -> Result<(), ControllerChangeError> {
+    controllers::create(pool, oid, name).await?;
+    record_change(
+        pool,
+        actor,
+        AuditAction::ControllerCreated,
+        Some(oid),
+        json!({ "name": name.trim() }),
+    )
+    .await
+    .map_err(ControllerChangeError::Audit)
+}
+
+/// Renames a controller; returns the old name.
+pub async fn rename_controller(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    oid: &ControllerOid,
+    name: &str,
+) -> Result<String, ControllerChangeError> {
+    let old = controllers::rename(pool, oid, name).await?;
+    record_change(
+        pool,
+        actor,
+        AuditAction::ControllerRenamed,
+        Some(oid),
+        json!({ "from": old, "to": name.trim() }),
+    )
+    .await
+    .map_err(ControllerChangeError::Audit)?;
+    Ok(old)
+}
+
+/// Merges a controller into its successor; returns how many documents changed their active
+/// controller.
+pub async fn merge_controller(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    oid: &ControllerOid,
+    successor: &ControllerOid,
+) -> Result<u64, ControllerChangeError> {
+    let moved = controllers::set_successor(pool, oid, successor).await?;
+    record_change(
+        pool,
+        actor,
+        AuditAction::ControllerMerged,
+        Some(oid),
+        json!({ "successor": successor.as_str(), "documents_moved": moved }),
+    )
+    .await
+    .map_err(ControllerChangeError::Audit)?;
+    Ok(moved)
 }

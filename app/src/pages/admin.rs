@@ -7,7 +7,8 @@ use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::access::current_session;
 use crate::admin::{
-    CardLinkView, LinkCard, LinkFormOptions, LinkResult, UnlinkCard, admin_overview, card_links,
+    CardLinkView, ControllerRow, CreateController, LinkCard, LinkFormOptions, LinkResult,
+    MergeController, RenameController, UnlinkCard, admin_overview, card_links,
 };
 use crate::i18n::{Texts, use_language};
 
@@ -27,6 +28,11 @@ pub fn invalid_text(t: &'static Texts, error: &ServerFnError) -> &'static str {
         Some("valid_from" | "valid_until" | "since" | "until") => t.invalid_date,
         Some("validity") => t.invalid_validity,
         Some("not_linked") => t.invalid_not_linked,
+        Some("oid") => t.invalid_oid,
+        Some("name") => t.invalid_name,
+        Some("controller_exists") => t.invalid_controller_exists,
+        Some("already_merged") => t.invalid_already_merged,
+        Some("merge_cycle") => t.invalid_merge_cycle,
         _ => t.access_unavailable,
     }
 }
@@ -46,13 +52,28 @@ pub fn Refusal(error: ServerFnError, #[prop(optional)] field: &'static str) -> i
 pub fn AdminPage() -> impl IntoView {
     let language = use_language();
     let t = move || language.get().texts();
-    let options = Resource::new(|| (), |_| admin_overview());
+    let changes = ControllerActions {
+        create: ServerAction::new(),
+        rename: ServerAction::new(),
+        merge: ServerAction::new(),
+    };
+    // Read again after every controller change, so both forms offer what is there now.
+    let options = Resource::new(
+        move || {
+            (
+                changes.create.version().get(),
+                changes.rename.version().get(),
+                changes.merge.version().get(),
+            )
+        },
+        |_| admin_overview(),
+    );
 
     view! {
-        <Suspense fallback=move || view! { <p>{move || t().loading}</p> }>
+        <Transition fallback=move || view! { <p>{move || t().loading}</p> }>
             {move || Suspend::new(async move {
                 match options.await {
-                    Ok(options) => view! { <Administration options /> }.into_any(),
+                    Ok(options) => view! { <Administration options changes /> }.into_any(),
                     Err(error) if is_not_found(&error) => view! { <NotFound /> }.into_any(),
                     Err(_) => {
                         view! {
@@ -64,12 +85,21 @@ pub fn AdminPage() -> impl IntoView {
                     }
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
+/// The controller changes an administrator can make, kept above the page's content so that
+/// their results survive the content being read again.
+#[derive(Clone, Copy)]
+struct ControllerActions {
+    create: ServerAction<CreateController>,
+    rename: ServerAction<RenameController>,
+    merge: ServerAction<MergeController>,
+}
+
 #[component]
-fn Administration(options: LinkFormOptions) -> impl IntoView {
+fn Administration(options: LinkFormOptions, changes: ControllerActions) -> impl IntoView {
     let language = use_language();
     let t = move || language.get().texts();
     let query = use_query_map();
@@ -103,7 +133,8 @@ fn Administration(options: LinkFormOptions) -> impl IntoView {
             </div>
             <p class="note">{move || t().card_search_hint}</p>
         </Form>
-        <LinkForm options link token />
+        <LinkForm options=options.clone() link token />
+        <Controllers controllers=options.controllers changes token />
         <section aria-labelledby="history-heading">
             <h2 id="history-heading">{move || t().history_heading}</h2>
             <UnlinkResult unlink />
@@ -129,13 +160,14 @@ fn LinkForm(
     let t = move || language.get().texts();
     let card = RwSignal::new(String::new());
     let issuer = RwSignal::new(options.issuers.first().cloned().unwrap_or_default());
-    let controller = RwSignal::new(
-        options
-            .controllers
-            .first()
-            .map(|c| c.oid.clone())
-            .unwrap_or_default(),
-    );
+    // A merged controller's material is its successor's: links go to the successor.
+    let linkable: Vec<ControllerRow> = options
+        .controllers
+        .iter()
+        .filter(|c| c.successor_oid.is_none())
+        .cloned()
+        .collect();
+    let controller = RwSignal::new(linkable.first().map(|c| c.oid.clone()).unwrap_or_default());
     let from = RwSignal::new(String::new());
     let until = RwSignal::new(String::new());
     let confirming = RwSignal::new(false);
@@ -145,7 +177,7 @@ fn LinkForm(
             confirming.set(false);
         }
     });
-    let controllers = StoredValue::new(options.controllers.clone());
+    let controllers = StoredValue::new(linkable.clone());
     let controller_name = move || {
         controllers.with_value(|all| {
             all.iter()
@@ -190,8 +222,7 @@ fn LinkForm(
                         data-field="link-controller"
                         on:change=move |ev| controller.set(event_target_value(&ev))
                     >
-                        {options
-                            .controllers
+                        {linkable
                             .iter()
                             .map(|c| {
                                 view! {
@@ -434,4 +465,151 @@ fn LinkHistory(
         </div>
     }
     .into_any()
+}
+
+/// Controllers: the list, creating one ahead of its first document, renaming, and merging one
+/// into a successor (confirmed first: a merger is not undone).
+#[component]
+fn Controllers(
+    controllers: Vec<ControllerRow>,
+    changes: ControllerActions,
+    token: impl Fn() -> String + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let language = use_language();
+    let t = move || language.get().texts();
+    let live: Vec<ControllerRow> = controllers
+        .iter()
+        .filter(|c| c.successor_oid.is_none())
+        .cloned()
+        .collect();
+    let merged = RwSignal::new(live.first().map(|c| c.oid.clone()).unwrap_or_default());
+    let successor = RwSignal::new(live.get(1).map(|c| c.oid.clone()).unwrap_or_default());
+    let confirming = RwSignal::new(false);
+    Effect::new(move |_| {
+        if changes.merge.version().get() > 0 {
+            confirming.set(false);
+        }
+    });
+    let options = move |rows: &[ControllerRow]| {
+        rows.iter()
+            .map(|c| view! { <option value=c.oid.clone()>{format!("{} ({})", c.name, c.oid)}</option> })
+            .collect_view()
+    };
+    let result = move |failed: Option<ServerFnError>| {
+        failed.map(|error| view! { <Refusal error field="controller-result" /> })
+    };
+    view! {
+        <section aria-labelledby="controllers-heading" data-section="controllers">
+            <h2 id="controllers-heading">{move || t().controllers_heading}</h2>
+            <div class="table-wrap">
+                <table class="data" data-field="controllers-table">
+                    <thead>
+                        <tr>
+                            <th scope="col">{move || t().controller_label}</th>
+                            <th scope="col">{move || t().controller_oid}</th>
+                            <th scope="col">{move || t().successor_label}</th>
+                            <th scope="col">{move || t().production_label}</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {controllers
+                            .iter()
+                            .map(|c| {
+                                let production = c.in_production;
+                                view! {
+                                    <tr data-controller-row=c.oid.clone()>
+                                        <td data-field="name">{c.name.clone()}</td>
+                                        <td class="mono">{c.oid.clone()}</td>
+                                        <td class="mono" data-field="successor">
+                                            {c.successor_oid.clone().unwrap_or_default()}
+                                        </td>
+                                        <td>
+                                            {move || if production { t().yes } else { t().no }}
+                                        </td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+
+            <h3>{move || t().create_controller_heading}</h3>
+            <ActionForm action=changes.create attr:class="link-form">
+                <input type="hidden" name="csrf_token" prop:value=token />
+                <label>
+                    {move || t().controller_oid}
+                    <input type="text" name="oid" data-field="new-controller-oid" required />
+                </label>
+                <label>
+                    {move || t().name_label}
+                    <input type="text" name="name" data-field="new-controller-name" required />
+                </label>
+                <button type="submit" data-action="create-controller">{move || t().create}</button>
+            </ActionForm>
+            {move || result(changes.create.value().get().and_then(Result::err))}
+
+            <h3>{move || t().rename_controller_heading}</h3>
+            <ActionForm action=changes.rename attr:class="link-form">
+                <input type="hidden" name="csrf_token" prop:value=token />
+                <label>
+                    {move || t().controller_label}
+                    <select name="oid">{options(&controllers)}</select>
+                </label>
+                <label>
+                    {move || t().name_label}
+                    <input type="text" name="name" required />
+                </label>
+                <button type="submit" data-action="rename-controller">{move || t().rename}</button>
+            </ActionForm>
+            {move || result(changes.rename.value().get().and_then(Result::err))}
+
+            <h3>{move || t().merge_controller_heading}</h3>
+            <div class="link-form">
+                <label>
+                    {move || t().merged_label}
+                    <select
+                        data-field="merged"
+                        on:change=move |ev| merged.set(event_target_value(&ev))
+                    >
+                        {options(&live)}
+                    </select>
+                </label>
+                <label>
+                    {move || t().successor_label}
+                    <select
+                        data-field="successor-choice"
+                        prop:value=move || successor.get()
+                        on:change=move |ev| successor.set(event_target_value(&ev))
+                    >
+                        {options(&live)}
+                    </select>
+                </label>
+                <button
+                    type="button"
+                    data-action="merge"
+                    on:click=move |_| confirming.set(true)
+                    disabled=move || merged.get() == successor.get()
+                >
+                    {move || t().merge_button}
+                </button>
+            </div>
+            <Show when=move || confirming.get()>
+                <div class="confirmation" role="alertdialog" aria-labelledby="confirm-merge-text">
+                    <p id="confirm-merge-text">{move || t().confirm_merge}</p>
+                    <p class="mono">{move || format!("{} → {}", merged.get(), successor.get())}</p>
+                    <ActionForm action=changes.merge>
+                        <input type="hidden" name="csrf_token" prop:value=token />
+                        <input type="hidden" name="oid" prop:value=move || merged.get() />
+                        <input type="hidden" name="successor" prop:value=move || successor.get() />
+                        <button type="submit" data-action="confirm-merge">{move || t().confirm}</button>
+                        <button type="button" on:click=move |_| confirming.set(false)>
+                            {move || t().cancel}
+                        </button>
+                    </ActionForm>
+                </div>
+            </Show>
+            {move || result(changes.merge.value().get().and_then(Result::err))}
+        </section>
+    }
 }

@@ -65,8 +65,28 @@ pub fn AuditPage() -> impl IntoView {
                         } else {
                             (move || t().audit_own).into_any()
                         };
+                        let download = page
+                            .whole_log
+                            .then(|| {
+                                let href = format!(
+                                    "/audit.csv?since={}&until={}&action={}&card={}&controller={}",
+                                    encode(&field("since")()),
+                                    encode(&field("until")()),
+                                    encode(&field("action")()),
+                                    encode(&field("card")()),
+                                    encode(&field("controller")()),
+                                );
+                                view! {
+                                    <p>
+                                        <a href=href rel="external" download="audit-log.csv" data-action="download-csv">
+                                            {move || t().download_csv}
+                                        </a>
+                                    </p>
+                                }
+                            });
                         view! {
                             <p class="note" data-field="audit-scope">{scope_note}</p>
+                            {download}
                             {page
                                 .truncated
                                 .then(|| view! { <p class="note">{move || t().audit_truncated}</p> })}
@@ -79,6 +99,19 @@ pub fn AuditPage() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// A query-string value, percent-encoded.
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 #[component]

@@ -4,7 +4,7 @@
 
 use app::{
     access::{Access, LinkedController, RuleView, SessionView},
-    admin::{AuditPage, CardLinkView, LinkFormOptions, LinkResult},
+    admin::{AuditPage, CardLinkView, ControllerChange, LinkFormOptions, LinkResult},
     ssr::{ArchivistServices, AuditQuery, Caller, LinkRequest, ServiceError, ServiceFuture},
 };
 use sqlx::PgPool;
@@ -248,6 +248,14 @@ impl ArchivistServices for ServerServices {
         controller: String,
     ) -> ServiceFuture<'a, ()> {
         Box::pin(self.unlink(caller, card_number, issuer, controller))
+    }
+
+    fn change_controller<'a>(
+        &'a self,
+        caller: &'a Caller,
+        change: ControllerChange,
+    ) -> ServiceFuture<'a, ()> {
+        Box::pin(self.controller_change(caller, change))
     }
 
     fn audit<'a>(&'a self, caller: &'a Caller, query: AuditQuery) -> ServiceFuture<'a, AuditPage> {

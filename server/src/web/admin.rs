@@ -4,20 +4,23 @@
 //! exactly as for a page that does not exist.
 
 use app::{
-    admin::{AuditEntry, AuditPage, CardLinkView, ControllerChoice, LinkFormOptions, LinkResult},
+    admin::{
+        AuditEntry, AuditPage, CardLinkView, ControllerChange, ControllerRow, LinkFormOptions,
+        LinkResult,
+    },
     ssr::{AuditQuery, Caller, LinkRequest, ServiceError},
 };
 use serde_json::json;
 use time::{Date, Duration, OffsetDateTime, Time, format_description::well_known::Rfc3339, macros};
 
 use crate::{
-    administration::{self, Actor, AdminError},
+    administration::{self, Actor, AdminError, ControllerChangeError},
     archive::ControllerOid,
     audit::{AuditAction, AuditFilter, AuditRow},
     auth::{CardKey, CardNumber, SignInError},
     store::{
         cards::{self, CardLinkError, LinkOutcome, Validity},
-        controllers,
+        controllers::{self, ControllerError},
     },
 };
 
@@ -55,6 +58,11 @@ fn card_number(value: &str) -> Result<CardNumber, ServiceError> {
 
 fn controller_oid(value: &str) -> Result<ControllerOid, ServiceError> {
     ControllerOid::parse(value.trim()).map_err(|_| ServiceError::Invalid("controller"))
+}
+
+/// A new controller's OID: a malformed one is named as such, not as "no such controller".
+fn new_controller_oid(value: &str) -> Result<ControllerOid, ServiceError> {
+    ControllerOid::parse(value.trim()).map_err(|_| ServiceError::Invalid("oid"))
 }
 
 fn admin_failed(error: AdminError) -> ServiceError {
@@ -107,11 +115,11 @@ impl ServerServices {
             issuers: self.issuers.clone(),
             controllers: controllers
                 .into_iter()
-                // A merged controller's material is its successor's: links go there.
-                .filter(|c| c.successor_oid.is_none())
-                .map(|c| ControllerChoice {
+                .map(|c| ControllerRow {
                     oid: c.oid,
                     name: c.name,
+                    successor_oid: c.successor_oid,
+                    in_production: c.in_production,
                 })
                 .collect(),
         })
@@ -206,26 +214,59 @@ impl ServerServices {
         }
     }
 
+    pub(super) async fn controller_change(
+        &self,
+        caller: &Caller,
+        change: ControllerChange,
+    ) -> Result<(), ServiceError> {
+        let admin = self.administrator(caller).await?;
+        let actor = Actor::Administrator {
+            card: &admin,
+            client: &caller.client,
+            address: caller.address,
+        };
+        let pool = &self.pool;
+        let result = match change {
+            ControllerChange::Create { oid, name } => {
+                administration::create_controller(pool, &actor, &new_controller_oid(&oid)?, &name)
+                    .await
+            }
+            ControllerChange::Rename { oid, name } => {
+                administration::rename_controller(pool, &actor, &controller_oid(&oid)?, &name)
+                    .await
+                    .map(|_| ())
+            }
+            ControllerChange::Merge { oid, successor } => administration::merge_controller(
+                pool,
+                &actor,
+                &controller_oid(&oid)?,
+                &controller_oid(&successor)?,
+            )
+            .await
+            .map(|_| ()),
+        };
+        result.map_err(|error| match error {
+            ControllerChangeError::Controllers(error) => match error {
+                ControllerError::Exists(_) => ServiceError::Invalid("controller_exists"),
+                ControllerError::Unknown(_) => ServiceError::Invalid("controller"),
+                ControllerError::EmptyName => ServiceError::Invalid("name"),
+                ControllerError::SuccessorSet(..) => ServiceError::Invalid("already_merged"),
+                ControllerError::Cycle { .. } => ServiceError::Invalid("merge_cycle"),
+                ControllerError::Database(error) => unavailable(error),
+            },
+            ControllerChangeError::Audit(error) => {
+                tracing::error!(%error, "AN ADMINISTRATIVE CHANGE WAS MADE BUT NOT AUDITED");
+                ServiceError::Unavailable
+            }
+        })
+    }
+
     pub(super) async fn audit_rows(
         &self,
         caller: &Caller,
         query: AuditQuery,
     ) -> Result<AuditPage, ServiceError> {
-        let filter = AuditFilter {
-            since: day_start("since", &query.since)?,
-            until: day_end("until", &query.until)?,
-            action: Some(query.action.trim().to_owned()).filter(|a| !a.is_empty()),
-            card_number: Some(query.card_number.trim())
-                .filter(|c| !c.is_empty())
-                .map(card_number)
-                .transpose()?
-                .map(|n| n.as_str().to_owned()),
-            controller_oid: Some(query.controller.trim())
-                .filter(|c| !c.is_empty())
-                .map(controller_oid)
-                .transpose()?
-                .map(|oid| oid.as_str().to_owned()),
-        };
+        let filter = audit_filter(&query)?;
         let whole_log = match self.administrator(caller).await {
             Ok(_) => true,
             Err(ServiceError::NotFound) => false,
@@ -257,6 +298,25 @@ impl ServerServices {
             truncated,
         })
     }
+}
+
+/// The audit page's filter, each field checked.
+pub(super) fn audit_filter(query: &AuditQuery) -> Result<AuditFilter, ServiceError> {
+    Ok(AuditFilter {
+        since: day_start("since", &query.since)?,
+        until: day_end("until", &query.until)?,
+        action: Some(query.action.trim().to_owned()).filter(|a| !a.is_empty()),
+        card_number: Some(query.card_number.trim())
+            .filter(|c| !c.is_empty())
+            .map(card_number)
+            .transpose()?
+            .map(|n| n.as_str().to_owned()),
+        controller_oid: Some(query.controller.trim())
+            .filter(|c| !c.is_empty())
+            .map(controller_oid)
+            .transpose()?
+            .map(|oid| oid.as_str().to_owned()),
+    })
 }
 
 fn entry(row: AuditRow) -> AuditEntry {

@@ -3,6 +3,7 @@
 
 mod access;
 mod admin;
+mod audit_export;
 mod connections;
 pub mod csrf;
 mod health;
@@ -61,7 +62,15 @@ pub fn router(
     let options = state.leptos_options.clone();
     let services = state.services.clone();
     let audit: AuditLog = guard.audit.clone();
+    let download = audit_export::AuditDownload {
+        pool: state.pool.clone(),
+        authenticator: guard.authenticator.clone(),
+    };
     Router::new()
+        .route(
+            "/audit.csv",
+            get(audit_export::audit_csv).with_state(download),
+        )
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::metrics))
         .leptos_routes(&state, routes, move || shell(options.clone()))

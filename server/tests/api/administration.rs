@@ -346,3 +346,157 @@ async fn the_audit_page_shows_an_archivist_only_their_controllers_rows() {
     assert_eq!(searches, 3, "each search that ran is on record");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_administrator_downloads_the_audit_log_as_csv() {
+    let app = TestApp::spawn().await;
+    let pool = set_up(&app).await;
+    let admin = Session::start(&app, "archivist-1").await;
+    let linked = admin
+        .post(
+            "/api/admin/link-card",
+            &format!("card_number=999000442&issuer=&controller={B}&valid_from=&valid_until="),
+        )
+        .await;
+    assert_eq!(linked.status, 200, "{}", linked.body);
+
+    let csv = admin.get("/audit.csv?action=admin.&card=999000442").await;
+    assert_eq!(csv.status, 200, "{}", csv.body);
+    assert!(
+        csv.content_type.starts_with("text/csv"),
+        "{}",
+        csv.content_type
+    );
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert!(
+        lines[0].starts_with("id,occurred_at,action,outcome"),
+        "{}",
+        csv.body
+    );
+    assert_eq!(lines.len(), 2, "the header and the one link: {}", csv.body);
+    assert!(lines[1].contains("admin.card_linked"), "{}", csv.body);
+
+    let bad = admin.get("/audit.csv?since=tomorrow").await;
+    assert_eq!(bad.status, 422);
+
+    let archivist = Session::start(&app, "archivist-2").await;
+    let refused = archivist.get("/audit.csv").await;
+    assert_eq!(refused.status, 404);
+
+    let exports: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'audit.exported'")
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+    assert_eq!(
+        exports, 1,
+        "the download is on record, the refused ones are not exports"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_administrator_creates_renames_and_merges_controllers() {
+    let app = TestApp::spawn().await;
+    let pool = set_up(&app).await;
+    let admin = Session::start(&app, "archivist-1").await;
+    const C: &str = "1.2.246.10.12345679.10.0";
+
+    let created = admin
+        .post(
+            "/api/admin/create-controller",
+            &format!("oid={C}&name=Gamma"),
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    let renamed = admin
+        .post(
+            "/api/admin/rename-controller",
+            &format!("oid={C}&name=Gamma%20uusi"),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    let overview = admin.get("/api/admin/overview").await;
+    assert!(overview.body.contains("Gamma uusi"), "{}", overview.body);
+
+    for (path, form, code) in [
+        (
+            "create-controller",
+            "oid=not-an-oid&name=X".to_owned(),
+            "invalid:oid",
+        ),
+        (
+            "create-controller",
+            format!("oid={C}&name=Again"),
+            "invalid:controller_exists",
+        ),
+        (
+            "create-controller",
+            "oid=1.2.246.10.1&name=%20".to_owned(),
+            "invalid:name",
+        ),
+        (
+            "rename-controller",
+            "oid=1.2.246.10.99999999.10.0&name=X".to_owned(),
+            "invalid:controller",
+        ),
+        (
+            "merge-controller",
+            format!("oid={C}&successor={C}"),
+            "invalid:merge_cycle",
+        ),
+    ] {
+        let response = admin.post(&format!("/api/admin/{path}"), &form).await;
+        assert_eq!(response.status, 422, "{form}: {}", response.body);
+        assert!(response.body.contains(code), "{form}: {}", response.body);
+    }
+
+    let merged = admin
+        .post(
+            "/api/admin/merge-controller",
+            &format!("oid={C}&successor={A}"),
+        )
+        .await;
+    assert_eq!(merged.status, 200, "{}", merged.body);
+    let again = admin
+        .post(
+            "/api/admin/merge-controller",
+            &format!("oid={C}&successor={B}"),
+        )
+        .await;
+    assert!(
+        again.body.contains("invalid:already_merged"),
+        "{}",
+        again.body
+    );
+
+    let archivist = Session::start(&app, "archivist-2").await;
+    let refused = archivist
+        .post("/api/admin/create-controller", "oid=1.2.246.10.7&name=Nope")
+        .await;
+    assert_eq!(refused.status, 404);
+
+    let rows: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT action, card_number, controller_oid FROM audit_log
+         WHERE action LIKE 'admin.controller_%' ORDER BY id",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("audit");
+    let by_admin = |action: &str| {
+        (
+            action.to_owned(),
+            Some("999000110".to_owned()),
+            Some(C.to_owned()),
+        )
+    };
+    assert_eq!(
+        rows,
+        vec![
+            by_admin("admin.controller_created"),
+            by_admin("admin.controller_renamed"),
+            by_admin("admin.controller_merged"),
+        ]
+    );
+    app.stop().await;
+}
