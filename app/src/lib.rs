@@ -7,9 +7,12 @@
 
 pub mod access;
 pub mod admin;
+pub mod document_texts;
+pub mod documents;
 pub mod i18n;
 pub mod identity;
 mod pages;
+pub mod search;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 #[cfg(feature = "ssr")]
@@ -18,7 +21,7 @@ pub mod status_pages;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
@@ -96,6 +99,21 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=StaticSegment("audit")
                         view=pages::audit::AuditPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=StaticSegment("search")
+                        view=pages::search::SearchPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=StaticSegment("documents")
+                        view=pages::document::DocumentLookup
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("documents"), ParamSegment("oid"))
+                        view=pages::document::DocumentPage
                         ssr=SsrMode::Async
                     />
                 </Routes>

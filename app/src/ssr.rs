@@ -202,6 +202,22 @@ pub trait ArchivistServices: Send + Sync + 'static {
     /// The audit log: all of it for an administrator, the rows about the card's own controllers
     /// for an archivist.
     fn audit<'a>(&'a self, caller: &'a Caller, query: AuditQuery) -> ServiceFuture<'a, AuditPage>;
+
+    /// One document version within the active controllers (audited). Not an OID:
+    /// [`ServiceError::Invalid`]; not there or another controller's: [`ServiceError::NotFound`].
+    fn document<'a>(
+        &'a self,
+        caller: &'a Caller,
+        document_oid: String,
+    ) -> ServiceFuture<'a, crate::documents::DocumentView>;
+
+    /// One page of documents of the active controllers (audited). A malformed field:
+    /// [`ServiceError::Invalid`] naming it.
+    fn search<'a>(
+        &'a self,
+        caller: &'a Caller,
+        query: crate::search::SearchQuery,
+    ) -> ServiceFuture<'a, crate::search::SearchPage>;
 }
 
 /// Who is asking: the verified card, the address the connection came from (for the audit

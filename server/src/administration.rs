@@ -88,6 +88,7 @@ pub async fn record_change(
                     certificate: Some(client.identity()),
                     card_number: Some(card.card_number.as_str()),
                     controller_oid: controller.map(ControllerOid::as_str),
+                    document_oid: None,
                     details: Some(details),
                 })
                 .await

@@ -58,6 +58,20 @@ pub enum AuditAction {
     EnrolmentImported,
     /// An administrator downloaded the audit log as CSV; details hold the filter.
     AuditExported,
+    /// `archivist-card check --server` asked what sign-in makes of a card's certificate.
+    CardStatusChecked,
+    /// An archivist read a document version's stored CDA (`/api/documents/{oid}/raw`).
+    DocumentRawRead,
+    /// An archivist read a version's display rendition.
+    DocumentRenditionRead,
+    /// An archivist read one of a version's PDF renditions; details hold which.
+    DocumentPdfRead,
+    /// An archivist searched documents; details hold the filter and the number of rows.
+    DocumentsSearched,
+    /// An archivist opened a document version's page (metadata, archive data, versions).
+    DocumentViewed,
+    /// Stored bytes no longer matched the SHA-256 recorded when they were archived.
+    DocumentIntegrityFailed,
 }
 
 impl AuditAction {
@@ -85,6 +99,13 @@ impl AuditAction {
             Self::AuditSearched => "audit.searched",
             Self::EnrolmentImported => "admin.enrolment_imported",
             Self::AuditExported => "audit.exported",
+            Self::CardStatusChecked => "card.status_checked",
+            Self::DocumentsSearched => "document.searched",
+            Self::DocumentViewed => "document.viewed",
+            Self::DocumentRawRead => "document.raw_read",
+            Self::DocumentRenditionRead => "document.rendition_read",
+            Self::DocumentPdfRead => "document.pdf_read",
+            Self::DocumentIntegrityFailed => "document.integrity_failed",
         }
     }
 }
@@ -105,6 +126,8 @@ pub struct AuditEvent<'a> {
     pub card_number: Option<&'a str>,
     /// The controller whose material or settings the action concerned.
     pub controller_oid: Option<&'a str>,
+    /// The document version the action read.
+    pub document_oid: Option<&'a str>,
     pub details: Option<serde_json::Value>,
 }
 
@@ -146,8 +169,8 @@ impl AuditLog {
             r#"INSERT INTO audit_log
                    (action, outcome, reason, client_address,
                     certificate_subject, certificate_issuer, certificate_serial,
-                    public_key_sha256, satu, card_number, controller_oid, details)
-               VALUES ($1, $2, $3, $4::text::inet, $5, $6, $7, $8, $9, $10, $11, $12)"#,
+                    public_key_sha256, satu, card_number, controller_oid, document_oid, details)
+               VALUES ($1, $2, $3, $4::text::inet, $5, $6, $7, $8, $9, $10, $11, $12, $13)"#,
             event.action.code(),
             outcome,
             reason,
@@ -159,6 +182,7 @@ impl AuditLog {
             cert.and_then(|c| c.satu.as_deref()),
             event.card_number,
             event.controller_oid,
+            event.document_oid,
             event.details,
         )
         .execute(&self.pool)

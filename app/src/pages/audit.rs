@@ -102,7 +102,7 @@ pub fn AuditPage() -> impl IntoView {
 }
 
 /// A query-string value, percent-encoded.
-fn encode(value: &str) -> String {
+pub(super) fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {

@@ -76,6 +76,12 @@ fn AccessSection() -> impl IntoView {
                                         }
                                     })}
                                 <nav class="page-links" aria-label=move || t().access_heading>
+                                    <a href="/search">
+                                        {move || language.get().document_texts().search_link}
+                                    </a>
+                                    <a href="/documents">
+                                        {move || language.get().document_texts().lookup_link}
+                                    </a>
                                     <a href="/audit">{move || t().nav_audit}</a>
                                     {administrator
                                         .then(|| {

@@ -2,7 +2,9 @@
 
 pub mod admin;
 pub mod audit;
+pub mod document;
 pub mod home;
+pub mod search;
 
 use leptos::prelude::*;
 

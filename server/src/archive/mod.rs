@@ -4,6 +4,7 @@
 pub(crate) mod c14n;
 pub mod cda;
 pub mod frame;
+pub mod identity_code;
 pub mod ids;
 mod prepare;
 mod time;
@@ -15,6 +16,7 @@ mod tests;
 
 pub use cda::{ParsedDocument, Rendition, parse_document};
 pub use frame::{ParsedFrame, check_frame_matches, parse_frame};
+pub use identity_code::{IdentityCodeError, PersonalIdentityCode};
 pub use ids::{ControllerOid, DocumentOid, Oid, OidError};
 pub use prepare::{PreparedDocument, Submission, prepare, sha256};
 

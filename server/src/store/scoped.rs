@@ -7,7 +7,7 @@
 use sqlx::{PgPool, Postgres, Transaction};
 use time::OffsetDateTime;
 
-use crate::auth::ControllerScope;
+use crate::{archive::DocumentOid, auth::ControllerScope};
 
 /// A transaction as the application's role, seeing only the scope's controllers.
 pub struct ScopedTransaction {
@@ -50,11 +50,7 @@ pub async fn controller_summaries(
     if scope.is_empty() {
         return Ok(Vec::new());
     }
-    let oids: Vec<String> = scope
-        .controllers()
-        .iter()
-        .map(|c| c.as_str().to_owned())
-        .collect();
+    let oids = scope_oids(scope);
     let mut tx = ScopedTransaction::begin(pool, scope).await?;
     let rows = sqlx::query_as!(
         ControllerSummary,
@@ -65,6 +61,315 @@ pub async fn controller_summaries(
            WHERE c.oid = ANY ($1)
            ORDER BY c.name, c.oid"#,
         &oids,
+    )
+    .fetch_all(&mut *tx.tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows)
+}
+
+/// Which stored bytes of a document version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoredPart {
+    /// The CDA exactly as received.
+    Cda,
+    /// The display rendition: the first XHTML body in document order.
+    Display,
+    /// The n-th PDF rendition in document order, from 1.
+    Pdf(u16),
+}
+
+/// Stored bytes found within a scope: what to send in the headers, and where to read them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredObject {
+    pub controller_oid: String,
+    pub media_type: String,
+    pub size: i64,
+    /// The SHA-256 recorded when the bytes were archived.
+    pub sha256: Vec<u8>,
+    /// Rendition position; `None` for the CDA in `stored_bytes`.
+    position: Option<i16>,
+}
+
+/// The stored object, when the document is in the scope and has that part. A document of
+/// another controller is `None`, exactly like one that does not exist.
+pub async fn stored_object(
+    pool: &PgPool,
+    scope: &ControllerScope,
+    document: &DocumentOid,
+    part: StoredPart,
+) -> Result<Option<StoredObject>, sqlx::Error> {
+    if scope.is_empty() {
+        return Ok(None);
+    }
+    let controllers = scope_oids(scope);
+    let mut tx = ScopedTransaction::begin(pool, scope).await?;
+    let object =
+        match part {
+            StoredPart::Cda => sqlx::query_as!(
+                StoredObject,
+                r#"SELECT controller_oid, media_type, size, sha256, NULL::smallint AS "position?"
+                   FROM stored_bytes
+                   WHERE controller_oid = ANY ($1) AND document_oid = $2 AND kind = 'cda'"#,
+                &controllers,
+                document.as_str(),
+            )
+            .fetch_optional(&mut *tx.tx)
+            .await?,
+            StoredPart::Display | StoredPart::Pdf(_) => {
+                let (kind, nth) = match part {
+                    StoredPart::Pdf(n) => ("pdf", i64::from(n.max(1)) - 1),
+                    _ => ("xhtml", 0),
+                };
+                sqlx::query_as!(
+                    StoredObject,
+                    r#"SELECT controller_oid, media_type, size, sha256, position AS "position?"
+                   FROM rendition
+                   WHERE controller_oid = ANY ($1) AND document_oid = $2 AND kind = $3
+                   ORDER BY position
+                   OFFSET $4 LIMIT 1"#,
+                    &controllers,
+                    document.as_str(),
+                    kind,
+                    nth,
+                )
+                .fetch_optional(&mut *tx.tx)
+                .await?
+            }
+        };
+    tx.commit().await?;
+    Ok(object)
+}
+
+/// `length` bytes of a stored object from `offset` (0-based): downloads are read in pieces, so
+/// the server holds one piece at a time whatever the size.
+pub async fn stored_chunk(
+    pool: &PgPool,
+    scope: &ControllerScope,
+    document: &DocumentOid,
+    object: &StoredObject,
+    offset: i64,
+    length: i64,
+) -> Result<Vec<u8>, sqlx::Error> {
+    // A bytea holds at most 1 GB, so positions fit PostgreSQL's int.
+    let offset = i32::try_from(offset).unwrap_or(i32::MAX);
+    let length = i32::try_from(length).unwrap_or(i32::MAX);
+    let mut tx = ScopedTransaction::begin(pool, scope).await?;
+    let bytes = match object.position {
+        None => {
+            sqlx::query_scalar!(
+                r#"SELECT substring(bytes FROM $3::int + 1 FOR $4::int) AS "bytes!"
+                   FROM stored_bytes
+                   WHERE controller_oid = $1 AND document_oid = $2 AND kind = 'cda'"#,
+                object.controller_oid,
+                document.as_str(),
+                offset,
+                length,
+            )
+            .fetch_one(&mut *tx.tx)
+            .await?
+        }
+        Some(position) => {
+            sqlx::query_scalar!(
+                r#"SELECT substring(bytes FROM $4::int + 1 FOR $5::int) AS "bytes!"
+                   FROM rendition
+                   WHERE controller_oid = $1 AND document_oid = $2 AND position = $3"#,
+                object.controller_oid,
+                document.as_str(),
+                position,
+                offset,
+                length,
+            )
+            .fetch_one(&mut *tx.tx)
+            .await?
+        }
+    };
+    tx.commit().await?;
+    Ok(bytes)
+}
+
+fn scope_oids(scope: &ControllerScope) -> Vec<String> {
+    scope
+        .controllers()
+        .iter()
+        .map(|c| c.as_str().to_owned())
+        .collect()
+}
+
+/// Everything the document page shows of one version, as JSON built by the database (the
+/// version row, its status, controller name, archive state and retention rule, signatures,
+/// events, stored sizes and digests, and every version of its set), or `None` when the version
+/// is not in the scope.
+pub async fn document_version(
+    pool: &PgPool,
+    scope: &ControllerScope,
+    document: &DocumentOid,
+) -> Result<Option<serde_json::Value>, sqlx::Error> {
+    if scope.is_empty() {
+        return Ok(None);
+    }
+    let controllers = scope_oids(scope);
+    let mut tx = ScopedTransaction::begin(pool, scope).await?;
+    let view = sqlx::query_scalar!(
+        r#"SELECT jsonb_build_object(
+               'version', to_jsonb(v),
+               'status', vs.status,
+               'controller_name', c.name,
+               'archive', to_jsonb(s),
+               'rule', to_jsonb(r),
+               'signatures', (SELECT coalesce(jsonb_agg(to_jsonb(g) - 'certificate' ORDER BY g.position), '[]')
+                              FROM signature g
+                              WHERE g.controller_oid = v.controller_oid AND g.document_oid = v.document_oid),
+               'events', (SELECT coalesce(jsonb_agg(to_jsonb(e) ORDER BY e.occurred_at, e.id), '[]')
+                          FROM archive_event e
+                          WHERE e.controller_oid = v.controller_oid AND e.document_oid = v.document_oid),
+               'raw', (SELECT jsonb_build_object('size', b.size, 'sha256', encode(b.sha256, 'hex'))
+                       FROM stored_bytes b
+                       WHERE b.controller_oid = v.controller_oid AND b.document_oid = v.document_oid
+                         AND b.kind = 'cda'),
+               'renditions', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                                  'kind', n.kind, 'media_type', n.media_type, 'size', n.size,
+                                  'sha256', encode(n.sha256, 'hex')) ORDER BY n.position), '[]')
+                              FROM rendition n
+                              WHERE n.controller_oid = v.controller_oid AND n.document_oid = v.document_oid),
+               'versions', (SELECT jsonb_agg(jsonb_build_object(
+                                'document_oid', w.document_oid, 'version_number', w.version_number,
+                                'status', ws.status, 'archived_at', ss.archived_at,
+                                'software_product', w.software_product,
+                                'software_version', w.software_version,
+                                'correction_reason_code', w.correction_reason_code,
+                                'correction_reason_system', w.correction_reason_system,
+                                'display_names', w.display_names)
+                                ORDER BY w.version_number DESC)
+                            FROM document_version w
+                            JOIN document_version_status ws
+                              ON ws.controller_oid = w.controller_oid AND ws.document_oid = w.document_oid
+                            JOIN archive_state ss
+                              ON ss.controller_oid = w.controller_oid AND ss.document_oid = w.document_oid
+                            WHERE w.controller_oid = v.controller_oid AND w.set_oid = v.set_oid)
+           ) AS "view!"
+           FROM document_version v
+           JOIN document_version_status vs
+             ON vs.controller_oid = v.controller_oid AND vs.document_oid = v.document_oid
+           JOIN archive_state s ON s.controller_oid = v.controller_oid AND s.document_oid = v.document_oid
+           JOIN retention_rule r ON r.id = s.retention_rule_id
+           JOIN controller c ON c.oid = v.controller_oid
+           WHERE v.controller_oid = ANY ($1) AND v.document_oid = $2"#,
+        &controllers,
+        document.as_str(),
+    )
+    .fetch_optional(&mut *tx.tx)
+    .await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Display names in Finnish, Swedish and English of the given (code system, code) pairs that
+/// the code lists know.
+pub async fn code_names(
+    pool: &PgPool,
+    codes: &[(String, String)],
+) -> Result<Vec<(String, String, [String; 3])>, sqlx::Error> {
+    let (systems, values): (Vec<String>, Vec<String>) = codes.iter().cloned().unzip();
+    let rows = sqlx::query!(
+        r#"SELECT c.code_system_oid, c.code, c.display_fi, c.display_sv, c.display_en
+           FROM code c
+           JOIN unnest($1::text[], $2::text[]) AS wanted (system, code)
+             ON wanted.system = c.code_system_oid AND wanted.code = c.code"#,
+        &systems,
+        &values,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.code_system_oid,
+                r.code,
+                [r.display_fi, r.display_sv, r.display_en],
+            )
+        })
+        .collect())
+}
+
+/// What the search page asks for, parsed and checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SearchFilter {
+    pub client: Option<crate::archive::PersonalIdentityCode>,
+    /// Document time from (inclusive).
+    pub from: Option<OffsetDateTime>,
+    /// Document time before (exclusive).
+    pub before: Option<OffsetDateTime>,
+    /// Replaced and nullified versions too.
+    pub all_versions: bool,
+    /// Keyset: the last row of the previous page (document time, document OID).
+    pub after: Option<(OffsetDateTime, String)>,
+}
+
+/// One row of the search results.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchRecord {
+    pub document_oid: String,
+    pub version_number: i32,
+    pub status: String,
+    pub effective_time: OffsetDateTime,
+    pub specific_type_code: Option<String>,
+    pub specific_type_system: Option<String>,
+    pub service_task_code: Option<String>,
+    pub service_task_system: Option<String>,
+    pub display_names: serde_json::Value,
+    pub client_id_value: String,
+    pub client_family_name: Option<String>,
+    pub client_given_names: Option<String>,
+    pub controller_name: String,
+}
+
+/// Up to `limit` versions matching the filter within the scope, newest document time first
+/// (ties by OID), after the filter's keyset position.
+pub async fn search_documents(
+    pool: &PgPool,
+    scope: &ControllerScope,
+    filter: &SearchFilter,
+    limit: i64,
+) -> Result<Vec<SearchRecord>, sqlx::Error> {
+    if scope.is_empty() {
+        return Ok(Vec::new());
+    }
+    let controllers = scope_oids(scope);
+    let (after_time, after_oid) = filter
+        .after
+        .clone()
+        .map_or((None, None), |(t, oid)| (Some(t), Some(oid)));
+    let mut tx = ScopedTransaction::begin(pool, scope).await?;
+    let rows = sqlx::query_as!(
+        SearchRecord,
+        r#"SELECT v.document_oid, v.version_number, vs.status AS "status!", v.effective_time,
+                  v.specific_type_code, v.specific_type_system,
+                  v.service_task_code, v.service_task_system, v.display_names,
+                  v.client_id_value, v.client_family_name, v.client_given_names,
+                  c.name AS controller_name
+           FROM document_version v
+           JOIN document_version_status vs
+             ON vs.controller_oid = v.controller_oid AND vs.document_oid = v.document_oid
+           JOIN controller c ON c.oid = v.controller_oid
+           WHERE v.controller_oid = ANY ($1)
+             AND ($2::text IS NULL OR v.client_id_value = $2)
+             AND ($3::timestamptz IS NULL OR v.effective_time >= $3)
+             AND ($4::timestamptz IS NULL OR v.effective_time < $4)
+             AND ($5 OR vs.status = 'current')
+             AND ($6::timestamptz IS NULL
+                  OR (v.effective_time, v.document_oid) < ($6::timestamptz, $7::text))
+           ORDER BY v.effective_time DESC, v.document_oid DESC
+           LIMIT $8"#,
+        &controllers,
+        filter.client.as_ref().map(|c| c.as_str()),
+        filter.from,
+        filter.before,
+        filter.all_versions,
+        after_time,
+        after_oid,
+        limit,
     )
     .fetch_all(&mut *tx.tx)
     .await?;

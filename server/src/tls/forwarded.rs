@@ -48,6 +48,11 @@ impl ForwardedCertificates {
             audit,
         }
     }
+
+    /// The verifier our handshakes use now.
+    pub fn verifier(&self) -> CurrentVerifier {
+        self.verifier.clone()
+    }
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -191,6 +196,7 @@ async fn refused(audit: &AuditLog, address: Option<IpAddr>, refusal: HandshakeRe
             certificate: None,
             card_number: None,
             controller_oid: None,
+            document_oid: None,
             details: Some(serde_json::json!({ "forwarded": true })),
         };
         if let Err(error) = audit.record(event).await {

@@ -17,4 +17,7 @@ pub use accept::{AcceptLoop, ConnectionHandler};
 pub use files::TlsFileError;
 pub use refusal::HandshakeRefusal;
 pub use reload::{CurrentVerifier, RevocationHealth, TlsHandles, TlsReloader};
-pub use server_config::{TlsBuild, TlsConfigError, build_server_config};
+pub use server_config::{
+    ClientVerifierBuild, CrlNumbers, TlsBuild, TlsConfigError, build_client_verifier,
+    build_server_config, crypto_provider,
+};

@@ -74,11 +74,14 @@ pub struct TlsBuild {
     pub verifier: Arc<dyn ClientCertVerifier>,
 }
 
-pub fn build_server_config(
+/// The client certificate verifier of the configured issuing CAs, CRLs and card policies, and
+/// what its CRLs say about time. The server's handshakes, the certificates a trusted proxy
+/// forwards and `archivist-card check` all verify through this one function.
+pub fn build_client_verifier(
     settings: &TlsSettings,
     now: OffsetDateTime,
     applied: &CrlNumbers,
-) -> Result<TlsBuild, TlsConfigError> {
+) -> Result<ClientVerifierBuild, TlsConfigError> {
     let provider = crypto_provider();
 
     let mut roots = RootCertStore::empty();
@@ -179,7 +182,41 @@ pub fn build_server_config(
         verifier.build()?,
         CardChecks::new(settings.card_policies.clone(), &issuing_cas),
     ));
+    Ok(ClientVerifierBuild {
+        verifier,
+        stale_crls,
+        next_stale_at,
+        rolled_back_crls,
+        crl_numbers,
+    })
+}
 
+/// A client certificate verifier and what its revocation lists say about time.
+pub struct ClientVerifierBuild {
+    pub verifier: Arc<dyn ClientCertVerifier>,
+    /// CRLs left out because they are past `nextUpdate` + `tls.crl_grace_secs`.
+    pub stale_crls: Vec<String>,
+    /// When the next included CRL goes stale.
+    pub next_stale_at: Option<OffsetDateTime>,
+    /// CRLs left out because their CRLNumber is lower than one already applied.
+    pub rolled_back_crls: Vec<String>,
+    /// The CRL numbers of the lists in use.
+    pub crl_numbers: CrlNumbers,
+}
+
+pub fn build_server_config(
+    settings: &TlsSettings,
+    now: OffsetDateTime,
+    applied: &CrlNumbers,
+) -> Result<TlsBuild, TlsConfigError> {
+    let ClientVerifierBuild {
+        verifier,
+        stale_crls,
+        next_stale_at,
+        rolled_back_crls,
+        crl_numbers,
+    } = build_client_verifier(settings, now, applied)?;
+    let provider = crypto_provider();
     let chain = files::certificates("tls.certificate", &settings.certificate)?;
     let key = files::private_key("tls.private_key", &settings.private_key)?;
 

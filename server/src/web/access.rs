@@ -5,6 +5,8 @@
 use app::{
     access::{Access, LinkedController, RuleView, SessionView},
     admin::{AuditPage, CardLinkView, ControllerChange, LinkFormOptions, LinkResult},
+    documents::DocumentView,
+    search::{SearchPage, SearchQuery},
     ssr::{ArchivistServices, AuditQuery, Caller, LinkRequest, ServiceError, ServiceFuture},
 };
 use sqlx::PgPool;
@@ -43,7 +45,7 @@ impl ServerServices {
     }
 
     /// The session [`super::session::establish`] made sure of before the request got here.
-    async fn signed_in(&self, caller: &Caller) -> Result<SignedIn, ServiceError> {
+    pub(super) async fn signed_in(&self, caller: &Caller) -> Result<SignedIn, ServiceError> {
         match session::signed_in(&caller.session).await {
             Ok(Some(signed_in)) => Ok(signed_in),
             Ok(None) => Err(ServiceError::NoSession),
@@ -111,6 +113,7 @@ impl ServerServices {
                 certificate: Some(caller.client.identity()),
                 card_number: card_number.as_ref().map(|n| n.as_str()),
                 controller_oid: None,
+                document_oid: None,
                 details,
             })
             .await
@@ -142,6 +145,7 @@ impl ServerServices {
                         certificate: Some(caller.client.identity()),
                         card_number: None,
                         controller_oid: None,
+                        document_oid: None,
                         details: None,
                     })
                     .await
@@ -260,5 +264,21 @@ impl ArchivistServices for ServerServices {
 
     fn audit<'a>(&'a self, caller: &'a Caller, query: AuditQuery) -> ServiceFuture<'a, AuditPage> {
         Box::pin(self.audit_rows(caller, query))
+    }
+
+    fn document<'a>(
+        &'a self,
+        caller: &'a Caller,
+        document_oid: String,
+    ) -> ServiceFuture<'a, DocumentView> {
+        Box::pin(self.document_view(caller, document_oid))
+    }
+
+    fn search<'a>(
+        &'a self,
+        caller: &'a Caller,
+        query: SearchQuery,
+    ) -> ServiceFuture<'a, SearchPage> {
+        Box::pin(self.search_page(caller, query))
     }
 }

@@ -67,6 +67,7 @@ pub async fn audit_csv(
             certificate: Some(client.identity()),
             card_number: Some(card.card_number.as_str()),
             controller_oid: None,
+            document_oid: None,
             details: Some(json!({ "filter": &filter })),
         })
         .await;

@@ -55,6 +55,7 @@ impl ConnectionHandler for Connections {
             certificate: Some(client.identity()),
             card_number: card_number.as_ref().map(|n| n.as_str()),
             controller_oid: None,
+            document_oid: None,
             details: None,
         };
         match self.audit.record(event).await {
@@ -79,6 +80,7 @@ impl ConnectionHandler for Connections {
             certificate: None,
             card_number: None,
             controller_oid: None,
+            document_oid: None,
             details: None,
         };
         if let Err(error) = self.audit.record(event).await {

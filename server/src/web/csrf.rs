@@ -194,6 +194,7 @@ async fn refused(
             certificate: client.map(VerifiedClient::identity),
             card_number: None,
             controller_oid: None,
+            document_oid: None,
             details: None,
         };
         if let Err(error) = audit.record(event).await {

@@ -4,10 +4,14 @@
 mod access;
 mod admin;
 mod audit_export;
+mod card_status;
 mod connections;
 pub mod csrf;
+mod document_page;
+mod documents;
 mod health;
 mod metrics;
+mod search;
 mod security_headers;
 pub mod session;
 
@@ -25,7 +29,7 @@ use axum::{
     extract::{FromRef, Request},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
 };
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -66,10 +70,29 @@ pub fn router(
         pool: state.pool.clone(),
         authenticator: guard.authenticator.clone(),
     };
+    let documents = documents::DocumentBytes {
+        pool: state.pool.clone(),
+        authenticator: guard.authenticator.clone(),
+        audit: audit.clone(),
+    };
+    let card_status = card_status::CardStatusState {
+        verifier: forwarded.verifier(),
+        authenticator: guard.authenticator.clone(),
+        pool: state.pool.clone(),
+        audit: audit.clone(),
+    };
     Router::new()
         .route(
             "/audit.csv",
             get(audit_export::audit_csv).with_state(download),
+        )
+        .route(
+            "/api/documents/{document}/{part}",
+            get(documents::stored).with_state(documents.clone()),
+        )
+        .route(
+            "/api/documents/{document}/pdf/{n}",
+            get(documents::pdf).with_state(documents),
         )
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::metrics))
@@ -80,6 +103,11 @@ pub fn router(
         .layer(middleware::from_fn_with_state(guard, session::establish))
         .layer(session::layer(state.pool.clone(), sessions))
         .layer(middleware::from_fn(session::repair_layer_response))
+        // Outside the session and CSRF layers: no cookie, no state change (see the module).
+        .route(
+            card_status::PATH,
+            post(card_status::card_status).with_state(card_status),
+        )
         .layer(middleware::from_fn(require_client_certificate))
         .layer(middleware::from_fn_with_state(
             forwarded,
@@ -90,13 +118,13 @@ pub fn router(
 }
 
 /// Paths that a browser without a card may load: the style sheet and scripts the guidance page
-/// needs, the load balancer's health check and the monitoring's metrics. None of them holds
-/// client data.
+/// needs, the load balancer's health check, the monitoring's metrics and the card tool's status
+/// question. None of them holds client data.
 fn is_public(path: &str) -> bool {
     path.starts_with("/pkg/")
         || matches!(
             path,
-            "/healthz" | "/metrics" | "/favicon.ico" | "/robots.txt"
+            "/healthz" | "/metrics" | "/favicon.ico" | "/robots.txt" | card_status::PATH
         )
 }
 

@@ -33,7 +33,14 @@ pub async fn add_security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     for (name, value) in FIXED {
-        headers.insert(name, HeaderValue::from_static(value));
+        // The display rendition endpoint may be framed by this site's own pages.
+        if name == header::X_FRAME_OPTIONS {
+            headers
+                .entry(name)
+                .or_insert(HeaderValue::from_static(value));
+        } else {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
     }
     headers
         .entry(header::CONTENT_SECURITY_POLICY)

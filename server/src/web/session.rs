@@ -205,6 +205,7 @@ impl SessionGuard {
             certificate: Some(identity),
             card_number: card_number.as_ref().map(|n| n.as_str()),
             controller_oid: None,
+            document_oid: None,
             details: None,
         };
         if let Some(mut current) = session.get::<SignedIn>(SIGNED_IN).await? {

@@ -5,7 +5,6 @@
 
 use std::process::{Command, Output};
 
-use rustls::pki_types::{CertificateDer, pem::PemObject};
 use server::{
     archive::{ControllerOid, xmldsig::TrustAnchors},
     auth::{CardKey, CardNumber},
@@ -23,12 +22,7 @@ use crate::{
     helpers::{TestApp, create_database, database_url, drop_database, pki},
 };
 
-/// The issuing CA's name as the card certificates carry it.
-pub(crate) fn issuer() -> String {
-    let der = CertificateDer::from_pem_file(pki().file("issuing-ca.pem")).expect("CA");
-    let (_, cert) = x509_parser::parse_x509_certificate(&der).expect("parse");
-    cert.subject().to_string()
-}
+pub(crate) use crate::helpers::issuer;
 
 pub(crate) fn card(number: &str) -> CardKey {
     CardKey {
@@ -37,8 +31,9 @@ pub(crate) fn card(number: &str) -> CardKey {
     }
 }
 
-/// Archives chunk `chunk` of the test data set (ten documents of controller `chunk % 2`).
-async fn archive_chunk(pool: &PgPool, chunk: u64) {
+/// Archives chunk `chunk` of the test data set (ten documents of controller `chunk % 2`);
+/// the files as they were imported.
+pub(crate) async fn archive_chunk(pool: &PgPool, chunk: u64) -> Vec<documents::File> {
     let dir = tempfile::tempdir().expect("dir");
     let options = documents::Options {
         seed: 11,
@@ -49,7 +44,8 @@ async fn archive_chunk(pool: &PgPool, chunk: u64) {
     let signer = Signer::demo().expect("signer");
     let folder = dir.path().join(format!("chunk-{chunk}"));
     std::fs::create_dir_all(&folder).expect("folder");
-    for file in documents::generate_chunk(&options, &signer, chunk, 10) {
+    let files = documents::generate_chunk(&options, &signer, chunk, 10);
+    for file in &files {
         std::fs::write(folder.join(&file.name), &file.bytes).expect("write");
     }
     let anchors = TrustAnchors::from_pem_files(&[demo_ca_file(dir.path())]).expect("anchors");
@@ -58,16 +54,25 @@ async fn archive_chunk(pool: &PgPool, chunk: u64) {
         .import(&[Source::Path(folder)], &Silent)
         .await;
     assert_eq!(summary.refused, vec![]);
+    files
 }
 
 /// Archives ten generated documents for each of two controllers; their OIDs, in that order.
-async fn two_controllers(database: &str) -> (ControllerOid, ControllerOid) {
+pub(crate) async fn two_controllers(database: &str) -> (ControllerOid, ControllerOid) {
+    two_controllers_with_files(database).await.0
+}
+
+/// [`two_controllers`], with the files that were imported.
+pub(crate) async fn two_controllers_with_files(
+    database: &str,
+) -> ((ControllerOid, ControllerOid), Vec<documents::File>) {
     let pool = PgPool::connect(&database_url(database))
         .await
         .expect("connect");
     let mut controllers = Vec::new();
+    let mut files = Vec::new();
     for chunk in 0..2 {
-        archive_chunk(&pool, chunk).await;
+        files.extend(archive_chunk(&pool, chunk).await);
         let oid: String = sqlx::query_scalar(
             "SELECT controller_oid FROM document_version GROUP BY 1 ORDER BY min(document_oid) \
              OFFSET $1 LIMIT 1",
@@ -82,7 +87,7 @@ async fn two_controllers(database: &str) -> (ControllerOid, ControllerOid) {
     let b = controllers.pop().expect("two");
     let a = controllers.pop().expect("two");
     assert_ne!(a, b);
-    (a, b)
+    ((a, b), files)
 }
 
 /// A fresh database with the schema and nothing else.

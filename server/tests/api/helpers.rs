@@ -179,6 +179,7 @@ pub struct TestResponse {
     pub headers: hyper::HeaderMap,
     pub content_type: String,
     pub body: String,
+    pub body_bytes: Vec<u8>,
 }
 
 /// An HTTPS client that trusts the demo root and presents `card` (a demo PKI file stem).
@@ -260,6 +261,19 @@ impl TestClient {
         body: &str,
         headers: &[(&str, String)],
     ) -> Result<TestResponse, String> {
+        self.request_bytes(method, path, body.as_bytes(), headers)
+            .await
+    }
+
+    /// One request with a body of any bytes (a DER certificate) over a new HTTP/1.1 connection;
+    /// `headers` replace the defaults.
+    pub async fn request_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        headers: &[(&str, String)],
+    ) -> Result<TestResponse, String> {
         let tls = self.tls(&[b"http/1.1"]).await.map_err(|e| e.to_string())?;
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
             .await
@@ -289,13 +303,13 @@ impl TestClient {
                 .map_err(|e| e.to_string())?;
         tokio::spawn(connection);
         let response = sender
-            .send_request(self.build("GET", path, ""))
+            .send_request(self.build("GET", path, b""))
             .await
             .map_err(|e| e.to_string())?;
         collect(response).await
     }
 
-    fn build(&self, method: &str, path: &str, body: &str) -> Request<Full<Bytes>> {
+    fn build(&self, method: &str, path: &str, body: &[u8]) -> Request<Full<Bytes>> {
         Request::builder()
             .method(method)
             .uri(path)
@@ -311,7 +325,7 @@ impl TestClient {
                     "application/json"
                 },
             )
-            .body(Full::new(Bytes::from(body.to_owned())))
+            .body(Full::new(Bytes::copy_from_slice(body)))
             .expect("request")
     }
 }
@@ -349,7 +363,15 @@ async fn collect(response: Response<hyper::body::Incoming>) -> Result<TestRespon
         headers,
         content_type,
         body: String::from_utf8_lossy(&body).into_owned(),
+        body_bytes: body.to_vec(),
     })
+}
+
+/// The issuing CA's name as the card certificates carry it.
+pub fn issuer() -> String {
+    let der = CertificateDer::from_pem_file(pki().file("issuing-ca.pem")).expect("CA");
+    let (_, cert) = x509_parser::parse_x509_certificate(&der).expect("parse");
+    cert.subject().to_string()
 }
 
 /// The SHA-256 of a demo card's public key, computed here from the certificate file.

@@ -6,6 +6,8 @@ mod helpers;
 mod access;
 mod administration;
 mod archive;
+mod card_status;
+mod documents;
 mod enrolment;
 mod forwarded;
 mod identity;

@@ -1,0 +1,157 @@
+//! A document version as the document page shows it: its header fields with code display
+//! names, the data the archive added, the versions of its set and what is stored. The server
+//! reads it within the archivist's scope; another controller's document is "not found", like
+//! one that does not exist.
+
+use leptos::{prelude::*, server_fn::codec::GetUrl};
+use serde::{Deserialize, Serialize};
+
+use crate::i18n::Language;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentView {
+    pub document_oid: String,
+    pub set_oid: String,
+    pub version_number: i32,
+    /// `current`, `replaced` or `nullified`.
+    pub status: String,
+    pub controller_oid: String,
+    pub controller_name: String,
+    /// The specific document type, else the general one.
+    pub title: Option<HeaderValue>,
+    /// Every header field the document has, in the order of the profile.
+    pub header: Vec<HeaderField>,
+    /// Header elements the parser does not know, as stored (pretty-printed JSON).
+    pub unknown_header: Option<String>,
+    pub archive: ArchiveData,
+    pub signatures: Vec<SignatureView>,
+    pub events: Vec<ArchiveEventView>,
+    /// All versions of the set, newest first.
+    pub versions: Vec<VersionRow>,
+    pub raw: StoredInfo,
+    pub renditions: Vec<RenditionInfo>,
+}
+
+/// One header field: `key` names it (labels in `i18n::header_label`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeaderField {
+    pub key: String,
+    pub value: HeaderValue,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HeaderValue {
+    Text(String),
+    /// Times are RFC 3339 in UTC.
+    Time(String),
+    Code(CodedValue),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodedValue {
+    pub code: String,
+    pub system: Option<String>,
+    /// From the code lists, in Finnish, Swedish and English, when the code is known there.
+    pub names: Option<[String; 3]>,
+    /// The display name the document itself gave.
+    pub document_name: Option<String>,
+}
+
+impl CodedValue {
+    /// The display name in `language`: the code list's, else the document's own.
+    pub fn name(&self, language: Language) -> Option<&str> {
+        let index = match language {
+            Language::Fi => 0,
+            Language::Sv => 1,
+            Language::En => 2,
+        };
+        self.names
+            .as_ref()
+            .map(|names| names[index].as_str())
+            .or(self.document_name.as_deref())
+    }
+}
+
+impl HeaderValue {
+    pub fn display(&self, language: Language) -> String {
+        match self {
+            Self::Text(text) | Self::Time(text) => text.clone(),
+            Self::Code(coded) => match coded.name(language) {
+                Some(name) => format!("{name} ({})", coded.code),
+                None => coded.code.clone(),
+            },
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveData {
+    pub archive_id: String,
+    pub archived_at: String,
+    pub storage_code: String,
+    pub completion_code: String,
+    /// `None` for permanent retention or while the rule's anchor event is not known.
+    pub retention_end: Option<String>,
+    pub retention_rule: String,
+    /// The rule's description in Finnish, Swedish and English.
+    pub retention_rule_names: [String; 3],
+    pub active_controller_oid: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureView {
+    /// `valid`, `valid_ignoring_whitespace`, `invalid` or `not_verifiable`.
+    pub integrity: String,
+    pub integrity_detail: Option<String>,
+    /// `trusted`, `unknown` or `untrusted`.
+    pub trust: String,
+    pub trust_detail: Option<String>,
+    pub signer_subject: Option<String>,
+    pub signer_issuer: Option<String>,
+    pub signature_timestamp: Option<String>,
+    pub verified_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveEventView {
+    pub occurred_at: String,
+    pub event: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionRow {
+    pub document_oid: String,
+    pub version_number: i32,
+    pub status: String,
+    pub archived_at: String,
+    pub software: Option<String>,
+    pub correction_reason: Option<HeaderValue>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredInfo {
+    pub size: i64,
+    pub sha256: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenditionInfo {
+    /// `xhtml`, `pdf`, `json` or `other`.
+    pub kind: String,
+    pub media_type: String,
+    pub size: i64,
+    pub sha256: String,
+    /// For PDFs: the n of `/api/documents/{oid}/pdf/{n}`.
+    pub pdf_number: Option<u16>,
+}
+
+/// One document version, within the active controllers.
+#[server(endpoint = "documents/view", input = GetUrl)]
+pub async fn open_document(document_oid: String) -> Result<DocumentView, ServerFnError> {
+    let caller = crate::ssr::caller().await?;
+    let services = crate::ssr::services().await?;
+    services
+        .document(&caller, document_oid)
+        .await
+        .map_err(crate::ssr::server_fn_error)
+}

@@ -1,0 +1,17 @@
+//! `archivist-card`: reads a DVV professional card in a local reader, says in plain words why
+//! sign-in would fail, and writes enrolment records. Never asks for or sends a PIN.
+//!
+//! The certificate checks and the card number rule are the server's own (`server::tls`,
+//! `server::auth`); this crate adds only the card reading and the messages.
+
+pub mod checks;
+pub mod enrol;
+pub mod failure;
+pub mod fineid;
+pub mod lang;
+pub mod reader;
+pub mod report;
+pub mod server_query;
+
+pub use failure::Failure;
+pub use lang::Lang;

@@ -1,0 +1,213 @@
+use std::{path::PathBuf, process::ExitCode, time::Duration};
+
+use archivist_card::{
+    Failure, Lang, checks,
+    enrol::{self, EnrolmentRecord, Written},
+    fineid::{self, CardContents},
+    reader::Readers,
+    report::{self, Label},
+    server_query,
+};
+use clap::{Args, Parser, Subcommand};
+use time::OffsetDateTime;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+   0  the card is fine (check), the record was written (enrol)
+   1  the tool itself failed (reader error, cannot write the file)
+   2  wrong command-line usage
+   3  the PC/SC service (pcscd) is not running
+   4  no card reader (or no reader of the given name)
+   5  no card in the reader
+   6  not a FINEID card
+   7  no authentication certificate on the card
+   8  the certificate is damaged
+   9  the certificate has expired or is not yet valid
+  10  the certificate has been revoked
+  11  the certificate's issuer is not a configured issuing CA
+  12  the card was removed during reading
+  13  the server's other checks refuse the certificate (key usage, policy, revocation status)
+  14  the card number cannot be read or derived
+  15  the configuration is incomplete or unreadable
+  16  the server could not be asked (--server)
+  17  the card is not linked to any controller (--server)";
+
+/// Reads the professional card in a local reader: why sign-in fails, and enrolment records.
+/// Never asks for a PIN.
+#[derive(Parser)]
+#[command(name = "archivist-card", version, after_help = EXIT_CODES)]
+struct Cli {
+    /// Language of the messages; default from the locale (LC_ALL, LC_MESSAGES, LANG).
+    #[arg(long, global = true, value_enum)]
+    lang: Option<Lang>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the card readers and whether a card is in each.
+    Readers,
+    /// Read the card and run the server's certificate checks on it.
+    Check {
+        #[command(flatten)]
+        card: CardArgs,
+        /// Also ask this server (https://…) whether the card is linked to a controller.
+        #[arg(long, value_name = "URL")]
+        server: Option<String>,
+        /// The CA certificate (PEM) the server's own certificate is issued by; default: the
+        /// system's trusted roots.
+        #[arg(long, value_name = "FILE", requires = "server")]
+        server_ca: Option<PathBuf>,
+    },
+    /// For administrators: append the card's enrolment record (card number, issuer, serial,
+    /// public-key hash) to FILE, for `archivist card import-enrolment`.
+    Enrol {
+        #[command(flatten)]
+        card: CardArgs,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct CardArgs {
+    /// The reader to use (see `readers`); default: the first reader with a card.
+    #[arg(long, value_name = "NAME")]
+    reader: Option<String>,
+    /// Wait up to two minutes for a card to be inserted.
+    #[arg(long)]
+    wait: bool,
+    /// The server's configuration file (issuing CAs, CRLs, card policies, card number rule);
+    /// ARCHIVIST_… environment variables override it as for the server.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+const WAIT: Duration = Duration::from_secs(120);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let lang = cli
+        .lang
+        .unwrap_or_else(|| Lang::from_locale(|name| std::env::var(name).ok()));
+    let outcome = match cli.command {
+        Command::Readers => readers(lang),
+        Command::Check {
+            card,
+            server,
+            server_ca,
+        } => check(lang, &card, server.as_deref(), server_ca.as_deref()),
+        Command::Enrol { card, out } => enrol(lang, &card, &out),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("{}", failure.message(lang));
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}
+
+fn readers(lang: Lang) -> Result<(), Failure> {
+    let (card, no_card) = match lang {
+        Lang::Fi => ("kortti lukijassa", "ei korttia"),
+        Lang::Sv => ("kort i läsaren", "inget kort"),
+        Lang::En => ("card present", "no card"),
+    };
+    for reader in Readers::connect()?.list()? {
+        let state = if reader.card_present { card } else { no_card };
+        println!("{}: {state}", reader.name);
+    }
+    Ok(())
+}
+
+/// Reads the card in the chosen reader, in one card session.
+fn read(args: &CardArgs, lang: Lang) -> Result<CardContents, Failure> {
+    let readers = Readers::connect()?;
+    let reader = readers.choose(args.reader.as_deref(), args.wait.then_some(WAIT))?;
+    println!("{}: {}", Label::Reader.text(lang), reader.to_string_lossy());
+    readers.with_card(&reader, fineid::read_card)
+}
+
+fn check(
+    lang: Lang,
+    args: &CardArgs,
+    server: Option<&str>,
+    server_ca: Option<&std::path::Path>,
+) -> Result<(), Failure> {
+    let contents = read(args, lang)?;
+    report::print(&report::describe(&contents, lang)?, lang);
+    let settings = checks::load_settings(args.config.as_deref())?;
+    let notes = checks::verify(&settings, &contents.certificate, OffsetDateTime::now_utc())?;
+    if notes.revocation_unchecked {
+        println!("{}", revocation_unchecked(lang));
+    }
+    let derived =
+        checks::derived_card_number(&settings.auth.card_number_rule, &contents.certificate)?;
+    if let Some(number) = &derived {
+        println!("{}: {number}", Label::ServerCardNumber.text(lang));
+    }
+    if let Some(server) = server {
+        let status = server_query::ask(server, server_ca, &contents.certificate)?;
+        if !status.accepted {
+            return Err(Failure::Refused {
+                code: status.refusal.unwrap_or_else(|| "refused".to_owned()),
+            });
+        }
+        // Under the enrolled rule only the server knows the number; a number that differs
+        // from the local derivation means the configuration given here is not the server's.
+        if let Some(number) = &status.card_number
+            && derived.as_ref() != Some(number)
+        {
+            println!("{}: {number}", Label::ServerCardNumber.text(lang));
+        }
+        println!(
+            "{}: {}",
+            Label::Linked.text(lang),
+            status.linked_controllers
+        );
+        if status.linked_controllers == 0 {
+            return Err(Failure::NotLinked);
+        }
+    }
+    println!("{}: {}", Label::Result.text(lang), card_ok(lang));
+    Ok(())
+}
+
+fn enrol(lang: Lang, args: &CardArgs, out: &std::path::Path) -> Result<(), Failure> {
+    let contents = read(args, lang)?;
+    let record = EnrolmentRecord::from_card(&contents)?;
+    report::print(&report::describe(&contents, lang)?, lang);
+    let settings = checks::load_settings(args.config.as_deref())?;
+    checks::verify(&settings, &contents.certificate, OffsetDateTime::now_utc())?;
+    let written = enrol::append(out, &record)?;
+    let (added, present) = match lang {
+        Lang::Fi => ("Kirjoitettu tiedostoon", "On jo tiedostossa"),
+        Lang::Sv => ("Skrivet till filen", "Finns redan i filen"),
+        Lang::En => ("Written to", "Already in"),
+    };
+    let verb = if written == Written::Added {
+        added
+    } else {
+        present
+    };
+    println!("{verb} {}: {}", out.display(), record.card_number);
+    Ok(())
+}
+
+fn card_ok(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Fi => "kortti ja varmenne ovat kunnossa",
+        Lang::Sv => "kortet och certifikatet är i ordning",
+        Lang::En => "the card and its certificate are fine",
+    }
+}
+
+fn revocation_unchecked(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Fi => "Huom.: sulkulistaa ei ole asetettu, joten sulkua ei tarkistettu.",
+        Lang::Sv => "Obs.: ingen spärrlista är konfigurerad, så spärr kontrollerades inte.",
+        Lang::En => "Note: no CRL is configured, so revocation was not checked.",
+    }
+}

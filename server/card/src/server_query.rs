@@ -1,0 +1,137 @@
+//! `check --server URL`: asks the server what it makes of this card's certificate
+//! (`POST /api/card-status` with the DER certificate). The answer holds no client data: whether
+//! the certificate is accepted, the card number the server derives and how many controllers
+//! the card is linked to now.
+
+use std::{path::Path, sync::Arc, time::Duration};
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::{Request, Uri, body::Bytes};
+use hyper_util::rt::TokioIo;
+use rustls::{
+    ClientConfig, RootCertStore,
+    pki_types::{CertificateDer, ServerName, pem::PemObject},
+};
+use serde::Deserialize;
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+
+use crate::failure::Failure;
+
+/// The server's answer (`server::web::card_status`).
+#[derive(Debug, Deserialize)]
+pub struct CardStatus {
+    pub accepted: bool,
+    pub refusal: Option<String>,
+    pub card_number: Option<String>,
+    pub linked_controllers: u32,
+}
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+pub fn ask(
+    server: &str,
+    server_ca: Option<&Path>,
+    certificate: &[u8],
+) -> Result<CardStatus, Failure> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Reader(e.to_string()))?;
+    runtime.block_on(async {
+        tokio::time::timeout(TIMEOUT, request(server, server_ca, certificate))
+            .await
+            .map_err(|_| {
+                Failure::ServerUnreachable(format!("no answer in {} s", TIMEOUT.as_secs()))
+            })?
+    })
+}
+
+async fn request(
+    server: &str,
+    server_ca: Option<&Path>,
+    certificate: &[u8],
+) -> Result<CardStatus, Failure> {
+    let unreachable =
+        |e: &dyn std::fmt::Display| Failure::ServerUnreachable(format!("{server}: {e}"));
+    let uri: Uri = server.parse().map_err(|e| unreachable(&e))?;
+    if uri.scheme_str() != Some("https") {
+        return Err(Failure::ServerUnreachable(format!(
+            "{server}: the address must start with https://"
+        )));
+    }
+    let host = uri
+        .host()
+        .ok_or_else(|| unreachable(&"no host"))?
+        .to_owned();
+    let port = uri.port_u16().unwrap_or(443);
+
+    let config = ClientConfig::builder_with_provider(server::tls::crypto_provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| unreachable(&e))?
+        .with_root_certificates(roots(server_ca)?)
+        .with_no_client_auth();
+    let name = ServerName::try_from(host.trim_matches(['[', ']']).to_owned())
+        .map_err(|e| unreachable(&e))?;
+    let tcp = TcpStream::connect((host.trim_matches(['[', ']']), port))
+        .await
+        .map_err(|e| unreachable(&e))?;
+    let tls = TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .map_err(|e| unreachable(&e))?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+        .await
+        .map_err(|e| unreachable(&e))?;
+    tokio::spawn(connection);
+
+    let request = Request::post("/api/card-status")
+        .header(hyper::header::HOST, format!("{host}:{port}"))
+        .header(hyper::header::CONTENT_TYPE, "application/pkix-cert")
+        .header(hyper::header::ACCEPT, "application/json")
+        .body(Full::new(Bytes::copy_from_slice(certificate)))
+        .map_err(|e| unreachable(&e))?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| unreachable(&e))?;
+    let status = response.status();
+    let body = Limited::new(response.into_body(), 64 * 1024)
+        .collect()
+        .await
+        .map_err(|e| unreachable(&e))?
+        .to_bytes();
+    if !status.is_success() {
+        return Err(Failure::ServerUnreachable(format!(
+            "{server}: the server answered {status}: {}",
+            String::from_utf8_lossy(&body).trim()
+        )));
+    }
+    serde_json::from_slice(&body).map_err(|e| unreachable(&e))
+}
+
+/// `--server-ca` (PEM), else the system's trusted roots.
+fn roots(server_ca: Option<&Path>) -> Result<RootCertStore, Failure> {
+    let mut roots = RootCertStore::empty();
+    match server_ca {
+        Some(path) => {
+            let certificates = CertificateDer::pem_file_iter(path)
+                .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| {
+                    Failure::Configuration(format!("--server-ca {}: {e}", path.display()))
+                })?;
+            let (added, _) = roots.add_parsable_certificates(certificates);
+            if added == 0 {
+                return Err(Failure::Configuration(format!(
+                    "--server-ca {}: no certificate in it",
+                    path.display()
+                )));
+            }
+        }
+        None => {
+            let native = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(native.certs);
+        }
+    }
+    Ok(roots)
+}

@@ -1,0 +1,398 @@
+//! The stable endpoints for a document version's bytes, exactly as archived:
+//!
+//! - `GET /api/documents/{document_oid}/raw`: the stored CDA (`?download=1`: as a file);
+//! - `GET /api/documents/{document_oid}/rendition`: the display rendition (XHTML), for a
+//!   sandboxed iframe: no scripts, images only from `data:`, framed only by this site;
+//! - `GET /api/documents/{document_oid}/pdf/{n}`: the n-th PDF rendition (from 1), inline or
+//!   with `?download=1` as a file.
+//!
+//! Each answer is scoped to the archivist's active controllers (another controller's document
+//! is the same 404 as one that does not exist), audited before the first byte, and carries
+//! `Content-Length` and `Repr-Digest` (RFC 9530). The bytes are re-hashed against the SHA-256
+//! recorded at archiving on every read before anything is sent; a mismatch is a loud integrity
+//! error (page, error log, audit row), never a silent wrong answer. Large objects are read in
+//! pieces, twice (hash, then send), so memory does not grow with size.
+
+use std::{collections::HashMap, net::SocketAddr};
+
+use app::ssr::VerifiedClient;
+use axum::{
+    body::{Body, Bytes},
+    extract::{ConnectInfo, Path, Query, State},
+    http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+};
+use base64::{Engine, engine::general_purpose::STANDARD};
+use ring::digest::{Context, SHA256};
+use serde_json::json;
+use sqlx::PgPool;
+use tower_sessions::Session;
+
+use crate::{
+    archive::DocumentOid,
+    audit::{AuditAction, AuditEvent, AuditLog, Outcome},
+    auth::{Authenticator, ControllerScope, SignInError},
+    store::scoped::{self, StoredObject, StoredPart},
+};
+
+use super::session;
+
+/// Bytes read from the database at a time.
+const PIECE: i64 = 1024 * 1024;
+
+/// The display rendition may style itself and show inline images, nothing else; `sandbox`
+/// also gives it an opaque origin, so it can reach nothing of this site.
+const RENDITION_CSP: &str = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; \
+                             sandbox; frame-ancestors 'self'; base-uri 'none'; form-action 'none'";
+
+#[derive(Clone)]
+pub struct DocumentBytes {
+    pub pool: PgPool,
+    pub authenticator: Authenticator,
+    pub audit: AuditLog,
+}
+
+/// Who is asking, from the request.
+pub struct Reader {
+    client: VerifiedClient,
+    session: Session,
+    address: SocketAddr,
+    download: bool,
+}
+
+impl Reader {
+    fn new(
+        client: VerifiedClient,
+        session: Session,
+        address: SocketAddr,
+        query: &HashMap<String, String>,
+    ) -> Self {
+        Self {
+            client,
+            session,
+            address,
+            download: query.get("download").is_some_and(|v| v == "1"),
+        }
+    }
+}
+
+/// `raw` (the stored CDA) or `rendition` (the display form).
+pub async fn stored(
+    State(state): State<DocumentBytes>,
+    client: VerifiedClient,
+    session: Session,
+    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    Path((document, part)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let part = match part.as_str() {
+        "raw" => StoredPart::Cda,
+        "rendition" => StoredPart::Display,
+        _ => return not_found(),
+    };
+    let reader = Reader::new(client, session, address, &query);
+    serve(&state, reader, &document, part).await
+}
+
+pub async fn pdf(
+    State(state): State<DocumentBytes>,
+    client: VerifiedClient,
+    session: Session,
+    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    Path((document, n)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(n) = n.parse::<u16>().ok().filter(|n| *n >= 1) else {
+        return bad_request("the PDF number is a whole number from 1");
+    };
+    let reader = Reader::new(client, session, address, &query);
+    serve(&state, reader, &document, StoredPart::Pdf(n)).await
+}
+
+async fn serve(
+    state: &DocumentBytes,
+    reader: Reader,
+    document: &str,
+    part: StoredPart,
+) -> Response {
+    let Ok(document) = DocumentOid::parse(document) else {
+        return bad_request("this is not a document OID (digits separated by dots)");
+    };
+    let scope = match active_scope(state, &reader).await {
+        Ok(scope) => scope,
+        Err(response) => return *response,
+    };
+    let object = match scoped::stored_object(&state.pool, &scope, &document, part).await {
+        Ok(Some(object)) => object,
+        Ok(None) => return not_found(),
+        Err(error) => return unavailable(&error),
+    };
+    // Small objects (nearly every CDA) are checked and sent from one read.
+    let whole = if object.size <= PIECE {
+        match scoped::stored_chunk(&state.pool, &scope, &document, &object, 0, PIECE).await {
+            Ok(bytes) => Some(bytes),
+            Err(error) => return unavailable(&error),
+        }
+    } else {
+        None
+    };
+    let digest = match &whole {
+        Some(bytes) => ring::digest::digest(&SHA256, bytes).as_ref().to_vec(),
+        None => match hash_in_pieces(state, &scope, &document, &object).await {
+            Ok(digest) => digest,
+            Err(error) => return unavailable(&error),
+        },
+    };
+    let length_ok = whole
+        .as_ref()
+        .is_none_or(|bytes| i64::try_from(bytes.len()).is_ok_and(|n| n == object.size));
+    if digest != object.sha256 || !length_ok {
+        return integrity_failure(state, &reader, &document, &object, part).await;
+    }
+    if let Err(error) = record(state, &reader, &document, &object, part, success(part)).await {
+        return unavailable(&error);
+    }
+    let body = match whole {
+        Some(bytes) => Body::from(bytes),
+        None => stream(state.pool.clone(), scope, document.clone(), object.clone()),
+    };
+    let mut response = (StatusCode::OK, body).into_response();
+    set_headers(
+        response.headers_mut(),
+        &document,
+        &object,
+        part,
+        reader.download,
+    );
+    response
+}
+
+/// The card's scope narrowed to the controller chosen in the session.
+async fn active_scope(
+    state: &DocumentBytes,
+    reader: &Reader,
+) -> Result<ControllerScope, Box<Response>> {
+    let chosen = match session::signed_in(&reader.session).await {
+        Ok(Some(signed_in)) => signed_in.active_controller(),
+        // The session layer signs every card in before a request gets here.
+        Ok(None) => return Err(Box::new(not_found())),
+        Err(error) => {
+            tracing::error!(%error, "cannot read the session");
+            return Err(Box::new(service_unavailable()));
+        }
+    };
+    match state.authenticator.scope(&reader.client).await {
+        Ok(scope) => Ok(scope.narrowed_to(chosen.as_ref())),
+        Err(SignInError::CardNumber(_)) => Err(Box::new(not_found())),
+        Err(SignInError::Database(error)) => Err(Box::new(unavailable(&error))),
+    }
+}
+
+async fn hash_in_pieces(
+    state: &DocumentBytes,
+    scope: &ControllerScope,
+    document: &DocumentOid,
+    object: &StoredObject,
+) -> Result<Vec<u8>, sqlx::Error> {
+    let mut context = Context::new(&SHA256);
+    let mut offset = 0;
+    while offset < object.size {
+        let piece =
+            scoped::stored_chunk(&state.pool, scope, document, object, offset, PIECE).await?;
+        if piece.is_empty() {
+            break;
+        }
+        context.update(&piece);
+        offset += i64::try_from(piece.len()).unwrap_or(PIECE);
+    }
+    // A shorter object than recorded hashes differently, so it is caught by the comparison.
+    Ok(context.finish().as_ref().to_vec())
+}
+
+/// The bytes, read a piece at a time as the client takes them.
+fn stream(
+    pool: PgPool,
+    scope: ControllerScope,
+    document: DocumentOid,
+    object: StoredObject,
+) -> Body {
+    let pieces = futures::stream::unfold(0_i64, move |offset| {
+        let (pool, scope, document, object) = (
+            pool.clone(),
+            scope.clone(),
+            document.clone(),
+            object.clone(),
+        );
+        async move {
+            if offset >= object.size {
+                return None;
+            }
+            match scoped::stored_chunk(&pool, &scope, &document, &object, offset, PIECE).await {
+                Ok(piece) if !piece.is_empty() => {
+                    let next = offset + i64::try_from(piece.len()).unwrap_or(PIECE);
+                    Some((Ok::<_, std::io::Error>(Bytes::from(piece)), next))
+                }
+                // The length was promised in the headers: ending early must break the response.
+                Ok(_) => Some((
+                    Err(std::io::Error::other("stored bytes ended early")),
+                    object.size,
+                )),
+                Err(error) => {
+                    tracing::error!(%error, document = %document.as_str(), "reading stored bytes failed mid-download");
+                    Some((Err(std::io::Error::other(error)), object.size))
+                }
+            }
+        }
+    });
+    Body::from_stream(pieces)
+}
+
+fn set_headers(
+    headers: &mut HeaderMap,
+    document: &DocumentOid,
+    object: &StoredObject,
+    part: StoredPart,
+    download: bool,
+) {
+    let mut insert = |name: HeaderName, value: String| {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    };
+    insert(header::CONTENT_TYPE, content_type(&object.media_type));
+    insert(header::CONTENT_LENGTH, object.size.to_string());
+    insert(
+        HeaderName::from_static("repr-digest"),
+        format!("sha-256=:{}:", STANDARD.encode(&object.sha256)),
+    );
+    // Client data: never kept by the browser or anything between.
+    insert(header::CACHE_CONTROL, "no-store".to_owned());
+    let file = match part {
+        StoredPart::Cda => format!("{}.xml", document.as_str()),
+        StoredPart::Display => format!("{}.html", document.as_str()),
+        StoredPart::Pdf(n) => format!("{}-{n}.pdf", document.as_str()),
+    };
+    let disposition = if download { "attachment" } else { "inline" };
+    insert(
+        header::CONTENT_DISPOSITION,
+        format!("{disposition}; filename=\"{file}\""),
+    );
+    if part == StoredPart::Display {
+        insert(header::CONTENT_SECURITY_POLICY, RENDITION_CSP.to_owned());
+        insert(header::X_FRAME_OPTIONS, "SAMEORIGIN".to_owned());
+    }
+}
+
+/// The stored media type; text without a charset is UTF-8 (the renditions are decoded from
+/// base64 as UTF-8 XHTML, and browsers would otherwise guess).
+fn content_type(media_type: &str) -> String {
+    let textual = media_type.starts_with("text/") || media_type.contains("xhtml");
+    if textual && !media_type.to_ascii_lowercase().contains("charset=") {
+        format!("{media_type}; charset=utf-8")
+    } else {
+        media_type.to_owned()
+    }
+}
+
+fn success(part: StoredPart) -> AuditAction {
+    match part {
+        StoredPart::Cda => AuditAction::DocumentRawRead,
+        StoredPart::Display => AuditAction::DocumentRenditionRead,
+        StoredPart::Pdf(_) => AuditAction::DocumentPdfRead,
+    }
+}
+
+async fn record(
+    state: &DocumentBytes,
+    reader: &Reader,
+    document: &DocumentOid,
+    object: &StoredObject,
+    part: StoredPart,
+    action: AuditAction,
+) -> Result<(), sqlx::Error> {
+    let card = state.authenticator.card_key(&reader.client).await.ok();
+    let outcome = if action == AuditAction::DocumentIntegrityFailed {
+        Outcome::Refused {
+            reason: "sha256_mismatch",
+        }
+    } else {
+        Outcome::Success
+    };
+    let detail = match part {
+        StoredPart::Pdf(n) => json!({ "pdf": n, "download": reader.download }),
+        _ => json!({ "download": reader.download }),
+    };
+    state
+        .audit
+        .record(AuditEvent {
+            action,
+            outcome,
+            client_address: reader.address.ip(),
+            certificate: Some(reader.client.identity()),
+            card_number: card.as_ref().map(|c| c.card_number.as_str()),
+            controller_oid: Some(&object.controller_oid),
+            document_oid: Some(document.as_str()),
+            details: Some(detail),
+        })
+        .await
+}
+
+async fn integrity_failure(
+    state: &DocumentBytes,
+    reader: &Reader,
+    document: &DocumentOid,
+    object: &StoredObject,
+    part: StoredPart,
+) -> Response {
+    tracing::error!(
+        document = %document.as_str(),
+        controller = %object.controller_oid,
+        ?part,
+        "INTEGRITY ERROR: stored bytes do not match the SHA-256 recorded at archiving; nothing was served"
+    );
+    if let Err(error) = record(
+        state,
+        reader,
+        document,
+        object,
+        part,
+        AuditAction::DocumentIntegrityFailed,
+    )
+    .await
+    {
+        tracing::error!(%error, "cannot write the integrity failure to the audit log");
+    }
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"fi\"><head><meta charset=\"utf-8\"><title>Eheysvirhe / Integritetsfel / Integrity error</title></head><body>\
+         <main><h1>Eheysvirhe · Integritetsfel · Integrity error</h1>\
+         <p lang=\"fi\">Asiakirjan {oid} tallennetut tiedot eivät vastaa arkistoinnissa kirjattua tiivistettä (SHA-256). Mitään ei näytetty. Virhe on kirjattu; ilmoita arkiston ylläpidolle.</p>\
+         <p lang=\"sv\">De lagrade uppgifterna för dokument {oid} motsvarar inte kontrollsumman (SHA-256) som registrerades vid arkiveringen. Ingenting visades. Felet har loggats; meddela arkivets administration.</p>\
+         <p lang=\"en\">The stored bytes of document {oid} do not match the SHA-256 recorded when it was archived. Nothing was served. The error has been logged; tell the archive's operators.</p>\
+         </main></body></html>",
+        oid = document.as_str()
+    );
+    (StatusCode::INTERNAL_SERVER_ERROR, Html(page)).into_response()
+}
+
+fn bad_request(message: &'static str) -> Response {
+    (StatusCode::BAD_REQUEST, format!("{message}\n")).into_response()
+}
+
+/// The same answer for a document that does not exist and one of another controller.
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "no such document\n").into_response()
+}
+
+fn unavailable(error: &sqlx::Error) -> Response {
+    tracing::error!(%error, "document bytes: the database failed");
+    service_unavailable()
+}
+
+fn service_unavailable() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "30")],
+        "temporarily unavailable\n",
+    )
+        .into_response()
+}

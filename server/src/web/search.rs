@@ -1,0 +1,242 @@
+//! The search page's answer: the form's fields parsed into a typed filter (a malformed field
+//! is `invalid:<field>`, nothing is searched), one page of the active controllers' documents,
+//! and an opaque keyset cursor for the next page. Every search is audited.
+
+use app::{
+    documents::{CodedValue, HeaderValue},
+    search::{SearchPage, SearchQuery, SearchRow},
+    ssr::{Caller, ServiceError},
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use serde_json::json;
+use time::{Date, Duration, OffsetDateTime, Time, format_description::well_known::Rfc3339, macros};
+
+use crate::{
+    archive::{DocumentOid, PersonalIdentityCode},
+    audit::{AuditAction, AuditEvent, Outcome},
+    store::scoped::{self, SearchFilter, SearchRecord},
+};
+
+use super::access::{ServerServices, unavailable};
+
+/// Rows on one page.
+const PAGE_ROWS: i64 = 50;
+
+impl ServerServices {
+    pub(super) async fn search_page(
+        &self,
+        caller: &Caller,
+        query: SearchQuery,
+    ) -> Result<SearchPage, ServiceError> {
+        let filter = filter_of(&query)?;
+        let chosen = self.signed_in(caller).await?.active_controller();
+        let scope = self.full_scope(caller).await?.narrowed_to(chosen.as_ref());
+        let mut records = scoped::search_documents(&self.pool, &scope, &filter, PAGE_ROWS + 1)
+            .await
+            .map_err(unavailable)?;
+        let more = records.len() > usize::try_from(PAGE_ROWS).unwrap_or(usize::MAX);
+        records.truncate(usize::try_from(PAGE_ROWS).unwrap_or(usize::MAX));
+        let next = more
+            .then(|| {
+                records
+                    .last()
+                    .map(|last| cursor(last.effective_time, &last.document_oid))
+            })
+            .flatten();
+        let card = self.authenticator.card_key(&caller.client).await.ok();
+        self.audit
+            .record(AuditEvent {
+                action: AuditAction::DocumentsSearched,
+                outcome: Outcome::Success,
+                client_address: caller.address,
+                certificate: Some(caller.client.identity()),
+                card_number: card.as_ref().map(|c| c.card_number.as_str()),
+                controller_oid: None,
+                document_oid: None,
+                details: Some(json!({
+                    "client": filter.client.as_ref().map(PersonalIdentityCode::as_str),
+                    "from": query.from.trim(),
+                    "until": query.until.trim(),
+                    "all_versions": filter.all_versions,
+                    "page_after": !query.after.trim().is_empty(),
+                    "rows": records.len(),
+                    "controllers": scope.controllers().iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+                })),
+            })
+            .await
+            .map_err(unavailable)?;
+        Ok(SearchPage {
+            rows: records.into_iter().map(row_of).collect(),
+            next,
+        })
+    }
+}
+
+fn filter_of(query: &SearchQuery) -> Result<SearchFilter, ServiceError> {
+    let client = match query.client.trim() {
+        "" => None,
+        text => {
+            Some(PersonalIdentityCode::parse(text).map_err(|_| ServiceError::Invalid("client"))?)
+        }
+    };
+    let from = day("from", &query.from)?;
+    let until = day("until", &query.until)?;
+    if let (Some(from), Some(until)) = (from, until)
+        && from > until
+    {
+        return Err(ServiceError::Invalid("until"));
+    }
+    Ok(SearchFilter {
+        client,
+        from,
+        before: until.map(|day| day + Duration::days(1)),
+        all_versions: query.all_versions,
+        after: after(&query.after)?,
+    })
+}
+
+/// `YYYY-MM-DD` as midnight UTC; empty is `None`.
+fn day(field: &'static str, value: &str) -> Result<Option<OffsetDateTime>, ServiceError> {
+    match value.trim() {
+        "" => Ok(None),
+        text => Date::parse(text, macros::format_description!("[year]-[month]-[day]"))
+            .map(|date| Some(date.with_time(Time::MIDNIGHT).assume_utc()))
+            .map_err(|_| ServiceError::Invalid(field)),
+    }
+}
+
+/// The keyset position of a row, opaque to the reader of the address.
+fn cursor(time: OffsetDateTime, document_oid: &str) -> String {
+    let time = time.format(&Rfc3339).unwrap_or_default();
+    URL_SAFE_NO_PAD.encode(format!("{time} {document_oid}"))
+}
+
+/// A cursor back into a position; one that was tampered with into nonsense is refused.
+fn after(value: &str) -> Result<Option<(OffsetDateTime, String)>, ServiceError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let invalid = || ServiceError::Invalid("after");
+    let text = URL_SAFE_NO_PAD
+        .decode(value)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(invalid)?;
+    let (time, oid) = text.split_once(' ').ok_or_else(invalid)?;
+    let time = OffsetDateTime::parse(time, &Rfc3339).map_err(|_| invalid())?;
+    let oid = DocumentOid::parse(oid).map_err(|_| invalid())?;
+    Ok(Some((time, oid.as_str().to_owned())))
+}
+
+fn coded(
+    record: &SearchRecord,
+    prefix: &str,
+    code: &Option<String>,
+    system: &Option<String>,
+) -> Option<HeaderValue> {
+    code.as_ref().map(|code| {
+        HeaderValue::Code(CodedValue {
+            code: code.clone(),
+            system: system.clone(),
+            names: None,
+            document_name: record
+                .display_names
+                .get(prefix)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned),
+        })
+    })
+}
+
+fn row_of(record: SearchRecord) -> SearchRow {
+    let document_type = coded(
+        &record,
+        "specific_type",
+        &record.specific_type_code,
+        &record.specific_type_system,
+    );
+    let service_task = coded(
+        &record,
+        "service_task",
+        &record.service_task_code,
+        &record.service_task_system,
+    );
+    let name: Vec<&str> = [&record.client_family_name, &record.client_given_names]
+        .into_iter()
+        .filter_map(|part| part.as_deref())
+        .collect();
+    SearchRow {
+        effective_time: record
+            .effective_time
+            .to_offset(time::UtcOffset::UTC)
+            .format(&Rfc3339)
+            .unwrap_or_default(),
+        document_oid: record.document_oid,
+        version_number: record.version_number,
+        status: record.status,
+        document_type,
+        service_task,
+        client_id: record.client_id_value,
+        client_name: (!name.is_empty()).then(|| name.join(" ")),
+        controller_name: record.controller_name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_goes_back_to_its_position_and_nonsense_is_refused() {
+        let at = OffsetDateTime::from_unix_timestamp(1_700_000_000).expect("time");
+        let token = cursor(at, "1.2.246.10.1.95.1");
+        assert_eq!(
+            after(&token).ok().flatten(),
+            Some((at, "1.2.246.10.1.95.1".to_owned()))
+        );
+        for bad in [
+            "x",
+            "bm9uc2Vuc2U",
+            &URL_SAFE_NO_PAD.encode("2024-01-01T00:00:00Z not-an-oid"),
+        ] {
+            assert!(
+                matches!(after(bad), Err(ServiceError::Invalid("after"))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn fields_are_checked_before_anything_is_searched() {
+        let query = |client: &str, from: &str, until: &str| SearchQuery {
+            client: client.to_owned(),
+            from: from.to_owned(),
+            until: until.to_owned(),
+            ..SearchQuery::default()
+        };
+        assert!(filter_of(&query("", "", "")).is_ok());
+        assert!(matches!(
+            filter_of(&query("131052-308U", "", "")),
+            Err(ServiceError::Invalid("client"))
+        ));
+        assert!(matches!(
+            filter_of(&query("", "2024-02-30", "")),
+            Err(ServiceError::Invalid("from"))
+        ));
+        assert!(matches!(
+            filter_of(&query("", "2024-03-02", "2024-03-01")),
+            Err(ServiceError::Invalid("until"))
+        ));
+        let filter = filter_of(&query("131052-308t", "2024-03-01", "2024-03-01")).expect("ok");
+        assert_eq!(
+            filter.client.map(|c| c.to_string()).as_deref(),
+            Some("131052-308T")
+        );
+        assert_eq!(
+            filter.before.zip(filter.from).map(|(b, f)| b - f),
+            Some(Duration::days(1)),
+            "the last day is included whole"
+        );
+    }
+}

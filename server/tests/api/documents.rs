@@ -1,0 +1,539 @@
+//! The byte endpoints: `/api/documents/{oid}/raw`, `/rendition`, `/pdf/{n}`.
+
+use std::collections::HashSet;
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use server::{
+    archive::ControllerOid,
+    store::cards::{self, Validity},
+};
+use sqlx::PgPool;
+
+use crate::{
+    access::{archive_chunk, card, two_controllers_with_files},
+    helpers::{TestApp, TestResponse, audit_rows, database_url},
+};
+
+fn sha256(bytes: &[u8]) -> Vec<u8> {
+    ring::digest::digest(&ring::digest::SHA256, bytes)
+        .as_ref()
+        .to_vec()
+}
+
+/// Two controllers' documents archived, archivist-1 linked to the first.
+struct Archive {
+    app: TestApp,
+    pool: PgPool,
+    a: ControllerOid,
+    b: ControllerOid,
+    file_hashes: HashSet<Vec<u8>>,
+}
+
+impl Archive {
+    async fn new() -> Self {
+        let app = TestApp::spawn().await;
+        let ((a, b), files) = two_controllers_with_files(&app.database).await;
+        let pool = PgPool::connect(&database_url(&app.database))
+            .await
+            .expect("connect");
+        cards::link(&pool, &card("999000110"), &a, Validity::default(), "test")
+            .await
+            .expect("link");
+        let file_hashes = files.iter().map(|f| sha256(&f.bytes)).collect();
+        Self {
+            app,
+            pool,
+            a,
+            b,
+            file_hashes,
+        }
+    }
+
+    /// A document of `controller`, optionally one with a PDF rendition.
+    async fn document(&self, controller: &ControllerOid, with_pdf: bool) -> String {
+        sqlx::query_scalar(
+            "SELECT v.document_oid FROM document_version v
+             WHERE v.controller_oid = $1
+               AND (NOT $2 OR EXISTS (SELECT 1 FROM rendition r
+                    WHERE r.controller_oid = v.controller_oid
+                      AND r.document_oid = v.document_oid AND r.kind = 'pdf'))
+             ORDER BY v.document_oid LIMIT 1",
+        )
+        .bind(controller.as_str())
+        .bind(with_pdf)
+        .fetch_one(&self.pool)
+        .await
+        .expect("a document")
+    }
+
+    /// GET as archivist-1, the body as bytes.
+    async fn get(&self, path: &str) -> (TestResponse, Vec<u8>) {
+        let response = self
+            .app
+            .client(Some("archivist-1"))
+            .get(path)
+            .await
+            .expect("get");
+        let bytes = response.body_bytes.clone();
+        (response, bytes)
+    }
+
+    async fn reads(&self, action: &str) -> Vec<(Option<String>, Option<String>)> {
+        sqlx::query_as(
+            "SELECT document_oid, controller_oid FROM audit_log WHERE action = $1 ORDER BY id",
+        )
+        .bind(action)
+        .fetch_all(&self.pool)
+        .await
+        .expect("audit")
+    }
+
+    /// Runs `update` (with `$1` = `document`) as the database owner with `table`'s
+    /// immutability trigger off for the moment: what a broken disk or a rogue administrator
+    /// could do, and what the archive must notice.
+    async fn behind_the_archives_back(&self, table: &str, update: &str, document: &str) {
+        let mut db = self.app.db().await;
+        let trigger = format!("{table}_immutable");
+        sqlx::query(&format!("ALTER TABLE {table} DISABLE TRIGGER {trigger}"))
+            .execute(&mut db)
+            .await
+            .expect("disable");
+        sqlx::query(update)
+            .bind(document)
+            .execute(&mut db)
+            .await
+            .expect(update);
+        sqlx::query(&format!("ALTER TABLE {table} ENABLE TRIGGER {trigger}"))
+            .execute(&mut db)
+            .await
+            .expect("enable");
+    }
+
+    async fn stop(self) {
+        self.pool.close().await;
+        self.app.stop().await;
+    }
+}
+
+fn header<'a>(response: &'a TestResponse, name: &str) -> &'a str {
+    response
+        .headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_stored_cda_is_served_byte_exact_with_its_digest_and_audited() {
+    let archive = Archive::new().await;
+    let document = archive.document(&archive.a, false).await;
+    let (response, body) = archive.get(&format!("/api/documents/{document}/raw")).await;
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert!(
+        archive.file_hashes.contains(&sha256(&body)),
+        "the bytes are one of the imported files, unchanged"
+    );
+    assert_eq!(header(&response, "content-type"), "application/xml");
+    assert_eq!(header(&response, "content-length"), body.len().to_string());
+    assert_eq!(
+        header(&response, "repr-digest"),
+        format!("sha-256=:{}:", STANDARD.encode(sha256(&body)))
+    );
+    assert_eq!(header(&response, "cache-control"), "no-store");
+    assert!(header(&response, "content-disposition").starts_with("inline"));
+
+    let (download, _) = archive
+        .get(&format!("/api/documents/{document}/raw?download=1"))
+        .await;
+    assert_eq!(
+        header(&download, "content-disposition"),
+        format!("attachment; filename=\"{document}.xml\"")
+    );
+    assert_eq!(
+        archive.reads("document.raw_read").await,
+        vec![(Some(document.clone()), Some(archive.a.as_str().to_owned())); 2]
+    );
+    archive.stop().await;
+}
+
+#[tokio::test]
+async fn another_controllers_document_is_the_same_404_as_none() {
+    let archive = Archive::new().await;
+    let theirs = archive.document(&archive.b, false).await;
+    let nobodys = "1.2.246.10.99999999.10.0.1";
+    for part in ["raw", "rendition", "pdf/1"] {
+        let (other, _) = archive
+            .get(&format!("/api/documents/{theirs}/{part}"))
+            .await;
+        let (missing, _) = archive
+            .get(&format!("/api/documents/{nobodys}/{part}"))
+            .await;
+        assert_eq!(other.status, 404, "{part}");
+        assert_eq!(
+            (other.status, &other.body, &other.content_type),
+            (missing.status, &missing.body, &missing.content_type),
+            "{part}: not one byte tells them apart"
+        );
+    }
+    let (malformed, _) = archive.get("/api/documents/not-an-oid/raw").await;
+    assert_eq!(malformed.status, 400);
+    assert!(malformed.body.contains("not a document OID"));
+    let mine = archive.document(&archive.a, false).await;
+    for bad in ["0", "x", "-1", "70000"] {
+        let (response, _) = archive
+            .get(&format!("/api/documents/{mine}/pdf/{bad}"))
+            .await;
+        assert_eq!(response.status, 400, "pdf/{bad}");
+    }
+    let rows = audit_rows(&archive.app).await;
+    assert!(
+        rows.iter()
+            .all(|(action, ..)| !action.starts_with("document.")),
+        "nothing was read: {rows:?}"
+    );
+    // A card linked to nothing sees nothing either.
+    let none = archive
+        .app
+        .client(Some("archivist-4"))
+        .get(&format!("/api/documents/{mine}/raw"))
+        .await
+        .expect("get");
+    assert_eq!(none.status, 404);
+    archive.stop().await;
+}
+
+#[tokio::test]
+async fn the_display_rendition_is_sandboxed_and_pdfs_are_served_as_stored() {
+    let archive = Archive::new().await;
+    let document = archive.document(&archive.a, true).await;
+    let (rendition, body) = archive
+        .get(&format!("/api/documents/{document}/rendition"))
+        .await;
+    assert_eq!(rendition.status, 200, "{}", rendition.body);
+    let csp = header(&rendition, "content-security-policy");
+    for directive in [
+        "default-src 'none'",
+        "img-src data:",
+        "sandbox",
+        "frame-ancestors 'self'",
+    ] {
+        assert!(csp.contains(directive), "{directive} in {csp}");
+    }
+    assert!(!csp.contains("script-src"), "{csp}");
+    assert_eq!(header(&rendition, "x-frame-options"), "SAMEORIGIN");
+    assert!(
+        header(&rendition, "content-type").contains("charset=utf-8"),
+        "{}",
+        header(&rendition, "content-type")
+    );
+    let stored: Vec<u8> = sqlx::query_scalar(
+        "SELECT bytes FROM rendition WHERE document_oid = $1 AND kind = 'xhtml' ORDER BY position LIMIT 1",
+    )
+    .bind(&document)
+    .fetch_one(&archive.pool)
+    .await
+    .expect("stored rendition");
+    assert_eq!(body, stored, "exactly as archived");
+
+    let (pdf, bytes) = archive
+        .get(&format!("/api/documents/{document}/pdf/1"))
+        .await;
+    assert_eq!(pdf.status, 200);
+    assert_eq!(header(&pdf, "content-type"), "application/pdf");
+    assert!(bytes.starts_with(b"%PDF"), "a PDF");
+    assert_eq!(
+        header(&pdf, "content-disposition"),
+        format!("inline; filename=\"{document}-1.pdf\"")
+    );
+    let (second, _) = archive
+        .get(&format!("/api/documents/{document}/pdf/2"))
+        .await;
+    assert_eq!(second.status, 404, "only one PDF");
+    assert_eq!(archive.reads("document.rendition_read").await.len(), 1);
+    assert_eq!(archive.reads("document.pdf_read").await.len(), 1);
+    archive.stop().await;
+}
+
+#[tokio::test]
+async fn large_objects_stream_whole_and_a_changed_byte_is_an_integrity_error() {
+    let archive = Archive::new().await;
+    let document = archive.document(&archive.a, true).await;
+    // A 3 MB PDF rendition (over the 1 MiB piece size) with its digest, put in place by the
+    // database owner with the immutability triggers off for the moment.
+    archive
+        .behind_the_archives_back(
+            "rendition",
+            "UPDATE rendition SET bytes = b, size = length(b), sha256 = sha256(b)
+             FROM (SELECT ('\\x255044462d' || repeat('00112233445566778899aabbccddeeff', 196608))::bytea AS b) AS big
+             WHERE document_oid = $1 AND kind = 'pdf'",
+            &document,
+        )
+        .await;
+    let (big, bytes) = archive
+        .get(&format!("/api/documents/{document}/pdf/1"))
+        .await;
+    assert_eq!(big.status, 200);
+    assert_eq!(bytes.len(), 5 + 16 * 196_608);
+    assert_eq!(header(&big, "content-length"), bytes.len().to_string());
+    assert_eq!(
+        header(&big, "repr-digest"),
+        format!("sha-256=:{}:", STANDARD.encode(sha256(&bytes)))
+    );
+
+    // One stored byte changed.
+    archive
+        .behind_the_archives_back(
+            "stored_bytes",
+            "UPDATE stored_bytes SET bytes = set_byte(bytes, 10, get_byte(bytes, 10) # 1)
+             WHERE document_oid = $1 AND kind = 'cda'",
+            &document,
+        )
+        .await;
+    let (broken, _) = archive.get(&format!("/api/documents/{document}/raw")).await;
+    assert_eq!(broken.status, 500);
+    assert!(broken.body.contains("Integrity error"), "{}", broken.body);
+    assert!(broken.body.contains(&document));
+    assert_eq!(
+        archive.reads("document.integrity_failed").await,
+        vec![(Some(document.clone()), Some(archive.a.as_str().to_owned()))]
+    );
+    assert!(
+        archive.reads("document.raw_read").await.is_empty(),
+        "nothing was served"
+    );
+    archive.stop().await;
+}
+
+#[tokio::test]
+async fn the_document_page_shows_metadata_archive_data_and_versions_within_the_scope() {
+    let archive = Archive::new().await;
+    // A version 2 or later, so that the set has history to show.
+    let document: String = sqlx::query_scalar(
+        "SELECT document_oid FROM document_version
+         WHERE controller_oid = $1 AND version_number > 1 ORDER BY document_oid LIMIT 1",
+    )
+    .bind(archive.a.as_str())
+    .fetch_one(&archive.pool)
+    .await
+    .expect("a later version");
+    let (count, set): (i64, String) = sqlx::query_as(
+        "SELECT count(*), min(w.set_oid) FROM document_version v
+         JOIN document_version w ON w.controller_oid = v.controller_oid AND w.set_oid = v.set_oid
+         WHERE v.document_oid = $1",
+    )
+    .bind(&document)
+    .fetch_one(&archive.pool)
+    .await
+    .expect("set");
+
+    let (json, _) = archive
+        .get(&format!("/api/documents/view?document_oid={document}"))
+        .await;
+    assert_eq!(json.status, 200, "{}", json.body);
+    let view: serde_json::Value = serde_json::from_str(&json.body).expect("json");
+    assert_eq!(view["document_oid"], document.as_str());
+    assert_eq!(view["set_oid"], set.as_str());
+    assert_eq!(view["controller_oid"], archive.a.as_str());
+    assert_eq!(
+        view["versions"].as_array().map(Vec::len),
+        Some(usize::try_from(count).expect("small")),
+        "every version of the set"
+    );
+    let numbers: Vec<i64> = view["versions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .filter_map(|v| v["version_number"].as_i64())
+        .collect();
+    assert!(
+        numbers.windows(2).all(|w| w[0] > w[1]),
+        "newest first: {numbers:?}"
+    );
+    let keys: Vec<&str> = view["header"]
+        .as_array()
+        .expect("header")
+        .iter()
+        .filter_map(|f| f["key"].as_str())
+        .collect();
+    for key in [
+        "effective_time",
+        "general_type",
+        "service_task",
+        "client_id",
+        "software",
+    ] {
+        assert!(keys.contains(&key), "{key} in {keys:?}");
+    }
+    // Codes the code lists know carry their names in all three languages.
+    let named = view["header"]
+        .as_array()
+        .expect("header")
+        .iter()
+        .filter(|f| f["value"]["Code"]["names"].is_array())
+        .count();
+    assert!(named > 0, "{}", json.body);
+    let stored_sha: String = sqlx::query_scalar(
+        "SELECT encode(sha256, 'hex') FROM stored_bytes WHERE document_oid = $1 AND kind = 'cda'",
+    )
+    .bind(&document)
+    .fetch_one(&archive.pool)
+    .await
+    .expect("sha");
+    assert_eq!(view["raw"]["sha256"], stored_sha.as_str());
+    assert!(view["archive"]["archive_id"].is_string());
+    assert!(
+        !view["signatures"]
+            .as_array()
+            .expect("signatures")
+            .is_empty()
+    );
+
+    // The page itself, rendered on the server.
+    let (page, _) = archive.get(&format!("/documents/{document}")).await;
+    assert_eq!(page.status, 200);
+    for expected in [
+        format!(r#"data-document="{document}""#),
+        format!(r#"src="/api/documents/{document}/rendition""#),
+        r#"sandbox="""#.to_owned(),
+        stored_sha.clone(),
+    ] {
+        assert!(page.body.contains(&expected), "{expected}");
+    }
+    assert_eq!(archive.reads("document.viewed").await.len(), 2);
+
+    // Another controller's document: the same 404 as one that does not exist; a malformed
+    // OID: 422 with its message. Neither is recorded as a view.
+    let theirs = archive.document(&archive.b, false).await;
+    let (other, _) = archive.get(&format!("/documents/{theirs}")).await;
+    let (missing, _) = archive.get("/documents/1.2.246.10.99999999.10.0.1").await;
+    assert_eq!(other.status, 404);
+    assert_eq!(missing.status, 404);
+    let (other_json, _) = archive
+        .get(&format!("/api/documents/view?document_oid={theirs}"))
+        .await;
+    let (missing_json, _) = archive
+        .get("/api/documents/view?document_oid=1.2.246.10.99999999.10.0.1")
+        .await;
+    assert_eq!(
+        (other_json.status, &other_json.body),
+        (missing_json.status, &missing_json.body)
+    );
+    let (malformed, _) = archive.get("/documents/x.y").await;
+    assert_eq!(malformed.status, 422);
+    assert!(malformed.body.contains(r#"data-field="invalid-oid""#));
+    assert_eq!(archive.reads("document.viewed").await.len(), 2);
+    archive.stop().await;
+}
+
+/// The `data-document` values of a results page, in order, and its next-page link.
+fn results(body: &str) -> (Vec<String>, Option<String>) {
+    let rows = body
+        .split("<tr data-document=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .collect();
+    let next = body
+        .split("href=\"")
+        .filter_map(|rest| rest.split('"').next())
+        .find(|href| href.starts_with("/search?") && href.contains("after="))
+        .map(|href| href.replace("&amp;", "&"));
+    (rows, next)
+}
+
+#[tokio::test]
+async fn search_pages_through_the_scope_by_keyset_and_checks_its_fields() {
+    let archive = Archive::new().await;
+    // Fifty more documents of the first controller, so that the results take two pages.
+    for chunk in [2, 4, 6, 8, 10] {
+        archive_chunk(&archive.pool, chunk).await;
+    }
+    let in_a: HashSet<String> =
+        sqlx::query_scalar("SELECT document_oid FROM document_version WHERE controller_oid = $1")
+            .bind(archive.a.as_str())
+            .fetch_all(&archive.pool)
+            .await
+            .expect("oids")
+            .into_iter()
+            .collect();
+
+    let (first, _) = archive.get("/search?all=1").await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let (page_one, next) = results(&first.body);
+    assert_eq!(page_one.len(), 50);
+    let next = next.expect("a next page");
+    let (second, _) = archive.get(&next).await;
+    let (page_two, after_two) = results(&second.body);
+    assert_eq!(
+        page_one.len() + page_two.len(),
+        in_a.len(),
+        "every version once"
+    );
+    assert!(after_two.is_none());
+    let seen: HashSet<String> = page_one.iter().chain(&page_two).cloned().collect();
+    assert_eq!(
+        seen, in_a,
+        "exactly the first controller's documents, none twice"
+    );
+
+    // Only current versions unless asked; a client's documents; another controller's client
+    // finds nothing.
+    let current: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM document_version_status WHERE controller_oid = $1 AND status = 'current'",
+    )
+    .bind(archive.a.as_str())
+    .fetch_one(&archive.pool)
+    .await
+    .expect("count");
+    let (current_page, _) = archive.get("/search").await;
+    let (rows, _) = results(&current_page.body);
+    assert_eq!(rows.len(), usize::try_from(current.min(50)).expect("small"));
+    let client_of = |controller: &ControllerOid| {
+        let pool = archive.pool.clone();
+        let controller = controller.as_str().to_owned();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT client_id_value FROM document_version WHERE controller_oid = $1 LIMIT 1",
+            )
+            .bind(controller)
+            .fetch_one(&pool)
+            .await
+            .expect("client")
+        }
+    };
+    let mine = client_of(&archive.a).await;
+    let (client_page, _) = archive.get(&format!("/search?client={mine}&all=1")).await;
+    let (client_rows, _) = results(&client_page.body);
+    let expected: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM document_version WHERE controller_oid = $1 AND client_id_value = $2",
+    )
+    .bind(archive.a.as_str())
+    .bind(&mine)
+    .fetch_one(&archive.pool)
+    .await
+    .expect("count");
+    assert_eq!(client_rows.len(), usize::try_from(expected).expect("small"));
+    let theirs = client_of(&archive.b).await;
+    let (nothing, _) = archive.get(&format!("/search?client={theirs}&all=1")).await;
+    if theirs != mine {
+        assert!(nothing.body.contains(r#"data-field="no-results""#));
+    }
+
+    // Bad input: a clear message and 422, nothing searched.
+    let before = archive.reads("document.searched").await.len();
+    for bad in [
+        "/search?client=131052-308U",
+        "/search?from=2024-02-30",
+        "/search?from=2024-03-02&until=2024-03-01",
+        "/search?after=tampered",
+    ] {
+        let (response, _) = archive.get(bad).await;
+        assert_eq!(response.status, 422, "{bad}");
+        assert!(
+            response.body.contains(r#"data-field="invalid-search""#),
+            "{bad}"
+        );
+    }
+    assert_eq!(archive.reads("document.searched").await.len(), before);
+    archive.stop().await;
+}
