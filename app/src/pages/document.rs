@@ -155,36 +155,47 @@ fn Document(view: DocumentView) -> impl IntoView {
                 </p>
             </section>
 
-            <section aria-labelledby="metadata-heading">
-                <h2 id="metadata-heading">{move || t().metadata_heading}</h2>
-                <dl class="facts" data-field="metadata">
-                    {v()
-                        .header
-                        .into_iter()
-                        .map(|field| {
-                            let key = field.key.clone();
-                            let value = field.value.clone();
-                            view! {
-                                <dt>{move || language.get().header_label(&key)}</dt>
-                                <dd data-key=field.key>{move || value.display(language.get())}</dd>
-                            }
-                        })
-                        .collect_view()}
-                </dl>
-                {v()
-                    .unknown_header
-                    .map(|json| {
-                        view! {
-                            <h3>{move || t().unknown_header}</h3>
-                            <pre class="mono">{json}</pre>
-                        }
-                    })}
-            </section>
-
+            <Metadata view=v() />
             <ArchiveBlock view=v() />
             <Versions view=v() />
         </article>
     }
+}
+
+/// The header fields with labels in the user's language, and the elements the reader did not
+/// know, as stored.
+#[component]
+fn Metadata(view: DocumentView) -> AnyView {
+    let language = use_language();
+    let t = move || language.get().document_texts();
+    view! {
+    <section aria-labelledby="metadata-heading">
+        <h2 id="metadata-heading">{move || t().metadata_heading}</h2>
+        <dl class="facts" data-field="metadata">
+            {view
+                .header
+                .into_iter()
+                .map(|field| {
+                    let key = field.key.clone();
+                    let value = field.value.clone();
+                    view! {
+                        <dt>{move || language.get().header_label(&key)}</dt>
+                        <dd data-key=field.key>{move || value.display(language.get())}</dd>
+                    }
+                })
+                .collect_view()}
+        </dl>
+        {view
+            .unknown_header
+            .map(|json| {
+                view! {
+                    <h3>{move || t().unknown_header}</h3>
+                    <pre class="mono">{json}</pre>
+                }
+            })}
+    </section>
+    }
+    .into_any()
 }
 
 #[component]
@@ -214,7 +225,7 @@ fn PdfLinks(view: DocumentView) -> impl IntoView {
 }
 
 #[component]
-fn ArchiveBlock(view: DocumentView) -> impl IntoView {
+fn ArchiveBlock(view: DocumentView) -> AnyView {
     let language = use_language();
     let t = move || language.get().document_texts();
     let archive = view.archive.clone();
@@ -319,10 +330,11 @@ fn ArchiveBlock(view: DocumentView) -> impl IntoView {
             </ul>
         </section>
     }
+    .into_any()
 }
 
 #[component]
-fn Versions(view: DocumentView) -> impl IntoView {
+fn Versions(view: DocumentView) -> AnyView {
     let language = use_language();
     let t = move || language.get().document_texts();
     let this = view.document_oid.clone();
@@ -383,4 +395,5 @@ fn Versions(view: DocumentView) -> impl IntoView {
             </table>
         </section>
     }
+    .into_any()
 }
