@@ -170,4 +170,18 @@ link_demo_cards() {
   "$bin" card link 99900022B --controller "$second" >/dev/null
   "$bin" card link 99900033P --controller "$third" >/dev/null
   "$bin" admin grant 999000110 >/dev/null
+  define_demo_deployment_test "$bin" "$second"
+}
+
+# The deployment test of controller $2, once: the documents of its test client with the fewest
+# documents (archivist-1 checks and confirms it; an administrator resets it with
+# `archivist deployment-test reset`).
+define_demo_deployment_test() {
+  local bin="$1" controller="$2" client
+  [ -z "$(psql -X -q -At "$DATABASE_URL" -c \
+    "SELECT 1 FROM deployment_test WHERE controller_oid = '$controller'")" ] || return 0
+  client="$(psql -X -q -At "$DATABASE_URL" -c "SELECT client_id_value FROM document_version
+    WHERE controller_oid = '$controller' GROUP BY 1 ORDER BY count(*), 1 LIMIT 1")"
+  [ -n "$client" ] || die "controller $controller has no documents for its deployment test"
+  "$bin" deployment-test define "$controller" --client "$client" >/dev/null
 }

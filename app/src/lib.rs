@@ -7,6 +7,8 @@
 
 pub mod access;
 pub mod admin;
+pub mod deployment;
+pub mod deployment_texts;
 pub mod document_texts;
 pub mod documents;
 pub mod i18n;
@@ -99,6 +101,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=StaticSegment("audit")
                         view=pages::audit::AuditPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=StaticSegment("deployment-test")
+                        view=pages::deployment::DeploymentTestPage
                         ssr=SsrMode::Async
                     />
                     <Route

@@ -98,6 +98,10 @@ pub enum ServiceError {
     /// (`invalid:card_number`, …) for the page to explain in the reader's language.
     #[error("invalid:{0}")]
     Invalid(&'static str),
+    /// The request is well formed but the state does not allow it now (a deployment test that
+    /// is already confirmed, …); the code names the state for the page to explain.
+    #[error("conflict:{0}")]
+    Conflict(&'static str),
 }
 
 impl ServiceError {
@@ -108,6 +112,7 @@ impl ServiceError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::NoSession => StatusCode::UNAUTHORIZED,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Conflict(_) => StatusCode::CONFLICT,
         }
     }
 }
@@ -218,6 +223,29 @@ pub trait ArchivistServices: Send + Sync + 'static {
         caller: &'a Caller,
         query: crate::search::SearchQuery,
     ) -> ServiceFuture<'a, crate::search::SearchPage>;
+
+    /// The deployment tests of the active controllers (audited).
+    fn deployment_tests<'a>(
+        &'a self,
+        caller: &'a Caller,
+    ) -> ServiceFuture<'a, Vec<crate::deployment::DeploymentTestView>>;
+
+    /// Records a check of one test document (audited). Not in an active controller's test
+    /// case: [`ServiceError::NotFound`]; the test is confirmed: [`ServiceError::Conflict`].
+    fn check_test_document<'a>(
+        &'a self,
+        caller: &'a Caller,
+        controller: String,
+        document: String,
+    ) -> ServiceFuture<'a, ()>;
+
+    /// Confirms a deployment test (audited, refusals too): every document of its case must be
+    /// archived and checked; a second confirmation is [`ServiceError::Conflict`].
+    fn confirm_deployment_test<'a>(
+        &'a self,
+        caller: &'a Caller,
+        controller: String,
+    ) -> ServiceFuture<'a, ()>;
 }
 
 /// Who is asking: the verified card, the address the connection came from (for the audit

@@ -10,7 +10,7 @@ use x509_parser::{certificate::X509Certificate, prelude::FromDer};
 
 use crate::{
     administration::{self, Actor, AdminError},
-    archive::ControllerOid,
+    archive::{ControllerOid, DocumentOid},
     audit::{AuditAction, AuditFilter, AuditLog, OperatorEvent, Outcome},
     auth::{CardKey, CardNumber},
     config::Settings,
@@ -394,6 +394,48 @@ pub async fn list_controllers(pool: &PgPool) -> Result<String, String> {
         ));
     }
     Ok(out.trim_end().to_owned())
+}
+
+/// `archivist deployment-test define`.
+pub async fn define_deployment_test(
+    pool: &PgPool,
+    controller: &ControllerOid,
+    documents: &[DocumentOid],
+    clients: &[String],
+) -> Result<String, String> {
+    let defined = administration::define_deployment_test(
+        pool,
+        &Actor::Operator,
+        controller,
+        documents,
+        clients,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "deployment test of {controller} {}: {} document(s) and {} test client(s) added",
+        if defined.created {
+            "defined"
+        } else {
+            "extended"
+        },
+        defined.documents_added,
+        defined.clients_added,
+    ))
+}
+
+/// `archivist deployment-test reset`.
+pub async fn reset_deployment_test(
+    pool: &PgPool,
+    controller: &ControllerOid,
+    reason: &str,
+) -> Result<String, String> {
+    let round = administration::reset_deployment_test(pool, &Actor::Operator, controller, reason)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "deployment test of {controller} reset: round {round} begins, the controller is in deployment again"
+    ))
 }
 
 /// `archivist audit export`: CSV on standard output. The export is recorded first, so that it

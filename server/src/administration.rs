@@ -10,12 +10,12 @@ use sqlx::PgPool;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::{
-    archive::ControllerOid,
+    archive::{ControllerOid, DocumentOid},
     audit::{AuditAction, AuditEvent, AuditLog, OperatorEvent, Outcome, operator_account},
     auth::CardKey,
     store::{
         cards::{self, CardLinkError, LinkOutcome, Validity},
-        controllers,
+        controllers, deployment_tests,
     },
 };
 
@@ -234,4 +234,61 @@ pub async fn merge_controller(
     .await
     .map_err(ControllerChangeError::Audit)?;
     Ok(moved)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeploymentTestChangeError {
+    #[error("{0}")]
+    Tests(#[from] deployment_tests::DeploymentTestError),
+    #[error("the change was made but could not be written to the audit log: {0}")]
+    Audit(sqlx::Error),
+}
+
+/// Defines a controller's deployment test case, or adds documents and test clients to it.
+pub async fn define_deployment_test(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    controller: &ControllerOid,
+    documents: &[DocumentOid],
+    clients: &[String],
+) -> Result<deployment_tests::Defined, DeploymentTestChangeError> {
+    let defined =
+        deployment_tests::define(pool, controller, documents, clients, &actor.label()).await?;
+    record_change(
+        pool,
+        actor,
+        AuditAction::DeploymentTestDefined,
+        Some(controller),
+        json!({
+            "created": defined.created,
+            "documents": documents.iter().map(DocumentOid::as_str).collect::<Vec<_>>(),
+            "clients": clients.len(),
+            "documents_added": defined.documents_added,
+            "clients_added": defined.clients_added,
+        }),
+    )
+    .await
+    .map_err(DeploymentTestChangeError::Audit)?;
+    Ok(defined)
+}
+
+/// Resets a deployment test with a reason: a new round, and the controller back in deployment.
+/// Returns the new round.
+pub async fn reset_deployment_test(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    controller: &ControllerOid,
+    reason: &str,
+) -> Result<i32, DeploymentTestChangeError> {
+    let round = deployment_tests::reset(pool, controller, reason, &actor.label()).await?;
+    record_change(
+        pool,
+        actor,
+        AuditAction::DeploymentTestReset,
+        Some(controller),
+        json!({ "reason": reason.trim(), "round": round }),
+    )
+    .await
+    .map_err(DeploymentTestChangeError::Audit)?;
+    Ok(round)
 }

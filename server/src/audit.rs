@@ -72,6 +72,16 @@ pub enum AuditAction {
     DocumentViewed,
     /// Stored bytes no longer matched the SHA-256 recorded when they were archived.
     DocumentIntegrityFailed,
+    /// An administrator defined or extended a controller's deployment test case.
+    DeploymentTestDefined,
+    /// An administrator reset a deployment test; details hold the reason and the new round.
+    DeploymentTestReset,
+    /// An archivist opened the deployment test page; details hold the controllers.
+    DeploymentTestViewed,
+    /// An archivist marked a test document as checked against the source system.
+    DeploymentTestDocumentChecked,
+    /// An archivist confirmed a deployment test (or was refused: the outcome says why).
+    DeploymentTestConfirmed,
 }
 
 impl AuditAction {
@@ -106,6 +116,11 @@ impl AuditAction {
             Self::DocumentRenditionRead => "document.rendition_read",
             Self::DocumentPdfRead => "document.pdf_read",
             Self::DocumentIntegrityFailed => "document.integrity_failed",
+            Self::DeploymentTestDefined => "admin.deployment_test_defined",
+            Self::DeploymentTestReset => "admin.deployment_test_reset",
+            Self::DeploymentTestViewed => "deployment_test.viewed",
+            Self::DeploymentTestDocumentChecked => "deployment_test.document_checked",
+            Self::DeploymentTestConfirmed => "deployment_test.confirmed",
         }
     }
 }

@@ -5,8 +5,13 @@ use std::{path::PathBuf, process::ExitCode};
 use clap::{Parser, Subcommand};
 
 use crate::{
-    admin_commands, archive::ControllerOid, commands, config::Settings, db, demo, startup,
-    store::cards::Validity, telemetry, tls,
+    admin_commands,
+    archive::{ControllerOid, DocumentOid},
+    commands,
+    config::Settings,
+    db, demo, startup,
+    store::cards::Validity,
+    telemetry, tls,
 };
 
 #[derive(Debug, Parser)]
@@ -76,6 +81,12 @@ pub enum Command {
     Controller {
         #[command(subcommand)]
         command: ControllerCommand,
+    },
+    /// A controller's deployment test (käyttöönottokoe): define its test case, reset it with a
+    /// reason (each change is audited). Archivists check and confirm it on their page.
+    DeploymentTest {
+        #[command(subcommand)]
+        command: DeploymentTestCommand,
     },
     /// Create the demo PKI under DIR/pki and demo documents under DIR/documents.
     #[command(args_conflicts_with_subcommands = true)]
@@ -239,6 +250,31 @@ pub enum ControllerCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum DeploymentTestCommand {
+    /// Create the controller's test (in progress) if it has none, and add documents and test
+    /// clients to its case. A test client's documents belong to the case whenever they arrive.
+    Define {
+        #[arg(value_name = "CONTROLLER_OID")]
+        controller: String,
+        /// A document version of the test case, by OID (repeatable).
+        #[arg(long = "document", value_name = "OID")]
+        documents: Vec<String>,
+        /// A test client by identifier, e.g. a 900-series personal identity code (repeatable).
+        #[arg(long = "client", value_name = "ID")]
+        clients: Vec<String>,
+    },
+    /// Start the test again: a new round without checks, and the controller back in
+    /// deployment until the test is confirmed again.
+    Reset {
+        #[arg(value_name = "CONTROLLER_OID")]
+        controller: String,
+        /// Why, for the record (shown to the archivists).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum CrlCommand {
     /// Show each configured CRL's issuer, number, this and next update and signature check.
     /// Exits with 1 when any CRL is stale or not signed by a configured CA (for monitoring).
@@ -310,6 +346,9 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Card { command } => runtime.block_on(card(&settings, command)),
         Command::Admin { command } => runtime.block_on(admin(&settings, command)),
         Command::Controller { command } => runtime.block_on(controller(&settings, command)),
+        Command::DeploymentTest { command } => {
+            runtime.block_on(deployment_test(&settings, command))
+        }
         Command::Audit {
             command:
                 AuditCommand::Export {
@@ -506,6 +545,36 @@ async fn controller(settings: &Settings, command: ControllerCommand) -> Result<(
         ControllerCommand::List => {
             let pool = commands::pool(settings).await?;
             admin_commands::list_controllers(&pool).await?
+        }
+    };
+    println!("{message}");
+    Ok(())
+}
+
+async fn deployment_test(
+    settings: &Settings,
+    command: DeploymentTestCommand,
+) -> Result<(), String> {
+    let controller_oid =
+        |value: &str| ControllerOid::parse(value).map_err(|e| format!("CONTROLLER_OID: {e}"));
+    let message = match command {
+        DeploymentTestCommand::Define {
+            controller,
+            documents,
+            clients,
+        } => {
+            let controller = controller_oid(&controller)?;
+            let documents = documents
+                .iter()
+                .map(|d| DocumentOid::parse(d).map_err(|e| format!("--document {d}: {e}")))
+                .collect::<Result<Vec<_>, _>>()?;
+            let pool = commands::pool(settings).await?;
+            admin_commands::define_deployment_test(&pool, &controller, &documents, &clients).await?
+        }
+        DeploymentTestCommand::Reset { controller, reason } => {
+            let controller = controller_oid(&controller)?;
+            let pool = commands::pool(settings).await?;
+            admin_commands::reset_deployment_test(&pool, &controller, &reason).await?
         }
     };
     println!("{message}");

@@ -82,6 +82,9 @@ fn AccessSection() -> impl IntoView {
                                     <a href="/documents">
                                         {move || language.get().document_texts().lookup_link}
                                     </a>
+                                    <a href="/deployment-test">
+                                        {move || language.get().deployment_texts().nav_link}
+                                    </a>
                                     <a href="/audit">{move || t().nav_audit}</a>
                                     {administrator
                                         .then(|| {

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod deployment;
 pub mod document;
 pub mod home;
 pub mod search;

@@ -4,6 +4,8 @@
 //! `archivist.controllers`, which the row-level security policies read. A query that forgot its
 //! filter would still see nothing of another controller.
 
+pub mod deployment_test;
+
 use sqlx::{PgPool, Postgres, Transaction};
 use time::OffsetDateTime;
 

@@ -5,6 +5,7 @@
 use app::{
     access::{Access, LinkedController, RuleView, SessionView},
     admin::{AuditPage, CardLinkView, ControllerChange, LinkFormOptions, LinkResult},
+    deployment::DeploymentTestView,
     documents::DocumentView,
     search::{SearchPage, SearchQuery},
     ssr::{ArchivistServices, AuditQuery, Caller, LinkRequest, ServiceError, ServiceFuture},
@@ -280,5 +281,29 @@ impl ArchivistServices for ServerServices {
         query: SearchQuery,
     ) -> ServiceFuture<'a, SearchPage> {
         Box::pin(self.search_page(caller, query))
+    }
+
+    fn deployment_tests<'a>(
+        &'a self,
+        caller: &'a Caller,
+    ) -> ServiceFuture<'a, Vec<DeploymentTestView>> {
+        Box::pin(self.deployment_test_views(caller))
+    }
+
+    fn check_test_document<'a>(
+        &'a self,
+        caller: &'a Caller,
+        controller: String,
+        document: String,
+    ) -> ServiceFuture<'a, ()> {
+        Box::pin(self.check_document(caller, controller, document))
+    }
+
+    fn confirm_deployment_test<'a>(
+        &'a self,
+        caller: &'a Caller,
+        controller: String,
+    ) -> ServiceFuture<'a, ()> {
+        Box::pin(self.confirm_test(caller, controller))
     }
 }

@@ -7,6 +7,7 @@ mod audit_export;
 mod card_status;
 mod connections;
 pub mod csrf;
+mod deployment_test;
 mod document_page;
 mod documents;
 mod health;

@@ -149,7 +149,7 @@ fn coded(
     })
 }
 
-fn row_of(record: SearchRecord) -> SearchRow {
+pub(super) fn row_of(record: SearchRecord) -> SearchRow {
     let document_type = coded(
         &record,
         "specific_type",

@@ -14,71 +14,11 @@ use sqlx::PgPool;
 
 use crate::{
     access::card,
-    helpers::{TestApp, TestClient, TestResponse, database_url},
+    helpers::{Session, TestApp, database_url},
 };
-
-const COOKIE: &str = "__Host-archivist-session";
 
 /// An audit row as (action, card number, controller, card number in the details).
 type ChangeRow = (String, Option<String>, Option<String>, Option<String>);
-
-struct Session {
-    client: TestClient,
-    cookie: String,
-    token: String,
-}
-
-impl Session {
-    async fn start(app: &TestApp, card: &str) -> Self {
-        let client = app.client(Some(card));
-        let front = client.get("/").await.expect("front page");
-        let cookie = front
-            .headers
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|v| v.strip_prefix(&format!("{COOKIE}=")))
-            .and_then(|rest| rest.split(';').next())
-            .expect("session cookie")
-            .to_owned();
-        let mut session = Self {
-            client,
-            cookie,
-            token: String::new(),
-        };
-        let view: serde_json::Value =
-            serde_json::from_str(&session.get("/api/session").await.body).expect("json");
-        session.token = view["csrf_token"].as_str().expect("token").to_owned();
-        session
-    }
-
-    async fn get(&self, path: &str) -> TestResponse {
-        self.client
-            .request_with(
-                "GET",
-                path,
-                "",
-                &[("cookie", format!("{COOKIE}={}", self.cookie))],
-            )
-            .await
-            .expect("get")
-    }
-
-    async fn post(&self, path: &str, form: &str) -> TestResponse {
-        self.client
-            .request_with(
-                "POST",
-                path,
-                &format!("csrf_token={}&{form}", self.token),
-                &[
-                    ("cookie", format!("{COOKIE}={}", self.cookie)),
-                    ("origin", self.client.origin()),
-                ],
-            )
-            .await
-            .expect("post")
-    }
-}
 
 const A: &str = "1.2.246.10.12345670.10.0";
 const B: &str = "1.2.246.10.12345671.10.0";

@@ -408,3 +408,65 @@ pub async fn audit_rows_at_least(
     }
     audit_rows(app).await
 }
+
+/// The session cookie's name.
+pub const COOKIE: &str = "__Host-archivist-session";
+
+/// A signed-in browser session of one card: its cookie and CSRF token, for server functions.
+pub struct Session {
+    pub client: TestClient,
+    pub cookie: String,
+    pub token: String,
+}
+
+impl Session {
+    pub async fn start(app: &TestApp, card: &str) -> Self {
+        let client = app.client(Some(card));
+        let front = client.get("/").await.expect("front page");
+        let cookie = front
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix(&format!("{COOKIE}=")))
+            .and_then(|rest| rest.split(';').next())
+            .expect("session cookie")
+            .to_owned();
+        let mut session = Self {
+            client,
+            cookie,
+            token: String::new(),
+        };
+        let view: serde_json::Value =
+            serde_json::from_str(&session.get("/api/session").await.body).expect("json");
+        session.token = view["csrf_token"].as_str().expect("token").to_owned();
+        session
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.client
+            .request_with(
+                "GET",
+                path,
+                "",
+                &[("cookie", format!("{COOKIE}={}", self.cookie))],
+            )
+            .await
+            .expect("get")
+    }
+
+    pub async fn post(&self, path: &str, form: &str) -> TestResponse {
+        self.client
+            .request_with(
+                "POST",
+                path,
+                &format!("csrf_token={}&{form}", self.token),
+                &[
+                    ("cookie", format!("{COOKIE}={}", self.cookie)),
+                    ("origin", self.client.origin()),
+                ],
+            )
+            .await
+            .expect("post")
+    }
+}

@@ -7,6 +7,7 @@ mod access;
 mod administration;
 mod archive;
 mod card_status;
+mod deployment_test;
 mod documents;
 mod enrolment;
 mod forwarded;

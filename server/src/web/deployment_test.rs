@@ -1,0 +1,300 @@
+//! The deployment test page's answers: the tests of the active controllers with their
+//! documents, a check of one document, and the confirmation that moves a controller to
+//! production. Each is audited; refused confirmations too, with the reason.
+
+use app::{
+    deployment::{
+        ALREADY_CONFIRMED, Check, Confirmation, DeploymentTestView, EMPTY_CASE, Reset,
+        TestDocument, TestView, UNFINISHED,
+    },
+    ssr::{Caller, ServiceError},
+};
+use serde_json::json;
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+
+use crate::{
+    archive::{ControllerOid, DocumentOid},
+    audit::{AuditAction, AuditEvent, Outcome},
+    auth::ControllerScope,
+    store::scoped::deployment_test::{
+        self, Checker, TestChangeError, TestDocumentRecord, TestRecord,
+    },
+};
+
+use super::{
+    access::{ServerServices, unavailable},
+    search::row_of,
+};
+
+impl ServerServices {
+    /// The card's scope narrowed to the session's active controller, as every archivist page
+    /// sees it.
+    async fn active_scope(&self, caller: &Caller) -> Result<ControllerScope, ServiceError> {
+        let chosen = self.signed_in(caller).await?.active_controller();
+        Ok(self.full_scope(caller).await?.narrowed_to(chosen.as_ref()))
+    }
+
+    pub(super) async fn deployment_test_views(
+        &self,
+        caller: &Caller,
+    ) -> Result<Vec<DeploymentTestView>, ServiceError> {
+        let scope = self.active_scope(caller).await?;
+        let tests = deployment_test::tests(&self.pool, &scope)
+            .await
+            .map_err(unavailable)?;
+        let documents = deployment_test::test_documents(&self.pool, &scope)
+            .await
+            .map_err(unavailable)?;
+        self.record(
+            caller,
+            &scope,
+            AuditAction::DeploymentTestViewed,
+            Outcome::Success,
+            None,
+            None,
+            json!({
+                "controllers": scope.controllers().iter().map(ControllerOid::as_str).collect::<Vec<_>>(),
+                "documents": documents.len(),
+            }),
+        )
+        .await?;
+        Ok(tests
+            .into_iter()
+            .map(|test| view_of(test, &documents))
+            .collect())
+    }
+
+    pub(super) async fn check_document(
+        &self,
+        caller: &Caller,
+        controller: String,
+        document: String,
+    ) -> Result<(), ServiceError> {
+        // A malformed identifier cannot name anything in the scope: the same answer as an
+        // unknown one.
+        let controller = ControllerOid::parse(&controller).map_err(|_| ServiceError::NotFound)?;
+        let document = DocumentOid::parse(&document).map_err(|_| ServiceError::NotFound)?;
+        let scope = self.active_scope(caller).await?;
+        let certificate = certificate_sha256(caller);
+        let checker = checker(caller, &scope, &certificate);
+        let result =
+            deployment_test::check_document(&self.pool, &scope, &controller, &document, checker)
+                .await;
+        let added = match result {
+            Ok(added) => added,
+            Err(error) => {
+                return Err(self
+                    .refused(
+                        caller,
+                        &scope,
+                        AuditAction::DeploymentTestDocumentChecked,
+                        &controller,
+                        Some(&document),
+                        error,
+                    )
+                    .await);
+            }
+        };
+        if added {
+            self.record(
+                caller,
+                &scope,
+                AuditAction::DeploymentTestDocumentChecked,
+                Outcome::Success,
+                Some(&controller),
+                Some(&document),
+                json!({}),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn confirm_test(
+        &self,
+        caller: &Caller,
+        controller: String,
+    ) -> Result<(), ServiceError> {
+        let controller = ControllerOid::parse(&controller).map_err(|_| ServiceError::NotFound)?;
+        let scope = self.active_scope(caller).await?;
+        let certificate = certificate_sha256(caller);
+        let checker = checker(caller, &scope, &certificate);
+        match deployment_test::confirm(&self.pool, &scope, &controller, checker).await {
+            Ok(confirmed_at) => {
+                self.record(
+                    caller,
+                    &scope,
+                    AuditAction::DeploymentTestConfirmed,
+                    Outcome::Success,
+                    Some(&controller),
+                    None,
+                    json!({
+                        "confirmed_at": confirmed_at.format(&Rfc3339).unwrap_or_default(),
+                        "certificate_sha256": certificate,
+                    }),
+                )
+                .await?;
+                Ok(())
+            }
+            Err(error) => Err(self
+                .refused(
+                    caller,
+                    &scope,
+                    AuditAction::DeploymentTestConfirmed,
+                    &controller,
+                    None,
+                    error,
+                )
+                .await),
+        }
+    }
+
+    /// Records a refused check or confirmation and gives the page its answer. Nothing is
+    /// recorded for a controller outside the scope: that must look like one that does not exist.
+    async fn refused(
+        &self,
+        caller: &Caller,
+        scope: &ControllerScope,
+        action: AuditAction,
+        controller: &ControllerOid,
+        document: Option<&DocumentOid>,
+        error: TestChangeError,
+    ) -> ServiceError {
+        let (answer, reason) = match error {
+            TestChangeError::NotFound => return ServiceError::NotFound,
+            TestChangeError::Database(error) => return unavailable(error),
+            TestChangeError::AlreadyConfirmed => (
+                ServiceError::Conflict(ALREADY_CONFIRMED),
+                "already_confirmed",
+            ),
+            TestChangeError::Unfinished(_) => (ServiceError::Conflict(UNFINISHED), "unfinished"),
+            TestChangeError::Empty => (ServiceError::Conflict(EMPTY_CASE), "empty_case"),
+        };
+        match self
+            .record(
+                caller,
+                scope,
+                action,
+                Outcome::Refused { reason },
+                Some(controller),
+                document,
+                json!({}),
+            )
+            .await
+        {
+            Ok(()) => answer,
+            Err(error) => error,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn record(
+        &self,
+        caller: &Caller,
+        scope: &ControllerScope,
+        action: AuditAction,
+        outcome: Outcome,
+        controller: Option<&ControllerOid>,
+        document: Option<&DocumentOid>,
+        details: serde_json::Value,
+    ) -> Result<(), ServiceError> {
+        self.audit
+            .record(AuditEvent {
+                action,
+                outcome,
+                client_address: caller.address,
+                certificate: Some(caller.client.identity()),
+                card_number: Some(scope.card().card_number.as_str()),
+                controller_oid: controller.map(ControllerOid::as_str),
+                document_oid: document.map(DocumentOid::as_str),
+                details: Some(details),
+            })
+            .await
+            .map_err(unavailable)
+    }
+}
+
+/// The signed-in card's holder, as a check or confirmation records them.
+fn checker<'a>(
+    caller: &'a Caller,
+    scope: &'a ControllerScope,
+    certificate_sha256: &'a str,
+) -> Checker<'a> {
+    let identity = caller.client.identity();
+    Checker {
+        card_number: scope.card().card_number.as_str(),
+        satu: identity.satu.as_deref(),
+        name: &identity.holder_name,
+        certificate_sha256,
+    }
+}
+
+/// SHA-256 of the leaf certificate the connection was verified with, hex.
+fn certificate_sha256(caller: &Caller) -> String {
+    caller
+        .client
+        .chain()
+        .first()
+        .map(|der| hex::encode(ring::digest::digest(&ring::digest::SHA256, der)))
+        .unwrap_or_default()
+}
+
+fn time_text(time: OffsetDateTime) -> String {
+    time.to_offset(time::UtcOffset::UTC)
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+fn view_of(record: TestRecord, documents: &[TestDocumentRecord]) -> DeploymentTestView {
+    let controller = record.controller_oid;
+    let test =
+        record.test.map(|test| {
+            let confirmed = (test.state == "confirmed")
+                .then(|| {
+                    Some(Confirmation {
+                        at: time_text(test.confirmed_at?),
+                        by_name: test.confirmed_by_name.clone()?,
+                        by_satu: test.confirmed_by_satu.clone(),
+                        card_number: test.confirmed_by_card.clone()?,
+                        certificate_sha256: test.confirmed_certificate_sha256.clone()?,
+                    })
+                })
+                .flatten();
+            let last_reset = match (test.reset_at, test.reset_by, test.reset_reason) {
+                (Some(at), Some(by), Some(reason)) => Some(Reset {
+                    at: time_text(at),
+                    by,
+                    reason,
+                }),
+                _ => None,
+            };
+            TestView {
+                confirmed,
+                round: test.round,
+                defined_by: test.defined_by,
+                defined_at: time_text(test.defined_at),
+                last_reset,
+                documents: documents
+                    .iter()
+                    .filter(|d| d.controller_oid == controller)
+                    .map(|d| TestDocument {
+                        document_oid: d.document_oid.clone(),
+                        named: d.named,
+                        archived: d.archived.clone().map(row_of),
+                        checked: d.checked_by_name.clone().zip(d.checked_at).map(
+                            |(by_name, at)| Check {
+                                by_name,
+                                at: time_text(at),
+                            },
+                        ),
+                    })
+                    .collect(),
+            }
+        });
+    DeploymentTestView {
+        controller_oid: controller,
+        controller_name: record.controller_name,
+        production_since: record.production_since.map(time_text),
+        test,
+    }
+}
