@@ -7,6 +7,8 @@
 
 pub mod access;
 pub mod admin;
+pub mod compare_texts;
+pub mod comparison;
 pub mod deployment;
 pub mod deployment_texts;
 pub mod document_texts;
@@ -101,6 +103,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=StaticSegment("audit")
                         view=pages::audit::AuditPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=StaticSegment("compare")
+                        view=pages::compare::ComparePage
                         ssr=SsrMode::Async
                     />
                     <Route

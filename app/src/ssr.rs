@@ -224,6 +224,16 @@ pub trait ArchivistServices: Send + Sync + 'static {
         query: crate::search::SearchQuery,
     ) -> ServiceFuture<'a, crate::search::SearchPage>;
 
+    /// Two versions of one set side by side (audited). Not OIDs: [`ServiceError::Invalid`]
+    /// (`a`, `b`); either not there or another controller's: [`ServiceError::NotFound`];
+    /// versions of different sets: `Invalid("other_set")`.
+    fn compare<'a>(
+        &'a self,
+        caller: &'a Caller,
+        a: String,
+        b: String,
+    ) -> ServiceFuture<'a, crate::comparison::ComparisonView>;
+
     /// The deployment tests of the active controllers (audited).
     fn deployment_tests<'a>(
         &'a self,

@@ -70,6 +70,8 @@ pub enum AuditAction {
     DocumentsSearched,
     /// An archivist opened a document version's page (metadata, archive data, versions).
     DocumentViewed,
+    /// An archivist compared two versions of a set; details hold the other version.
+    DocumentsCompared,
     /// Stored bytes no longer matched the SHA-256 recorded when they were archived.
     DocumentIntegrityFailed,
     /// An administrator defined or extended a controller's deployment test case.
@@ -112,6 +114,7 @@ impl AuditAction {
             Self::CardStatusChecked => "card.status_checked",
             Self::DocumentsSearched => "document.searched",
             Self::DocumentViewed => "document.viewed",
+            Self::DocumentsCompared => "document.compared",
             Self::DocumentRawRead => "document.raw_read",
             Self::DocumentRenditionRead => "document.rendition_read",
             Self::DocumentPdfRead => "document.pdf_read",

@@ -348,6 +348,7 @@ fn Versions(view: DocumentView) -> AnyView {
                         <th scope="col">{move || t().archived_at}</th>
                         <th scope="col">{move || t().software}</th>
                         <th scope="col">{move || t().correction_reason}</th>
+                        <th scope="col">{move || language.get().compare_texts().compare_column}</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -356,6 +357,7 @@ fn Versions(view: DocumentView) -> AnyView {
                         .into_iter()
                         .map(|row| {
                             let href = format!("/documents/{}", row.document_oid);
+                            let compare = format!("/compare?a={}&b={this}", row.document_oid);
                             let current = row.document_oid == this;
                             let status = row.status.clone();
                             let reason: Option<HeaderValue> = row.correction_reason.clone();
@@ -386,6 +388,18 @@ fn Versions(view: DocumentView) -> AnyView {
                                                 .map(|r| r.display(language.get()))
                                                 .unwrap_or_default()
                                         }}
+                                    </td>
+                                    <td>
+                                        {(!current)
+                                            .then(|| {
+                                                view! {
+                                                    <a href=compare data-action="compare">
+                                                        {move || {
+                                                            language.get().compare_texts().compare_link
+                                                        }}
+                                                    </a>
+                                                }
+                                            })}
                                     </td>
                                 </tr>
                             }

@@ -190,6 +190,38 @@ pub async fn stored_chunk(
     Ok(bytes)
 }
 
+/// The first rendition of `kind` (`xhtml`, `json`) of a version in the scope, for comparing
+/// versions: `None` when there is none, `Some(None)` when it is larger than `max_size` bytes
+/// (not read).
+pub async fn rendition_bytes(
+    pool: &PgPool,
+    scope: &ControllerScope,
+    document: &DocumentOid,
+    kind: &str,
+    max_size: i64,
+) -> Result<Option<Option<Vec<u8>>>, sqlx::Error> {
+    if scope.is_empty() {
+        return Ok(None);
+    }
+    let controllers = scope_oids(scope);
+    let mut tx = ScopedTransaction::begin(pool, scope).await?;
+    let bytes = sqlx::query_scalar!(
+        r#"SELECT CASE WHEN size <= $4 THEN bytes END AS bytes
+           FROM rendition
+           WHERE controller_oid = ANY ($1) AND document_oid = $2 AND kind = $3
+           ORDER BY position
+           LIMIT 1"#,
+        &controllers,
+        document.as_str(),
+        kind,
+        max_size,
+    )
+    .fetch_optional(&mut *tx.tx)
+    .await?;
+    tx.commit().await?;
+    Ok(bytes)
+}
+
 fn scope_oids(scope: &ControllerScope) -> Vec<String> {
     scope
         .controllers()

@@ -5,6 +5,7 @@
 use app::{
     access::{Access, LinkedController, RuleView, SessionView},
     admin::{AuditPage, CardLinkView, ControllerChange, LinkFormOptions, LinkResult},
+    comparison::ComparisonView,
     deployment::DeploymentTestView,
     documents::DocumentView,
     search::{SearchPage, SearchQuery},
@@ -281,6 +282,15 @@ impl ArchivistServices for ServerServices {
         query: SearchQuery,
     ) -> ServiceFuture<'a, SearchPage> {
         Box::pin(self.search_page(caller, query))
+    }
+
+    fn compare<'a>(
+        &'a self,
+        caller: &'a Caller,
+        a: String,
+        b: String,
+    ) -> ServiceFuture<'a, ComparisonView> {
+        Box::pin(self.comparison(caller, a, b))
     }
 
     fn deployment_tests<'a>(

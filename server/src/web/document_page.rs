@@ -15,6 +15,7 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use crate::{
     archive::{ControllerOid, DocumentOid},
     audit::{AuditAction, AuditEvent, Outcome},
+    auth::ControllerScope,
     store::scoped,
 };
 
@@ -108,15 +109,7 @@ impl ServerServices {
             .map_err(|_| ServiceError::Invalid("document_oid"))?;
         let chosen = self.signed_in(caller).await?.active_controller();
         let scope = self.full_scope(caller).await?.narrowed_to(chosen.as_ref());
-        let row = scoped::document_version(&self.pool, &scope, &document)
-            .await
-            .map_err(unavailable)?
-            .ok_or(ServiceError::NotFound)?;
-        let mut view = view_of(&row).ok_or_else(|| {
-            tracing::error!(document = %document.as_str(), "the document page's row has an unexpected shape");
-            ServiceError::Unavailable
-        })?;
-        self.name_codes(&mut view).await?;
+        let view = self.version_view(&scope, &document).await?;
         let controller = ControllerOid::parse(&view.controller_oid).ok();
         let card = self.authenticator.card_key(&caller.client).await.ok();
         self.audit
@@ -132,6 +125,25 @@ impl ServerServices {
             })
             .await
             .map_err(unavailable)?;
+        Ok(view)
+    }
+
+    /// One version within the scope, with the code lists' display names; not in the scope:
+    /// [`ServiceError::NotFound`]. Not audited: the callers record what they show.
+    pub(super) async fn version_view(
+        &self,
+        scope: &ControllerScope,
+        document: &DocumentOid,
+    ) -> Result<DocumentView, ServiceError> {
+        let row = scoped::document_version(&self.pool, scope, document)
+            .await
+            .map_err(unavailable)?
+            .ok_or(ServiceError::NotFound)?;
+        let mut view = view_of(&row).ok_or_else(|| {
+            tracing::error!(document = %document.as_str(), "the document page's row has an unexpected shape");
+            ServiceError::Unavailable
+        })?;
+        self.name_codes(&mut view).await?;
         Ok(view)
     }
 

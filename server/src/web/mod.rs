@@ -5,6 +5,7 @@ mod access;
 mod admin;
 mod audit_export;
 mod card_status;
+mod compare;
 mod connections;
 pub mod csrf;
 mod deployment_test;

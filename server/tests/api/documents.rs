@@ -537,3 +537,95 @@ async fn search_pages_through_the_scope_by_keyset_and_checks_its_fields() {
     assert_eq!(archive.reads("document.searched").await.len(), before);
     archive.stop().await;
 }
+
+#[tokio::test]
+async fn two_versions_compare_side_by_side_within_the_scope() {
+    let archive = Archive::new().await;
+    let (older, newer): (String, String) = sqlx::query_as(
+        "SELECT o.document_oid, n.document_oid FROM document_version n
+         JOIN document_version o ON o.controller_oid = n.controller_oid AND o.set_oid = n.set_oid
+          AND o.version_number = n.version_number - 1
+         WHERE n.controller_oid = $1 ORDER BY n.document_oid LIMIT 1",
+    )
+    .bind(archive.a.as_str())
+    .fetch_one(&archive.pool)
+    .await
+    .expect("a set with two versions");
+
+    // Either order: the older version is on the left.
+    let (json, _) = archive
+        .get(&format!("/api/documents/compare?a={newer}&b={older}"))
+        .await;
+    assert_eq!(json.status, 200, "{}", json.body);
+    let view: serde_json::Value = serde_json::from_str(&json.body).expect("json");
+    assert_eq!(view["older"]["document_oid"], older.as_str());
+    assert_eq!(view["newer"]["document_oid"], newer.as_str());
+    let header = view["header"].as_array().expect("header");
+    let field = |key: &str| header.iter().find(|f| f["key"] == key).expect(key);
+    assert!(field("effective_time")["older"]["Time"].is_string());
+    let rows = view["display"]["Rows"].as_array().expect("display rows");
+    assert!(!rows.is_empty(), "{view}");
+    assert!(
+        rows.iter()
+            .all(|r| r["older"].is_string() || r["newer"].is_string()),
+        "every row has a side"
+    );
+    let page = archive
+        .get(&format!("/compare?a={older}&b={newer}"))
+        .await
+        .0;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(r#"data-field="display-comparison""#));
+
+    // Another controller's version is the same 404 as none; two sets or a malformed OID: 422.
+    let theirs = archive.document(&archive.b, false).await;
+    let (other, _) = archive
+        .get(&format!("/api/documents/compare?a={older}&b={theirs}"))
+        .await;
+    let (missing, _) = archive
+        .get(&format!(
+            "/api/documents/compare?a={older}&b=1.2.246.10.99999999.10.0.1"
+        ))
+        .await;
+    assert_eq!((other.status, &other.body), (missing.status, &missing.body));
+    assert_eq!(other.status, 404);
+    let unrelated = archive.document(&archive.a, false).await;
+    let unrelated = if unrelated == older || unrelated == newer {
+        sqlx::query_scalar(
+            "SELECT document_oid FROM document_version v WHERE controller_oid = $1
+             AND set_oid <> (SELECT set_oid FROM document_version WHERE document_oid = $2)
+             ORDER BY document_oid LIMIT 1",
+        )
+        .bind(archive.a.as_str())
+        .bind(&older)
+        .fetch_one(&archive.pool)
+        .await
+        .expect("another set")
+    } else {
+        unrelated
+    };
+    let (other_set, _) = archive
+        .get(&format!("/api/documents/compare?a={older}&b={unrelated}"))
+        .await;
+    assert_eq!(other_set.status, 422);
+    assert!(
+        other_set.body.ends_with("invalid:other_set"),
+        "{}",
+        other_set.body
+    );
+    let (malformed, _) = archive.get(&format!("/compare?a={older}&b=x.y")).await;
+    assert_eq!(malformed.status, 422);
+    assert!(
+        malformed
+            .body
+            .contains(r#"data-field="invalid-comparison""#)
+    );
+
+    let compared = archive.reads("document.compared").await;
+    assert_eq!(
+        compared,
+        vec![(Some(newer.clone()), Some(archive.a.as_str().to_owned())); 2],
+        "the two comparisons that were shown"
+    );
+    archive.stop().await;
+}
