@@ -183,6 +183,9 @@ pub struct TestResponse {
 }
 
 /// An HTTPS client that trusts the demo root and presents `card` (a demo PKI file stem).
+/// How long a test waits for one answer; far beyond any healthy request on a busy machine.
+pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub struct TestClient {
     addr: SocketAddr,
     config: Arc<ClientConfig>,
@@ -266,8 +269,28 @@ impl TestClient {
     }
 
     /// One request with a body of any bytes (a DER certificate) over a new HTTP/1.1 connection;
-    /// `headers` replace the defaults.
+    /// `headers` replace the defaults. A server that does not answer within
+    /// [`REQUEST_DEADLINE`] fails the request instead of hanging the test run.
     pub async fn request_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        headers: &[(&str, String)],
+    ) -> Result<TestResponse, String> {
+        tokio::time::timeout(
+            REQUEST_DEADLINE,
+            self.request_unbounded(method, path, body, headers),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "no answer to {method} {path} within {REQUEST_DEADLINE:?}"
+            ))
+        })
+    }
+
+    async fn request_unbounded(
         &self,
         method: &str,
         path: &str,
