@@ -75,7 +75,8 @@ impl CodedValue {
 impl HeaderValue {
     pub fn display(&self, language: Language) -> String {
         match self {
-            Self::Text(text) | Self::Time(text) => text.clone(),
+            Self::Text(text) => text.clone(),
+            Self::Time(time) => crate::local_time::display(language, time),
             Self::Code(coded) => match coded.name(language) {
                 Some(name) => format!("{name} ({})", coded.code),
                 None => coded.code.clone(),

@@ -541,7 +541,65 @@ static EN: Texts = Texts {
 
 /// Makes the chosen language available to every component below.
 pub fn provide_language() {
-    provide_context(RwSignal::new(Language::default()));
+    provide_context(RwSignal::new(remembered().unwrap_or_default()));
+}
+
+/// The cookie that remembers the chosen language between visits. Not `HttpOnly`: the page
+/// writes it when the archivist chooses, and reads it when it hydrates, so that the browser
+/// starts in the language the server rendered.
+pub const LANGUAGE_COOKIE: &str = "archivist-language";
+
+impl Language {
+    pub fn from_code(code: &str) -> Option<Language> {
+        Language::ALL.into_iter().find(|l| l.code() == code)
+    }
+}
+
+/// The language in a `Cookie` header (or `document.cookie`); an unknown value is no choice.
+pub fn from_cookies(cookies: &str) -> Option<Language> {
+    cookies
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == LANGUAGE_COOKIE)
+        .and_then(|(_, value)| Language::from_code(value.trim()))
+}
+
+/// The language remembered by the cookie of the request being rendered, or of the page that
+/// hydrates.
+fn remembered() -> Option<Language> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<http::request::Parts>()?;
+        let cookies = parts.headers.get(http::header::COOKIE)?.to_str().ok()?;
+        from_cookies(cookies)
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        use wasm_bindgen::JsCast;
+        let document: web_sys::HtmlDocument = document().dyn_into().ok()?;
+        from_cookies(&document.cookie().ok()?)
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        None
+    }
+}
+
+/// Chooses the language and remembers it in the browser for a year.
+pub fn choose(signal: RwSignal<Language>, language: Language) {
+    signal.set(language);
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Ok(document) = document().dyn_into::<web_sys::HtmlDocument>() {
+            let cookie = format!(
+                "{LANGUAGE_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Strict; Secure",
+                language.code()
+            );
+            // A browser that refuses cookies still shows the chosen language on this page.
+            let _ = document.set_cookie(&cookie);
+        }
+    }
 }
 
 /// The chosen language. Falls back to the default outside [`provide_language`], so that a
@@ -562,6 +620,19 @@ mod tests {
             .collect();
         assert_eq!(names.len(), 3);
         assert!(names[0] != names[1] && names[1] != names[2] && names[0] != names[2]);
+    }
+
+    #[test]
+    fn the_remembered_language_is_read_from_the_cookies_and_nonsense_ignored() {
+        assert_eq!(
+            from_cookies("a=b; archivist-language=sv; c=d"),
+            Some(Language::Sv)
+        );
+        assert_eq!(from_cookies("archivist-language=en"), Some(Language::En));
+        assert_eq!(from_cookies("archivist-language=de"), None);
+        assert_eq!(from_cookies("archivist-language="), None);
+        assert_eq!(from_cookies("other-language=sv"), None);
+        assert_eq!(from_cookies(""), None);
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod document_texts;
 pub mod documents;
 pub mod i18n;
 pub mod identity;
+pub mod local_time;
 mod pages;
 pub mod search;
 #[cfg(feature = "ssr")]

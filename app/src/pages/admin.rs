@@ -2,6 +2,7 @@
 //! link, each change confirmed first. Anyone without the administrator right gets the
 //! not-found page, as for an address that does not exist.
 
+use crate::local_time::Time;
 use leptos::prelude::*;
 use leptos_router::{components::Form, hooks::use_query_map};
 
@@ -431,12 +432,12 @@ fn LinkHistory(
                                         )}
                                     </td>
                                     <td>
-                                        {row.linked_at.clone()}
+                                        <Time value=row.linked_at.clone() />
                                         <br />
                                         <small>{row.linked_by.clone()}</small>
                                     </td>
                                     <td>
-                                        {row.unlinked_at.clone().unwrap_or_default()}
+                                        {row.unlinked_at.clone().map(|at| view! { <Time value=at /> })}
                                         <br />
                                         <small>{row.unlinked_by.clone().unwrap_or_default()}</small>
                                     </td>

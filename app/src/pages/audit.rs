@@ -2,6 +2,7 @@
 //! the material of the controllers linked to the card. The filter lives in the address, so a
 //! search can be reloaded and works without WebAssembly.
 
+use crate::local_time::Time;
 use leptos::prelude::*;
 use leptos_router::{components::Form, hooks::use_query_map};
 
@@ -149,9 +150,7 @@ fn AuditTable(rows: Vec<AuditEntry>) -> impl IntoView {
                             view! {
                                 <tr data-action=action>
                                     <td>
-                                        <time datetime=row.occurred_at.clone()>
-                                            {row.occurred_at.clone()}
-                                        </time>
+                                        <Time value=row.occurred_at.clone() />
                                     </td>
                                     <td class="mono">{row.action}</td>
                                     <td>{outcome}</td>

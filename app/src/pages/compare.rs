@@ -1,6 +1,7 @@
 //! `/compare?a=…&b=…`: two versions of one document side by side, the older on the left. The
 //! server computes the rows; each row says in words what changed, not only in colour.
 
+use crate::local_time::Time;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -142,7 +143,7 @@ fn VersionLink(version: VersionRef) -> AnyView {
         ", "
         {move || t().archived}
         " "
-        {version.archived_at.clone()}
+        <Time value=version.archived_at.clone() />
         ")"
     }
     .into_any()

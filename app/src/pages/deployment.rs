@@ -2,6 +2,7 @@
 //! the test case; the archivist marks each archived document checked against the source system
 //! and confirms the test (asked once more first: a confirmation is not undone).
 
+use crate::local_time::Time;
 use leptos::prelude::*;
 
 use crate::access::current_session;
@@ -162,7 +163,10 @@ fn ControllerTest(test: DeploymentTestView, actions: Actions, token: Signal<Stri
                 <dd data-field="test-state">{state_text}</dd>
                 <dt>{move || t().in_production_since}</dt>
                 <dd data-field="production">
-                    {move || production.clone().unwrap_or_else(|| t().in_deployment.to_owned())}
+                    {match production {
+                        Some(since) => view! { <Time value=since /> }.into_any(),
+                        None => view! { <span>{move || t().in_deployment}</span> }.into_any(),
+                    }}
                 </dd>
             </dl>
             {match test.test {
@@ -200,13 +204,15 @@ fn TestCase(
             <dt>{move || t().round}</dt>
             <dd data-field="round">{view.round}</dd>
             <dt>{move || t().defined}</dt>
-            <dd>{format!("{} · {}", view.defined_by, view.defined_at)}</dd>
+            <dd>{view.defined_by.clone()} " · " <Time value=view.defined_at.clone() /></dd>
             {reset
                 .map(|reset| {
                     view! {
                         <dt>{move || t().last_reset}</dt>
                         <dd data-field="reset">
-                            {format!("{} · {}", reset.at, reset.by)}
+                            <Time value=reset.at.clone() />
+                            " · "
+                            {reset.by.clone()}
                             " — "
                             {move || t().reset_reason}
                             ": "
@@ -220,11 +226,11 @@ fn TestCase(
                         <dt>{move || t().confirmed_by}</dt>
                         <dd data-field="confirmed-by">
                             {format!(
-                                "{} ({}) · {}",
+                                "{} ({}) · ",
                                 c.by_name,
                                 c.by_satu.clone().unwrap_or_else(|| c.card_number.clone()),
-                                c.at,
                             )}
+                            <Time value=c.at.clone() />
                         </dd>
                         <dt>{move || t().confirmed_certificate}</dt>
                         <dd class="mono">{c.certificate_sha256.clone()}</dd>
@@ -300,7 +306,9 @@ fn TestDocumentRow(
         Some(row) => {
             let href = format!("/documents/{}", row.document_oid);
             view! {
-                <a href=href>{row.effective_time.clone()}</a>
+                <a href=href>
+                    <Time value=row.effective_time.clone() />
+                </a>
                 <br />
                 <span class="mono">{oid.clone()}</span>
             }
@@ -346,7 +354,8 @@ fn TestDocumentRow(
     ) {
         (Some(check), _) => view! {
             <span data-field="checked">
-                {move || t().checked_by} ": " {check.by_name.clone()} " · " {check.at.clone()}
+                {move || t().checked_by} ": " {check.by_name.clone()} " · "
+                <Time value=check.at.clone() />
             </span>
         }
         .into_any(),

@@ -2,6 +2,7 @@
 //! frame from its own endpoint, the stored CDA and PDFs as links to the byte endpoints with
 //! their digests, the header fields, the data the archive added and the set's versions.
 
+use crate::local_time::Time;
 use leptos::prelude::*;
 use leptos_router::{
     components::Form,
@@ -244,7 +245,9 @@ fn ArchiveBlock(view: DocumentView) -> AnyView {
             <h2 id="archive-heading">{move || t().archive_heading}</h2>
             <dl class="facts">
                 <dt>{move || t().archived_at}</dt>
-                <dd data-field="archived-at">{view.archive.archived_at.clone()}</dd>
+                <dd data-field="archived-at">
+                    <Time value=view.archive.archived_at.clone() />
+                </dd>
                 <dt>{move || t().archive_id}</dt>
                 <dd class="mono">{view.archive.archive_id.clone()}</dd>
                 <dt>{move || t().storage_code}</dt>
@@ -311,9 +314,11 @@ fn ArchiveBlock(view: DocumentView) -> AnyView {
                                 <dt>{move || t().signer_issuer}</dt>
                                 <dd>{s.signer_issuer.clone().unwrap_or_default()}</dd>
                                 <dt>{move || t().signature_time}</dt>
-                                <dd>{s.signature_timestamp.clone().unwrap_or_default()}</dd>
+                                <dd>{s.signature_timestamp.clone().map(|at| view! { <Time value=at /> })}</dd>
                                 <dt>{move || t().verified_at}</dt>
-                                <dd>{s.verified_at.clone()}</dd>
+                                <dd>
+                                    <Time value=s.verified_at.clone() />
+                                </dd>
                             </dl>
                         }
                     })
@@ -325,7 +330,13 @@ fn ArchiveBlock(view: DocumentView) -> AnyView {
                 {view
                     .events
                     .iter()
-                    .map(|e| view! { <li>{e.occurred_at.clone()} " " {e.event.clone()}</li> })
+                    .map(|e| view! {
+                            <li>
+                                <Time value=e.occurred_at.clone() />
+                                " "
+                                {e.event.clone()}
+                            </li>
+                        })
                     .collect_view()}
             </ul>
         </section>
@@ -379,7 +390,9 @@ fn Versions(view: DocumentView) -> AnyView {
                                             {move || status_text(language.get(), &status)}
                                         </span>
                                     </td>
-                                    <td>{row.archived_at.clone()}</td>
+                                    <td>
+                                        <Time value=row.archived_at.clone() />
+                                    </td>
                                     <td>{row.software.clone().unwrap_or_default()}</td>
                                     <td>
                                         {move || {

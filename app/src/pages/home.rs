@@ -1,5 +1,6 @@
 //! The first page after sign-in: who the card says you are, and what you may see.
 
+use crate::local_time::Time;
 use leptos::prelude::*;
 
 use crate::access::{
@@ -253,10 +254,7 @@ fn LinkedControllers(controllers: Vec<LinkedController>) -> impl IntoView {
                             {move || t().last_archived}
                             ": "
                             {match last.clone() {
-                                Some(at) => {
-                                    let shown = at.clone();
-                                    view! { <time datetime=at>{shown}</time> }.into_any()
-                                }
+                                Some(at) => view! { <Time value=at /> }.into_any(),
                                 None => view! { <span>{move || t().no_documents_yet}</span> }.into_any(),
                             }}
                         </li>
@@ -289,11 +287,11 @@ fn IdentityDetails(identity: CertificateIdentity) -> impl IntoView {
             <dd data-field="serial" class="mono">{identity.serial}</dd>
             <dt>{move || t().valid_from}</dt>
             <dd data-field="not-before">
-                <time datetime=identity.not_before.clone()>{identity.not_before.clone()}</time>
+                <Time value=identity.not_before.clone() />
             </dd>
             <dt>{move || t().valid_until}</dt>
             <dd data-field="not-after">
-                <time datetime=identity.not_after.clone()>{identity.not_after.clone()}</time>
+                <Time value=identity.not_after.clone() />
             </dd>
             <dt>{move || t().public_key_sha256}</dt>
             <dd data-field="public-key-sha256" class="mono">{identity.public_key_sha256}</dd>

@@ -38,7 +38,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                             type="button"
                                             lang=choice.code()
                                             aria-pressed=move || (language.get() == choice).to_string()
-                                            on:click=move |_| language.set(choice)
+                                            on:click=move |_| crate::i18n::choose(language, choice)
                                         >
                                             {choice.native_name()}
                                         </button>

@@ -2,6 +2,7 @@
 //! first, a page at a time. The whole query, the page position included, lives in the address,
 //! so back, reload and bookmarks work, and the form works before the WebAssembly has loaded.
 
+use crate::local_time::Time;
 use leptos::prelude::*;
 use leptos_router::{components::Form, hooks::use_query_map};
 
@@ -132,7 +133,9 @@ fn ResultTable(page: Results, query: SearchQuery) -> impl IntoView {
                             view! {
                                 <tr data-document=row.document_oid.clone()>
                                     <td>
-                                        <a href=href>{row.effective_time.clone()}</a>
+                                        <a href=href>
+                                            <Time value=row.effective_time.clone() />
+                                        </a>
                                     </td>
                                     <td>
                                         {move || {
