@@ -207,3 +207,42 @@ async fn pages_carry_a_nonce_csp_and_the_security_headers() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_remembered_language_renders_the_page_and_an_unknown_one_is_ignored() {
+    let app = TestApp::spawn().await;
+    let client = app.client(Some("archivist-1"));
+    let with_cookie = |value: &str| {
+        let client = &client;
+        let cookie = format!("archivist-language={value}");
+        async move {
+            client
+                .request_with("GET", "/", "", &[("cookie", cookie)])
+                .await
+                .expect("request")
+        }
+    };
+    let swedish = with_cookie("sv").await;
+    assert_eq!(swedish.status, 200);
+    assert!(
+        swedish
+            .body
+            .contains("Kanta – arkivariens användargränssnitt")
+            && swedish.body.contains(r#"lang="sv""#),
+        "{}",
+        swedish.body
+    );
+    // Times are shown in Finland's time, the UTC instant kept in `datetime`.
+    assert!(swedish.body.contains("<time datetime="), "{}", swedish.body);
+    for unknown in ["de", "", "sv-FI"] {
+        let page = with_cookie(unknown).await;
+        assert_eq!(page.status, 200);
+        assert!(
+            page.body
+                .contains("Kanta – arkistonhoitajan käyttöliittymä"),
+            "{unknown}: {}",
+            page.body
+        );
+    }
+    app.stop().await;
+}
