@@ -224,6 +224,12 @@ pub trait ArchivistServices: Send + Sync + 'static {
         query: crate::search::SearchQuery,
     ) -> ServiceFuture<'a, crate::search::SearchPage>;
 
+    /// The code lists' choices for the search form (no client data).
+    fn search_options<'a>(
+        &'a self,
+        caller: &'a Caller,
+    ) -> ServiceFuture<'a, crate::search::SearchOptions>;
+
     /// Two versions of one set side by side (audited). Not OIDs: [`ServiceError::Invalid`]
     /// (`a`, `b`); either not there or another controller's: [`ServiceError::NotFound`];
     /// versions of different sets: `Invalid("other_set")`.

@@ -96,9 +96,10 @@ test('an archivist searches, pages and opens a result', async ({ browser, baseUR
   const { context, page, assertNoPageErrors } = await signedInPage(browser, baseURL, 'archivist-1');
   await page.getByRole('link', { name: 'Hae asiakirjoja' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Asiakirjojen haku' })).toBeVisible();
-  await page.getByLabel('Myös korvatut ja mitätöidyt versiot').check();
+  await page.getByLabel('Versiot').selectOption('all');
   await page.getByRole('button', { name: 'Hae', exact: true }).click();
-  await expect(page).toHaveURL(/\/search\?.*all=1/);
+  await expect(page).toHaveURL(/\/search\?.*status=all/);
+  await expect(page.getByLabel('Versiot')).toHaveValue('all');
   const rows = page.locator('[data-field="results"] tbody tr');
   await expect(rows.first()).toBeVisible();
   await page.screenshot({ path: path.join(screenshots, 'search-fi.png'), fullPage: true });

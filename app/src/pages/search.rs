@@ -1,5 +1,6 @@
-//! `/search`: the active controllers' documents by client, document time and status, newest
-//! first, a page at a time. The whole query, the page position included, lives in the address,
+//! `/search`: the active controllers' documents by client, document and archiving time, document
+//! type, service task, register, document group, case, document set and status, newest first, a
+//! page at a time. The whole query, the page position included, lives in the address,
 //! so back, reload and bookmarks work, and the form works before the WebAssembly has loaded.
 
 use crate::local_time::Time;
@@ -7,8 +8,12 @@ use leptos::prelude::*;
 use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::document_texts::DocumentTexts;
+use crate::i18n::Language;
 use crate::i18n::use_language;
-use crate::search::{SearchPage as Results, SearchQuery, search_documents};
+use crate::search::{
+    CodeOption, SEARCH_PARAMETERS, SearchOptions, SearchPage as Results, SearchQuery,
+    search_documents, search_form_choices,
+};
 
 use super::{admin::Refusal, audit::encode, document::status_text};
 
@@ -18,14 +23,24 @@ pub fn SearchPage() -> impl IntoView {
     let t = move || language.get().document_texts();
     let query = use_query_map();
     let field = move |name: &'static str| move || query.read().get(name).unwrap_or_default();
-    let search = move || SearchQuery {
-        client: field("client")(),
-        from: field("from")(),
-        until: field("until")(),
-        all_versions: field("all")() == "1",
-        after: field("after")(),
-    };
+    let search =
+        move || SearchQuery::from_parameters(|name| query.read().get(name).unwrap_or_default());
     let results = Resource::new(search, search_documents);
+    let options = Resource::new(|| (), |_| search_form_choices());
+    // The refinements open by themselves when the address uses one of them.
+    let refined = move || {
+        let query = search();
+        [
+            &query.archived_from,
+            &query.archived_until,
+            &query.register,
+            &query.document_group,
+            &query.case,
+            &query.set,
+        ]
+        .iter()
+        .any(|v| !v.is_empty())
+    };
     view! {
         <h1>{move || t().search_heading}</h1>
         <Form method="GET" action="">
@@ -42,12 +57,57 @@ pub fn SearchPage() -> impl IntoView {
                     {move || t().until_label}
                     <input type="date" name="until" value=field("until") />
                 </label>
-                <label class="checkbox">
-                    <input type="checkbox" name="all" value="1" checked=move || field("all")() == "1" />
-                    {move || t().all_versions_label}
+                <CodeSelect name="type" label=|t| t.document_type options pick=|o| o.document_types.clone() />
+                <CodeSelect name="task" label=|t| t.service_task options pick=|o| o.service_tasks.clone() />
+                <label>
+                    {move || t().status_label}
+                    <select name="status" data-field="status-filter">
+                        <option value="" selected=move || search().parameter("status").is_empty()>
+                            {move || t().status_current_only}
+                        </option>
+                        {[
+                            ("all", (|t| t.status_all) as fn(&DocumentTexts) -> &'static str),
+                            ("replaced", |t| t.status_replaced),
+                            ("nullified", |t| t.status_nullified),
+                        ]
+                            .into_iter()
+                            .map(|(value, text)| {
+                                view! {
+                                    <option value=value selected=move || search().parameter("status") == value>
+                                        {move || text(t())}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
                 </label>
-                <button type="submit">{move || t().search_button}</button>
             </div>
+            <details class="more-filters" open=refined>
+                <summary>{move || t().more_filters}</summary>
+                <div class="filters">
+                    <label>
+                        {move || t().archived_from_label}
+                        <input type="date" name="archived_from" value=field("archived_from") />
+                    </label>
+                    <label>
+                        {move || t().archived_until_label}
+                        <input type="date" name="archived_until" value=field("archived_until") />
+                    </label>
+                    <CodeSelect name="register" label=|t| t.register_label options pick=|o| o.registers.clone() />
+                    <CodeSelect name="group" label=|t| t.document_group_label options pick=|o| o.document_groups.clone() />
+                    <label>
+                        {move || t().case_label}
+                        <input type="text" name="case" class="mono" size="30" autocomplete="off" value=field("case") />
+                    </label>
+                    <label>
+                        {move || t().set_label}
+                        <input type="text" name="set" class="mono" size="30" autocomplete="off" value=field("set") />
+                    </label>
+                </div>
+            </details>
+            <p>
+                <button type="submit">{move || t().search_button}</button>
+            </p>
         </Form>
         <Transition fallback=move || view! { <p>{move || language.get().texts().loading}</p> }>
             {move || Suspend::new(async move {
@@ -70,6 +130,71 @@ pub fn SearchPage() -> impl IntoView {
     }
 }
 
+/// A choice from a code list, named in the reader's language.
+#[component]
+fn CodeSelect(
+    name: &'static str,
+    label: fn(&DocumentTexts) -> &'static str,
+    options: Resource<Result<SearchOptions, ServerFnError>>,
+    pick: fn(&SearchOptions) -> Vec<CodeOption>,
+) -> impl IntoView {
+    view! {
+        <Transition fallback=move || view! { <CodeField name label codes=Vec::new() /> }>
+            {move || Suspend::new(async move {
+                let codes = options.await.map(|o| pick(&o)).unwrap_or_default();
+                view! { <CodeField name label codes /> }
+            })}
+        </Transition>
+    }
+}
+
+/// The select itself; a chosen code that the list does not hold (yet) stays chosen.
+#[component]
+fn CodeField(
+    name: &'static str,
+    label: fn(&DocumentTexts) -> &'static str,
+    codes: Vec<CodeOption>,
+) -> impl IntoView {
+    let language = use_language();
+    let t = move || language.get().document_texts();
+    let query = use_query_map();
+    let chosen = move || query.read().get(name).unwrap_or_default();
+    let index = move || match language.get() {
+        Language::Fi => 0,
+        Language::Sv => 1,
+        Language::En => 2,
+    };
+    let unlisted = {
+        let current = chosen();
+        (!current.is_empty() && !codes.iter().any(|c| c.code == current)).then(|| {
+            view! { <option value=current.clone() selected=true>{current.clone()}</option> }
+        })
+    };
+    view! {
+        <label>
+            {move || label(t())}
+            <select name=name data-field=format!("{name}-filter")>
+                <option value="" selected=move || chosen().is_empty()>
+                    {move || t().any_option}
+                </option>
+                {unlisted}
+                {codes
+                    .into_iter()
+                    .map(|option| {
+                        let code = option.code.clone();
+                        let shown = option.code.clone();
+                        view! {
+                            <option value=option.code.clone() selected=move || chosen() == code>
+                                {move || format!("{} ({shown})", option.names[index()])}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        </label>
+    }
+}
+
 /// The message for a field the server refused.
 fn invalid_field(error: &ServerFnError) -> Option<fn(&DocumentTexts) -> &'static str> {
     let message = error.to_string();
@@ -79,7 +204,10 @@ fn invalid_field(error: &ServerFnError) -> Option<fn(&DocumentTexts) -> &'static
     }
     Some(match field {
         "client" => |t| t.invalid_client,
-        "from" | "until" => |t| t.invalid_date,
+        "from" | "until" | "archived_from" | "archived_until" => |t| t.invalid_date,
+        "type" | "task" | "register" | "group" => |t| t.invalid_code,
+        "case" | "set" => |t| t.invalid_oid_field,
+        "status" => |t| t.invalid_status,
         "after" => |t| t.invalid_cursor,
         _ => return None,
     })
@@ -94,13 +222,14 @@ fn ResultTable(page: Results, query: SearchQuery) -> impl IntoView {
             .into_any();
     }
     let next = page.next.map(|after| {
+        let query = SearchQuery { after, ..query };
         let href = format!(
-            "/search?client={}&from={}&until={}&all={}&after={}",
-            encode(&query.client),
-            encode(&query.from),
-            encode(&query.until),
-            if query.all_versions { "1" } else { "" },
-            encode(&after),
+            "/search?{}",
+            SEARCH_PARAMETERS
+                .iter()
+                .map(|name| format!("{name}={}", encode(query.parameter(name))))
+                .collect::<Vec<_>>()
+                .join("&")
         );
         view! {
             <p>

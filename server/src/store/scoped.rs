@@ -327,7 +327,34 @@ pub async fn code_names(
         .collect())
 }
 
-/// What the search page asks for, parsed and checked.
+/// Every code of the given code systems with its Finnish, Swedish and English names, by code
+/// system and code: the choices of the search form (code lists, no client data).
+pub async fn code_lists(
+    pool: &PgPool,
+    systems: &[&str],
+) -> Result<Vec<(String, String, [String; 3])>, sqlx::Error> {
+    let systems: Vec<String> = systems.iter().map(|s| (*s).to_owned()).collect();
+    let rows = sqlx::query!(
+        r#"SELECT code_system_oid, code, display_fi, display_sv, display_en
+           FROM code WHERE code_system_oid = ANY ($1)
+           ORDER BY code_system_oid, length(code), code"#,
+        &systems,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.code_system_oid,
+                r.code,
+                [r.display_fi, r.display_sv, r.display_en],
+            )
+        })
+        .collect())
+}
+
+/// What the search page asks for, parsed and checked. `None` does not filter.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SearchFilter {
     pub client: Option<crate::archive::PersonalIdentityCode>,
@@ -335,10 +362,42 @@ pub struct SearchFilter {
     pub from: Option<OffsetDateTime>,
     /// Document time before (exclusive).
     pub before: Option<OffsetDateTime>,
-    /// Replaced and nullified versions too.
-    pub all_versions: bool,
+    /// Archived from (inclusive).
+    pub archived_from: Option<OffsetDateTime>,
+    /// Archived before (exclusive).
+    pub archived_before: Option<OffsetDateTime>,
+    /// A document type code, general or specific.
+    pub document_type: Option<String>,
+    pub service_task: Option<String>,
+    pub register: Option<String>,
+    pub document_group: Option<String>,
+    pub case: Option<String>,
+    pub set: Option<String>,
+    pub status: StatusFilter,
     /// Keyset: the last row of the previous page (document time, document OID).
     pub after: Option<(OffsetDateTime, String)>,
+}
+
+/// Which versions a search shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StatusFilter {
+    /// The current version of each set (the default).
+    #[default]
+    Current,
+    Replaced,
+    Nullified,
+    All,
+}
+
+impl StatusFilter {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Current => "current",
+            Self::Replaced => "replaced",
+            Self::Nullified => "nullified",
+            Self::All => "all",
+        }
+    }
 }
 
 /// One row of the search results.
@@ -391,19 +450,39 @@ pub async fn search_documents(
              AND ($2::text IS NULL OR v.client_id_value = $2)
              AND ($3::timestamptz IS NULL OR v.effective_time >= $3)
              AND ($4::timestamptz IS NULL OR v.effective_time < $4)
-             AND ($5 OR vs.status = 'current')
+             AND ($5 = 'all' OR vs.status = $5)
              AND ($6::timestamptz IS NULL
                   OR (v.effective_time, v.document_oid) < ($6::timestamptz, $7::text))
+             AND ($9::text IS NULL OR v.specific_type_code = $9 OR v.general_type_code = $9)
+             AND ($10::text IS NULL OR v.service_task_code = $10)
+             AND ($11::text IS NULL OR v.registry_type_code = $11)
+             AND ($12::text IS NULL OR v.document_group_code = $12)
+             AND ($13::text IS NULL OR v.case_oid = $13)
+             AND ($14::text IS NULL OR v.set_oid = $14)
+             AND (($15::timestamptz IS NULL AND $16::timestamptz IS NULL)
+                  OR EXISTS (SELECT 1 FROM archive_state s
+                             WHERE s.controller_oid = v.controller_oid
+                               AND s.document_oid = v.document_oid
+                               AND ($15::timestamptz IS NULL OR s.archived_at >= $15)
+                               AND ($16::timestamptz IS NULL OR s.archived_at < $16)))
            ORDER BY v.effective_time DESC, v.document_oid DESC
            LIMIT $8"#,
         &controllers,
         filter.client.as_ref().map(|c| c.as_str()),
         filter.from,
         filter.before,
-        filter.all_versions,
+        filter.status.as_str(),
         after_time,
         after_oid,
         limit,
+        filter.document_type.as_deref(),
+        filter.service_task.as_deref(),
+        filter.register.as_deref(),
+        filter.document_group.as_deref(),
+        filter.case.as_deref(),
+        filter.set.as_deref(),
+        filter.archived_from,
+        filter.archived_before,
     )
     .fetch_all(&mut *tx.tx)
     .await?;

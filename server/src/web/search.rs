@@ -4,7 +4,7 @@
 
 use app::{
     documents::{CodedValue, HeaderValue},
-    search::{SearchPage, SearchQuery, SearchRow},
+    search::{CodeOption, SearchOptions, SearchPage, SearchQuery, SearchRow},
     ssr::{Caller, ServiceError},
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -12,9 +12,9 @@ use serde_json::json;
 use time::{Date, Duration, OffsetDateTime, Time, format_description::well_known::Rfc3339, macros};
 
 use crate::{
-    archive::{DocumentOid, PersonalIdentityCode},
+    archive::{DocumentOid, Oid, PersonalIdentityCode},
     audit::{AuditAction, AuditEvent, Outcome},
-    store::scoped::{self, SearchFilter, SearchRecord},
+    store::scoped::{self, SearchFilter, SearchRecord, StatusFilter},
 };
 
 use super::access::{ServerServices, unavailable};
@@ -57,7 +57,15 @@ impl ServerServices {
                     "client": filter.client.as_ref().map(PersonalIdentityCode::as_str),
                     "from": query.from.trim(),
                     "until": query.until.trim(),
-                    "all_versions": filter.all_versions,
+                    "archived_from": query.archived_from.trim(),
+                    "archived_until": query.archived_until.trim(),
+                    "document_type": filter.document_type,
+                    "service_task": filter.service_task,
+                    "register": filter.register,
+                    "document_group": filter.document_group,
+                    "case": filter.case,
+                    "set": filter.set,
+                    "status": filter.status.as_str(),
                     "page_after": !query.after.trim().is_empty(),
                     "rows": records.len(),
                     "controllers": scope.controllers().iter().map(|c| c.as_str()).collect::<Vec<_>>(),
@@ -72,6 +80,45 @@ impl ServerServices {
     }
 }
 
+/// The code systems of the search form's code fields: document type (asiakasasiakirjatyyppi),
+/// service task, register and document group.
+const DOCUMENT_TYPES: &str = "1.2.246.537.6.1506";
+const SERVICE_TASKS: &str = "1.2.246.537.6.1221";
+const REGISTERS: &str = "1.2.246.537.6.1264";
+const DOCUMENT_GROUPS: &str = "1.2.246.537.6.1505";
+
+impl ServerServices {
+    pub(super) async fn search_choices(
+        &self,
+        caller: &Caller,
+    ) -> Result<SearchOptions, ServiceError> {
+        // Only a signed-in archivist gets the form.
+        self.signed_in(caller).await?;
+        let codes = scoped::code_lists(
+            &self.pool,
+            &[DOCUMENT_TYPES, SERVICE_TASKS, REGISTERS, DOCUMENT_GROUPS],
+        )
+        .await
+        .map_err(unavailable)?;
+        let of = |system: &str| {
+            codes
+                .iter()
+                .filter(|(s, _, _)| s == system)
+                .map(|(_, code, names)| CodeOption {
+                    code: code.clone(),
+                    names: names.clone(),
+                })
+                .collect()
+        };
+        Ok(SearchOptions {
+            document_types: of(DOCUMENT_TYPES),
+            service_tasks: of(SERVICE_TASKS),
+            registers: of(REGISTERS),
+            document_groups: of(DOCUMENT_GROUPS),
+        })
+    }
+}
+
 fn filter_of(query: &SearchQuery) -> Result<SearchFilter, ServiceError> {
     let client = match query.client.trim() {
         "" => None,
@@ -79,20 +126,75 @@ fn filter_of(query: &SearchQuery) -> Result<SearchFilter, ServiceError> {
             Some(PersonalIdentityCode::parse(text).map_err(|_| ServiceError::Invalid("client"))?)
         }
     };
-    let from = day("from", &query.from)?;
-    let until = day("until", &query.until)?;
-    if let (Some(from), Some(until)) = (from, until)
-        && from > until
-    {
-        return Err(ServiceError::Invalid("until"));
-    }
+    let (from, before) = day_range(("from", &query.from), ("until", &query.until))?;
+    let (archived_from, archived_before) = day_range(
+        ("archived_from", &query.archived_from),
+        ("archived_until", &query.archived_until),
+    )?;
+    let status = match (query.status.trim(), query.all_versions) {
+        ("", false) | ("current", _) => StatusFilter::Current,
+        ("", true) | ("all", _) => StatusFilter::All,
+        ("replaced", _) => StatusFilter::Replaced,
+        ("nullified", _) => StatusFilter::Nullified,
+        _ => return Err(ServiceError::Invalid("status")),
+    };
     Ok(SearchFilter {
         client,
         from,
-        before: until.map(|day| day + Duration::days(1)),
-        all_versions: query.all_versions,
+        before,
+        archived_from,
+        archived_before,
+        document_type: code("type", &query.document_type)?,
+        service_task: code("task", &query.service_task)?,
+        register: code("register", &query.register)?,
+        document_group: code("group", &query.document_group)?,
+        case: oid("case", &query.case)?,
+        set: oid("set", &query.set)?,
+        status,
         after: after(&query.after)?,
     })
+}
+
+/// Two days as a half-open range of instants: from the first midnight to the midnight after the
+/// last day (so the last day is included whole).
+type Range = (Option<OffsetDateTime>, Option<OffsetDateTime>);
+
+fn day_range(
+    (from_field, from): (&'static str, &str),
+    (until_field, until): (&'static str, &str),
+) -> Result<Range, ServiceError> {
+    let from = day(from_field, from)?;
+    let until = day(until_field, until)?;
+    if let (Some(from), Some(until)) = (from, until)
+        && from > until
+    {
+        return Err(ServiceError::Invalid(until_field));
+    }
+    Ok((from, until.map(|day| day + Duration::days(1))))
+}
+
+/// A code of a code list: letters, digits, dots and dashes, at most 64.
+fn code(field: &'static str, value: &str) -> Result<Option<String>, ServiceError> {
+    match value.trim() {
+        "" => Ok(None),
+        text if text.len() <= 64
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-') =>
+        {
+            Ok(Some(text.to_owned()))
+        }
+        _ => Err(ServiceError::Invalid(field)),
+    }
+}
+
+fn oid(field: &'static str, value: &str) -> Result<Option<String>, ServiceError> {
+    match value.trim() {
+        "" => Ok(None),
+        text => Oid::parse(text)
+            .map(|oid| Some(oid.as_str().to_owned()))
+            .map_err(|_| ServiceError::Invalid(field)),
+    }
 }
 
 /// `YYYY-MM-DD` as midnight UTC; empty is `None`.
@@ -238,5 +340,48 @@ mod tests {
             Some(Duration::days(1)),
             "the last day is included whole"
         );
+    }
+
+    #[test]
+    fn codes_oids_statuses_and_archive_days_are_checked_too() {
+        let query = |edit: fn(&mut SearchQuery)| {
+            let mut query = SearchQuery::default();
+            edit(&mut query);
+            filter_of(&query)
+        };
+        let refused = |edit: fn(&mut SearchQuery)| match query(edit) {
+            Err(ServiceError::Invalid(field)) => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(refused(|q| q.document_type = "1; DROP".into()), "type");
+        assert_eq!(refused(|q| q.service_task = "x".repeat(65)), "task");
+        assert_eq!(refused(|q| q.case = "1.2.x".into()), "case");
+        assert_eq!(refused(|q| q.set = "not an oid".into()), "set");
+        assert_eq!(refused(|q| q.status = "deleted".into()), "status");
+        assert_eq!(
+            refused(|q| {
+                q.archived_from = "2024-05-02".into();
+                q.archived_until = "2024-05-01".into();
+            }),
+            "archived_until"
+        );
+        let filter = query(|q| {
+            q.document_type = " 51 ".into();
+            q.case = "1.2.246.10.1.2".into();
+            q.all_versions = true;
+        })
+        .expect("ok");
+        assert_eq!(filter.document_type.as_deref(), Some("51"));
+        assert_eq!(filter.case.as_deref(), Some("1.2.246.10.1.2"));
+        assert_eq!(
+            filter.status,
+            StatusFilter::All,
+            "the older all=1 still works"
+        );
+        assert_eq!(
+            query(|q| q.status = "nullified".into()).expect("ok").status,
+            StatusFilter::Nullified
+        );
+        assert_eq!(query(|_| ()).expect("ok").status, StatusFilter::Current);
     }
 }

@@ -519,6 +519,77 @@ async fn search_pages_through_the_scope_by_keyset_and_checks_its_fields() {
         assert!(nothing.body.contains(r#"data-field="no-results""#));
     }
 
+    // Each refinement narrows to exactly what the database holds for it.
+    let (set, task, replaced): (String, String, i64) = sqlx::query_as(
+        "SELECT v.set_oid, v.service_task_code,
+                (SELECT count(*) FROM document_version_status s
+                 WHERE s.controller_oid = $1 AND s.status = 'replaced')
+         FROM document_version v
+         WHERE v.controller_oid = $1 AND v.version_number > 1 AND v.service_task_code IS NOT NULL
+         ORDER BY v.document_oid LIMIT 1",
+    )
+    .bind(archive.a.as_str())
+    .fetch_one(&archive.pool)
+    .await
+    .expect("a set with history");
+    let count = |sql: &'static str, value: String| {
+        let pool = archive.pool.clone();
+        let controller = archive.a.as_str().to_owned();
+        async move {
+            let n: i64 = sqlx::query_scalar(sql)
+                .bind(controller)
+                .bind(value)
+                .fetch_one(&pool)
+                .await
+                .expect("count");
+            usize::try_from(n).expect("small")
+        }
+    };
+    let versions_of_set = count(
+        "SELECT count(*) FROM document_version WHERE controller_oid = $1 AND set_oid = $2",
+        set.clone(),
+    )
+    .await;
+    let (set_page, _) = archive.get(&format!("/search?set={set}&status=all")).await;
+    assert_eq!(results(&set_page.body).0.len(), versions_of_set);
+    let (replaced_page, _) = archive.get("/search?status=replaced").await;
+    let shown = results(&replaced_page.body).0.len();
+    assert_eq!(shown, usize::try_from(replaced.min(50)).expect("small"));
+    assert!(!replaced_page.body.contains(r#"data-status="current""#));
+    let current_of_task = count(
+        "SELECT count(*) FROM document_version v JOIN document_version_status s
+           ON s.controller_oid = v.controller_oid AND s.document_oid = v.document_oid
+         WHERE v.controller_oid = $1 AND v.service_task_code = $2 AND s.status = 'current'",
+        task.clone(),
+    )
+    .await;
+    let (task_page, _) = archive.get(&format!("/search?task={task}")).await;
+    assert_eq!(results(&task_page.body).0.len(), current_of_task.min(50));
+    let (archived_today, _) = archive
+        .get(&format!(
+            "/search?status=all&set={set}&archived_from={0}&archived_until={0}",
+            time::OffsetDateTime::now_utc().date()
+        ))
+        .await;
+    assert_eq!(results(&archived_today.body).0.len(), versions_of_set);
+    let (archived_long_ago, _) = archive
+        .get(&format!(
+            "/search?status=all&set={set}&archived_until=2001-01-01"
+        ))
+        .await;
+    assert!(
+        archived_long_ago
+            .body
+            .contains(r#"data-field="no-results""#)
+    );
+    let choices = archive.get("/api/documents/search-options").await.0;
+    assert_eq!(choices.status, 200, "{}", choices.body);
+    assert!(
+        choices.body.contains(r#""document_types":[{"code""#),
+        "{}",
+        choices.body
+    );
+
     // Bad input: a clear message and 422, nothing searched.
     let before = archive.reads("document.searched").await.len();
     for bad in [
@@ -526,6 +597,11 @@ async fn search_pages_through_the_scope_by_keyset_and_checks_its_fields() {
         "/search?from=2024-02-30",
         "/search?from=2024-03-02&until=2024-03-01",
         "/search?after=tampered",
+        "/search?type=1%3B%20DROP",
+        "/search?case=not-an-oid",
+        "/search?set=1.2.x",
+        "/search?status=deleted",
+        "/search?archived_from=2024-13-01",
     ] {
         let (response, _) = archive.get(bad).await;
         assert_eq!(response.status, 422, "{bad}");
