@@ -4,7 +4,7 @@
 
 use crate::local_time::Time;
 use leptos::prelude::*;
-use leptos_router::{components::Form, hooks::use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::access::current_session;
 use crate::admin::{
@@ -124,7 +124,7 @@ fn Administration(options: LinkFormOptions, changes: ControllerActions) -> impl 
     view! {
         <h1>{move || t().admin_heading}</h1>
         <p>{move || t().admin_intro}</p>
-        <Form method="GET" action="">
+        <form method="get" action="/admin">
             <div class="filters">
                 <label>
                     {move || t().card_search_label}
@@ -133,7 +133,7 @@ fn Administration(options: LinkFormOptions, changes: ControllerActions) -> impl 
                 <button type="submit">{move || t().search}</button>
             </div>
             <p class="note">{move || t().card_search_hint}</p>
-        </Form>
+        </form>
         <LinkForm options=options.clone() link token />
         <Controllers controllers=options.controllers changes token />
         <section aria-labelledby="history-heading">

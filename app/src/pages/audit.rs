@@ -4,7 +4,7 @@
 
 use crate::local_time::Time;
 use leptos::prelude::*;
-use leptos_router::{components::Form, hooks::use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::admin::{AuditEntry, audit_search};
 use crate::i18n::use_language;
@@ -32,7 +32,7 @@ pub fn AuditPage() -> impl IntoView {
 
     view! {
         <h1>{move || t().audit_heading}</h1>
-        <Form method="GET" action="">
+        <form method="get" action="/audit">
             <div class="filters">
                 <label>
                     {move || t().since_label}
@@ -56,7 +56,7 @@ pub fn AuditPage() -> impl IntoView {
                 </label>
                 <button type="submit">{move || t().search}</button>
             </div>
-        </Form>
+        </form>
         <Transition fallback=move || view! { <p>{move || t().loading}</p> }>
             {move || Suspend::new(async move {
                 match page.await {

@@ -4,10 +4,7 @@
 
 use crate::local_time::Time;
 use leptos::prelude::*;
-use leptos_router::{
-    components::Form,
-    hooks::{use_params_map, use_query_map},
-};
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::documents::{DocumentView, HeaderValue, open_document};
 use crate::i18n::{Language, use_language};
@@ -24,7 +21,7 @@ pub fn DocumentLookup() -> impl IntoView {
     let oid = move || query.read().get("oid").unwrap_or_default();
     view! {
         <h1>{move || t().lookup_link}</h1>
-        <Form method="GET" action="">
+        <form method="get" action="/documents">
             <div class="filters">
                 <label>
                     {move || t().lookup_label}
@@ -32,7 +29,7 @@ pub fn DocumentLookup() -> impl IntoView {
                 </label>
                 <button type="submit">{move || t().lookup_button}</button>
             </div>
-        </Form>
+        </form>
         <Show when=move || !oid().trim().is_empty()>
             <OpenDocument oid=Signal::derive(oid) />
         </Show>

@@ -5,7 +5,7 @@
 
 use crate::local_time::Time;
 use leptos::prelude::*;
-use leptos_router::{components::Form, hooks::use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::document_texts::DocumentTexts;
 use crate::i18n::Language;
@@ -43,7 +43,7 @@ pub fn SearchPage() -> impl IntoView {
     };
     view! {
         <h1>{move || t().search_heading}</h1>
-        <Form method="GET" action="">
+        <form method="get" action="/search">
             <div class="filters">
                 <label>
                     {move || t().client_label}
@@ -108,7 +108,7 @@ pub fn SearchPage() -> impl IntoView {
             <p>
                 <button type="submit">{move || t().search_button}</button>
             </p>
-        </Form>
+        </form>
         <Transition fallback=move || view! { <p>{move || language.get().texts().loading}</p> }>
             {move || Suspend::new(async move {
                 match results.await {

@@ -17,6 +17,8 @@ mod search;
 mod security_headers;
 pub mod session;
 
+use std::sync::OnceLock;
+
 use crate::{
     audit::AuditLog,
     config::SessionSettings,
@@ -34,7 +36,7 @@ use axum::{
     routing::{get, post},
 };
 use leptos::config::LeptosOptions;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use sqlx::PgPool;
 
 pub use access::ServerServices;
@@ -48,6 +50,15 @@ pub struct AppState {
     pub services: Services,
     /// The state of revocation checking, for `/metrics`.
     pub revocation: tokio::sync::watch::Receiver<tls::RevocationHealth>,
+}
+
+/// The pages' routes, generated once per process. Generating them renders the app with resource
+/// loading switched off by a process-wide flag (leptos_server's `SuppressResourceLoad`); a
+/// resource first polled meanwhile, by another server of the same process (the integration
+/// tests run many), would wait forever and its page never answer (leptos-rs/leptos#4773).
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// The router every authenticated or anonymous connection is served by.
@@ -64,7 +75,7 @@ pub fn router(
     sessions: &SessionSettings,
     forwarded: ForwardedCertificates,
 ) -> Router {
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let options = state.leptos_options.clone();
     let services = state.services.clone();
     let audit: AuditLog = guard.audit.clone();

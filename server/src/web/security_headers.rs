@@ -18,7 +18,10 @@ const FIXED: [(HeaderName, &str); 6] = [
     (header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"),
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     (header::X_FRAME_OPTIONS, "DENY"),
-    (header::REFERRER_POLICY, "no-referrer"),
+    // Addresses (which hold OIDs and identity codes) never leave for another site. Not
+    // `no-referrer`: with it browsers send `Origin: null` on the pages' own form posts, and
+    // the CSRF check refuses the forms of a page whose WebAssembly has not loaded yet.
+    (header::REFERRER_POLICY, "same-origin"),
     (
         HeaderName::from_static("cross-origin-opener-policy"),
         "same-origin",

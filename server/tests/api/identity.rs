@@ -192,7 +192,7 @@ async fn pages_carry_a_nonce_csp_and_the_security_headers() {
         assert!(header(response, "strict-transport-security").starts_with("max-age="));
         assert_eq!(header(response, "x-content-type-options"), "nosniff");
         assert_eq!(header(response, "x-frame-options"), "DENY");
-        assert_eq!(header(response, "referrer-policy"), "no-referrer");
+        assert_eq!(header(response, "referrer-policy"), "same-origin");
     }
 
     let second = app
