@@ -10,7 +10,9 @@ if (!documentOid) {
   throw new Error('ARCHIVIST_E2E_DOCUMENT must be set (run through .ci/run)');
 }
 
-async function assertAccessible(page, name) {
+// The serious and critical violations of the page, described (all pages are checked before the
+// test fails, so that one run lists everything).
+async function violations(page, name) {
   await page.locator('main[data-hydrated="true"]').waitFor();
   const results = await new AxeBuilder({ page })
     .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
@@ -19,12 +21,14 @@ async function assertAccessible(page, name) {
   const serious = results.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`);
-  expect(serious, `${name}:\n${serious.join('\n')}`).toEqual([]);
+  return serious.map((v) => `${name}: ${v}`);
 }
 
 test('every page has no serious or critical accessibility violation', async ({ browser, baseURL }) => {
   const { context, page, assertNoPageErrors } = await signedInPage(browser, baseURL, 'archivist-1');
-  await assertAccessible(page, 'front page');
+  const found = [];
+  const check = async (name) => found.push(...(await violations(page, name)));
+  await check('front page');
 
   for (const [path, name] of [
     ['/search?all=1', 'search'],
@@ -37,7 +41,7 @@ test('every page has no serious or critical accessibility violation', async ({ b
     ['/no-such-page', 'not found'],
   ]) {
     await page.goto(path);
-    await assertAccessible(page, name);
+    await check(name);
   }
 
   await page.goto(`/documents/${documentOid}`);
@@ -45,15 +49,17 @@ test('every page has no serious or critical accessibility violation', async ({ b
   if ((await compare.count()) > 0) {
     await compare.click();
     await expect(page.locator('[data-field="header-comparison"]')).toBeVisible();
-    await assertAccessible(page, 'comparison');
+    await check('comparison');
   }
 
   // The same in Swedish and English: the texts change, the structure must stay sound.
   await page.goto('/search?all=1');
   for (const language of ['Svenska', 'English']) {
     await page.getByRole('button', { name: language }).click();
-    await assertAccessible(page, `search in ${language}`);
+    await check(`search in ${language}`);
   }
+  expect(found, found.join('\n')).toEqual([]);
+
   // The choice is remembered: the next page is rendered in English by the server.
   await page.goto('/');
   await expect(page.getByRole('button', { name: 'English' })).toHaveAttribute('aria-pressed', 'true');

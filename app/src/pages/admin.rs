@@ -387,7 +387,8 @@ fn LinkHistory(
                 </ActionForm>
             </div>
         </Show>
-        <div class="table-wrap">
+        // Focusable, so that a keyboard can scroll a table wider than the screen.
+        <div class="table-wrap" tabindex="0" role="region" aria-label=move || t().history_heading>
             <table class="data" data-field="link-history">
                 <thead>
                     <tr>
@@ -502,7 +503,7 @@ fn Controllers(
     view! {
         <section aria-labelledby="controllers-heading" data-section="controllers">
             <h2 id="controllers-heading">{move || t().controllers_heading}</h2>
-            <div class="table-wrap">
+            <div class="table-wrap" tabindex="0" role="region" aria-labelledby="controllers-heading">
                 <table class="data" data-field="controllers-table">
                     <thead>
                         <tr>

@@ -124,7 +124,8 @@ fn AuditTable(rows: Vec<AuditEntry>) -> impl IntoView {
             .into_any();
     }
     view! {
-        <div class="table-wrap">
+        // Focusable, so that a keyboard can scroll a table wider than the screen.
+        <div class="table-wrap" tabindex="0" role="region" aria-label=move || t().audit_heading>
             <table class="data" data-field="audit-rows">
                 <thead>
                     <tr>

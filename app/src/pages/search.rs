@@ -238,7 +238,8 @@ fn ResultTable(page: Results, query: SearchQuery) -> impl IntoView {
         }
     });
     view! {
-        <div class="table-wrap">
+        // Focusable, so that a keyboard can scroll a table wider than the screen.
+        <div class="table-wrap" tabindex="0" role="region" aria-label=move || t().search_heading>
             <table class="data" data-field="results">
                 <thead>
                     <tr>
