@@ -5,6 +5,15 @@ use crate::i18n::Language;
 
 pub struct DocumentTexts {
     pub search_link: &'static str,
+    pub client_heading: &'static str,
+    pub client_link: &'static str,
+    pub no_case: &'static str,
+    pub case_heading: &'static str,
+    pub no_service_task: &'static str,
+    pub versions_count: &'static str,
+    pub client_truncated: &'static str,
+    pub client_none: &'static str,
+    pub set_column: &'static str,
     pub search_heading: &'static str,
     pub client_label: &'static str,
     pub from_label: &'static str,
@@ -86,6 +95,15 @@ pub struct DocumentTexts {
 
 static FI: DocumentTexts = DocumentTexts {
     search_link: "Hae asiakirjoja",
+    client_heading: "Asiakkaan asiakirjat",
+    client_link: "Kaikki asiakkaan asiakirjat",
+    no_case: "Ei asiaa",
+    case_heading: "Asia",
+    no_service_task: "Ei palvelutehtävää",
+    versions_count: "versiota",
+    client_truncated: "Asiakirjoja on enemmän kuin sivulla näytetään; uusimmat näytetään. Rajaa hakua hakusivulla.",
+    client_none: "Asiakkaalla ei ole asiakirjoja valituilla rekisterinpitäjillä.",
+    set_column: "Asiakirja (setId)",
     search_heading: "Asiakirjojen haku",
     client_label: "Henkilötunnus",
     from_label: "Asiakirjan aika alkaen",
@@ -167,6 +185,15 @@ static FI: DocumentTexts = DocumentTexts {
 
 static SV: DocumentTexts = DocumentTexts {
     search_link: "Sök dokument",
+    client_heading: "Klientens dokument",
+    client_link: "Alla klientens dokument",
+    no_case: "Inget ärende",
+    case_heading: "Ärende",
+    no_service_task: "Ingen serviceuppgift",
+    versions_count: "versioner",
+    client_truncated: "Det finns fler dokument än sidan visar; de nyaste visas. Avgränsa sökningen på söksidan.",
+    client_none: "Klienten har inga dokument hos de valda personuppgiftsansvariga.",
+    set_column: "Dokument (setId)",
     search_heading: "Dokumentsökning",
     client_label: "Personbeteckning",
     from_label: "Dokumentets tidpunkt från",
@@ -248,6 +275,15 @@ static SV: DocumentTexts = DocumentTexts {
 
 static EN: DocumentTexts = DocumentTexts {
     search_link: "Search documents",
+    client_heading: "The client's documents",
+    client_link: "All of the client's documents",
+    no_case: "No case",
+    case_heading: "Case",
+    no_service_task: "No service task",
+    versions_count: "versions",
+    client_truncated: "There are more documents than the page shows; the newest are shown. Narrow the search on the search page.",
+    client_none: "The client has no documents in the chosen controllers.",
+    set_column: "Document (setId)",
     search_heading: "Document search",
     client_label: "Personal identity code",
     from_label: "Document time from",

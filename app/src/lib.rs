@@ -107,6 +107,11 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=StaticSegment("client")
+                        view=pages::client::ClientPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=StaticSegment("compare")
                         view=pages::compare::ComparePage
                         ssr=SsrMode::Async

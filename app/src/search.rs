@@ -160,3 +160,48 @@ pub async fn search_form_choices() -> Result<SearchOptions, ServerFnError> {
         .await
         .map_err(crate::ssr::server_fn_error)
 }
+
+/// A client's document sets in the active controllers, grouped by controller and case, then by
+/// service task; groups and sets newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientView {
+    pub client_id: String,
+    pub client_name: Option<String>,
+    pub cases: Vec<CaseGroup>,
+    /// More sets than the page shows (the newest are shown).
+    pub truncated: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseGroup {
+    pub controller_name: String,
+    /// `None`: documents that name no case.
+    pub case_oid: Option<String>,
+    pub tasks: Vec<TaskGroup>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskGroup {
+    pub service_task: Option<HeaderValue>,
+    pub sets: Vec<ClientSet>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSet {
+    pub set_oid: String,
+    pub version_count: i32,
+    /// The set's current (or nullifying) version.
+    pub current: SearchRow,
+}
+
+/// Every document set of one client (a personal identity code) in the active controllers
+/// (audited). A malformed code: `invalid:client`.
+#[server(endpoint = "clients/documents", input = GetUrl)]
+pub async fn client_documents(client: String) -> Result<ClientView, ServerFnError> {
+    let caller = crate::ssr::caller().await?;
+    let services = crate::ssr::services().await?;
+    services
+        .client(&caller, client)
+        .await
+        .map_err(crate::ssr::server_fn_error)
+}

@@ -224,6 +224,14 @@ pub trait ArchivistServices: Send + Sync + 'static {
         query: crate::search::SearchQuery,
     ) -> ServiceFuture<'a, crate::search::SearchPage>;
 
+    /// A client's document sets in the active controllers (audited). Not a valid personal
+    /// identity code: [`ServiceError::Invalid`] (`client`).
+    fn client<'a>(
+        &'a self,
+        caller: &'a Caller,
+        client: String,
+    ) -> ServiceFuture<'a, crate::search::ClientView>;
+
     /// The code lists' choices for the search form (no client data).
     fn search_options<'a>(
         &'a self,

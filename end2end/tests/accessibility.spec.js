@@ -44,6 +44,12 @@ test('every page has no serious or critical accessibility violation', async ({ b
     await check(name);
   }
 
+  // A client's documents, from a search result.
+  await page.goto('/search?status=all');
+  await page.locator('[data-field="results"] tbody tr a[href^="/client"]').first().click();
+  await expect(page.locator('[data-field="client-sets"]').first()).toBeVisible();
+  await check('client');
+
   await page.goto(`/documents/${documentOid}`);
   const compare = page.locator('[data-action="compare"]').first();
   if ((await compare.count()) > 0) {

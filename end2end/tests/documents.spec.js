@@ -104,7 +104,7 @@ test('an archivist searches, pages and opens a result', async ({ browser, baseUR
   await expect(rows.first()).toBeVisible();
   await page.screenshot({ path: path.join(screenshots, 'search-fi.png'), fullPage: true });
   const first = await rows.first().getAttribute('data-document');
-  await rows.first().getByRole('link').click();
+  await rows.first().getByRole('link').first().click();
   await expect(page.locator(`[data-document="${first}"]`).first()).toBeVisible();
   await page.goBack();
   await expect(rows.first()).toBeVisible();

@@ -70,6 +70,8 @@ pub enum AuditAction {
     DocumentsSearched,
     /// An archivist opened a document version's page (metadata, archive data, versions).
     DocumentViewed,
+    /// An archivist opened a client's document sets; details hold the client and the count.
+    ClientViewed,
     /// An archivist compared two versions of a set; details hold the other version.
     DocumentsCompared,
     /// Stored bytes no longer matched the SHA-256 recorded when they were archived.
@@ -115,6 +117,7 @@ impl AuditAction {
             Self::DocumentsSearched => "document.searched",
             Self::DocumentViewed => "document.viewed",
             Self::DocumentsCompared => "document.compared",
+            Self::ClientViewed => "client.viewed",
             Self::DocumentRawRead => "document.raw_read",
             Self::DocumentRenditionRead => "document.rendition_read",
             Self::DocumentPdfRead => "document.pdf_read",

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod client;
 pub mod compare;
 pub mod deployment;
 pub mod document;

@@ -284,7 +284,13 @@ fn ResultTable(page: Results, query: SearchQuery) -> impl IntoView {
                                         }}
                                     </td>
                                     <td>
-                                        <span class="mono">{row.client_id.clone()}</span>
+                                        <a
+                                            href=format!("/client?id={}", encode(&row.client_id))
+                                            class="mono"
+                                            title=move || t().client_link
+                                        >
+                                            {row.client_id.clone()}
+                                        </a>
                                         " "
                                         {row.client_name.clone().unwrap_or_default()}
                                     </td>

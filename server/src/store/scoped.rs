@@ -222,6 +222,76 @@ pub async fn rendition_bytes(
     Ok(bytes)
 }
 
+/// One document set of a client, by its current (or nullifying) version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientSetRecord {
+    pub set_oid: String,
+    pub version_count: i32,
+    pub case_oid: Option<String>,
+    pub controller_oid: String,
+    pub current: SearchRecord,
+}
+
+/// Up to `limit` document sets of the client within the scope, newest document time first.
+pub async fn client_sets(
+    pool: &PgPool,
+    scope: &ControllerScope,
+    client: &crate::archive::PersonalIdentityCode,
+    limit: i64,
+) -> Result<Vec<ClientSetRecord>, sqlx::Error> {
+    if scope.is_empty() {
+        return Ok(Vec::new());
+    }
+    let controllers = scope_oids(scope);
+    let mut tx = ScopedTransaction::begin(pool, scope).await?;
+    let rows = sqlx::query!(
+        r#"SELECT d.set_oid, d.version_count, d.controller_oid, v.case_oid,
+                  v.document_oid, v.version_number,
+                  CASE WHEN d.status = 'nullified' THEN 'nullified' ELSE 'current' END AS "status!",
+                  v.effective_time, v.specific_type_code, v.specific_type_system,
+                  v.service_task_code, v.service_task_system, v.display_names,
+                  v.client_id_value, v.client_family_name, v.client_given_names,
+                  c.name AS controller_name
+           FROM document_set d
+           JOIN document_version v
+             ON v.controller_oid = d.controller_oid AND v.document_oid = d.current_document_oid
+           JOIN controller c ON c.oid = d.controller_oid
+           WHERE d.controller_oid = ANY ($1) AND d.client_id_value = $2
+           ORDER BY v.effective_time DESC, d.set_oid
+           LIMIT $3"#,
+        &controllers,
+        client.as_str(),
+        limit,
+    )
+    .fetch_all(&mut *tx.tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ClientSetRecord {
+            set_oid: r.set_oid,
+            version_count: r.version_count,
+            case_oid: r.case_oid,
+            controller_oid: r.controller_oid,
+            current: SearchRecord {
+                document_oid: r.document_oid,
+                version_number: r.version_number,
+                status: r.status,
+                effective_time: r.effective_time,
+                specific_type_code: r.specific_type_code,
+                specific_type_system: r.specific_type_system,
+                service_task_code: r.service_task_code,
+                service_task_system: r.service_task_system,
+                display_names: r.display_names,
+                client_id_value: r.client_id_value,
+                client_family_name: r.client_family_name,
+                client_given_names: r.client_given_names,
+                controller_name: r.controller_name,
+            },
+        })
+        .collect())
+}
+
 fn scope_oids(scope: &ControllerScope) -> Vec<String> {
     scope
         .controllers()

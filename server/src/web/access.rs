@@ -8,7 +8,7 @@ use app::{
     comparison::ComparisonView,
     deployment::DeploymentTestView,
     documents::DocumentView,
-    search::{SearchOptions, SearchPage, SearchQuery},
+    search::{ClientView, SearchOptions, SearchPage, SearchQuery},
     ssr::{ArchivistServices, AuditQuery, Caller, LinkRequest, ServiceError, ServiceFuture},
 };
 use sqlx::PgPool;
@@ -282,6 +282,10 @@ impl ArchivistServices for ServerServices {
         query: SearchQuery,
     ) -> ServiceFuture<'a, SearchPage> {
         Box::pin(self.search_page(caller, query))
+    }
+
+    fn client<'a>(&'a self, caller: &'a Caller, client: String) -> ServiceFuture<'a, ClientView> {
+        Box::pin(self.client_view(caller, client))
     }
 
     fn search_options<'a>(&'a self, caller: &'a Caller) -> ServiceFuture<'a, SearchOptions> {

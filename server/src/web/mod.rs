@@ -5,6 +5,7 @@ mod access;
 mod admin;
 mod audit_export;
 mod card_status;
+mod client;
 mod compare;
 mod connections;
 pub mod csrf;

@@ -705,3 +705,81 @@ async fn two_versions_compare_side_by_side_within_the_scope() {
     );
     archive.stop().await;
 }
+
+#[tokio::test]
+async fn the_client_view_groups_the_clients_sets_within_the_scope() {
+    let archive = Archive::new().await;
+    let client_with_most = |controller: &ControllerOid| {
+        let pool = archive.pool.clone();
+        let controller = controller.as_str().to_owned();
+        async move {
+            sqlx::query_as::<_, (String, i64)>(
+                "SELECT client_id_value, count(*) FROM document_set WHERE controller_oid = $1
+                 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1",
+            )
+            .bind(controller)
+            .fetch_one(&pool)
+            .await
+            .expect("client")
+        }
+    };
+    let (mine, sets) = client_with_most(&archive.a).await;
+    let (json, _) = archive
+        .get(&format!("/api/clients/documents?client={mine}"))
+        .await;
+    assert_eq!(json.status, 200, "{}", json.body);
+    let view: serde_json::Value = serde_json::from_str(&json.body).expect("json");
+    assert_eq!(view["client_id"], mine.as_str());
+    let cases = view["cases"].as_array().expect("cases");
+    let shown: usize = cases
+        .iter()
+        .flat_map(|c| c["tasks"].as_array().expect("tasks"))
+        .map(|t| t["sets"].as_array().expect("sets").len())
+        .sum();
+    assert_eq!(
+        shown,
+        usize::try_from(sets).expect("small"),
+        "every set once"
+    );
+    // Each case appears once per controller, and within a task group sets are newest first.
+    let mut seen = std::collections::HashSet::new();
+    for case in cases {
+        assert!(seen.insert(case["case_oid"].to_string()), "{case}");
+        for task in case["tasks"].as_array().expect("tasks") {
+            let times: Vec<&str> = task["sets"]
+                .as_array()
+                .expect("sets")
+                .iter()
+                .filter_map(|s| s["current"]["effective_time"].as_str())
+                .collect();
+            let mut sorted = times.clone();
+            sorted.sort_unstable_by(|a, b| b.cmp(a));
+            assert_eq!(times, sorted);
+        }
+    }
+    let (page, _) = archive.get(&format!("/client?id={mine}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(r#"data-field="client-sets""#));
+
+    // Another controller's client: nothing, like a client who is not there; malformed: 422.
+    let (theirs, _) = client_with_most(&archive.b).await;
+    if theirs != mine {
+        let (other, _) = archive
+            .get(&format!("/api/clients/documents?client={theirs}"))
+            .await;
+        assert_eq!(other.status, 200);
+        assert!(other.body.contains(r#""cases":[]"#), "{}", other.body);
+    }
+    let (malformed, _) = archive.get("/client?id=131052-308U").await;
+    assert_eq!(malformed.status, 422);
+    assert!(malformed.body.contains(r#"data-field="invalid-client""#));
+    let viewed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'client.viewed' AND details->>'client' = $1",
+    )
+    .bind(&mine)
+    .fetch_one(&archive.pool)
+    .await
+    .expect("audit");
+    assert_eq!(viewed, 2, "the JSON and the page");
+    archive.stop().await;
+}
