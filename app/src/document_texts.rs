@@ -5,6 +5,13 @@ use crate::i18n::Language;
 
 pub struct DocumentTexts {
     pub search_link: &'static str,
+    pub cda_heading: &'static str,
+    pub view_highlighted: &'static str,
+    pub encoding: &'static str,
+    pub cda_too_large: &'static str,
+    pub integrity_error: &'static str,
+    pub back_to_document: &'static str,
+    pub cda_label: &'static str,
     pub client_heading: &'static str,
     pub client_link: &'static str,
     pub no_case: &'static str,
@@ -95,6 +102,13 @@ pub struct DocumentTexts {
 
 static FI: DocumentTexts = DocumentTexts {
     search_link: "Hae asiakirjoja",
+    cda_heading: "Tallennettu CDA",
+    view_highlighted: "Näytä luettavana",
+    encoding: "Merkistö",
+    cda_too_large: "Asiakirja on liian suuri näytettäväksi sivulla; lataa se.",
+    integrity_error: "Eheysvirhe: tallennetut tiedot eivät vastaa arkistoinnissa kirjattua tiivistettä (SHA-256). Mitään ei näytetty. Virhe on kirjattu; ilmoita arkiston ylläpidolle.",
+    back_to_document: "Takaisin asiakirjaan",
+    cda_label: "Tallennettu CDA-asiakirja",
     client_heading: "Asiakkaan asiakirjat",
     client_link: "Kaikki asiakkaan asiakirjat",
     no_case: "Ei asiaa",
@@ -185,6 +199,13 @@ static FI: DocumentTexts = DocumentTexts {
 
 static SV: DocumentTexts = DocumentTexts {
     search_link: "Sök dokument",
+    cda_heading: "Lagrad CDA",
+    view_highlighted: "Visa som läsbar text",
+    encoding: "Teckenkodning",
+    cda_too_large: "Dokumentet är för stort för att visas på sidan; ladda ner det.",
+    integrity_error: "Integritetsfel: de lagrade uppgifterna motsvarar inte kontrollsumman (SHA-256) från arkiveringen. Ingenting visades. Felet har loggats; meddela arkivets administration.",
+    back_to_document: "Tillbaka till dokumentet",
+    cda_label: "Lagrat CDA-dokument",
     client_heading: "Klientens dokument",
     client_link: "Alla klientens dokument",
     no_case: "Inget ärende",
@@ -275,6 +296,13 @@ static SV: DocumentTexts = DocumentTexts {
 
 static EN: DocumentTexts = DocumentTexts {
     search_link: "Search documents",
+    cda_heading: "Stored CDA",
+    view_highlighted: "View as text",
+    encoding: "Encoding",
+    cda_too_large: "The document is too large to show on the page; download it.",
+    integrity_error: "Integrity error: the stored bytes do not match the SHA-256 recorded when they were archived. Nothing was shown. The error has been logged; tell the archive's operators.",
+    back_to_document: "Back to the document",
+    cda_label: "Stored CDA document",
     client_heading: "The client's documents",
     client_link: "All of the client's documents",
     no_case: "No case",

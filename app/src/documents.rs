@@ -156,3 +156,57 @@ pub async fn open_document(document_oid: String) -> Result<DocumentView, ServerF
         .await
         .map_err(crate::ssr::server_fn_error)
 }
+
+/// The stored CDA as text for reading, cut into highlighted pieces whose concatenation is the
+/// stored text exactly. The bytes themselves are served by `/api/documents/{oid}/raw`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredCdaView {
+    pub document_oid: String,
+    /// Hex; checked against the bytes just read.
+    pub sha256: String,
+    pub size: i64,
+    /// How the bytes were read as text (`UTF-8`, `UTF-8 with BOM`, `ISO-8859-1`).
+    pub encoding: String,
+    /// `None` when the document is larger than the page shows (download it instead).
+    pub tokens: Option<Vec<CdaToken>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CdaToken {
+    pub kind: TokenKind,
+    pub text: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TokenKind {
+    /// Start, end and empty-element tags.
+    Markup,
+    Text,
+    Comment,
+    /// The XML declaration, processing instructions, a DOCTYPE.
+    Declaration,
+}
+
+impl TokenKind {
+    /// The class of the piece in the stylesheet.
+    pub fn class(self) -> &'static str {
+        match self {
+            TokenKind::Markup => "xml-tag",
+            TokenKind::Text => "xml-text",
+            TokenKind::Comment => "xml-comment",
+            TokenKind::Declaration => "xml-decl",
+        }
+    }
+}
+
+/// The stored CDA of one version, readable and highlighted (audited as a read of the raw CDA).
+/// Bytes that no longer match their SHA-256: `integrity`.
+#[server(endpoint = "documents/stored-cda", input = GetUrl)]
+pub async fn stored_cda(document_oid: String) -> Result<StoredCdaView, ServerFnError> {
+    let caller = crate::ssr::caller().await?;
+    let services = crate::ssr::services().await?;
+    services
+        .stored_cda(&caller, document_oid)
+        .await
+        .map_err(crate::ssr::server_fn_error)
+}

@@ -132,6 +132,11 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=(StaticSegment("documents"), ParamSegment("oid"), StaticSegment("cda"))
+                        view=pages::stored_cda::StoredCdaPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=(StaticSegment("documents"), ParamSegment("oid"))
                         view=pages::document::DocumentPage
                         ssr=SsrMode::Async

@@ -102,6 +102,10 @@ pub enum ServiceError {
     /// is already confirmed, …); the code names the state for the page to explain.
     #[error("conflict:{0}")]
     Conflict(&'static str),
+    /// Stored bytes no longer match the SHA-256 recorded when they were archived: nothing is
+    /// shown, the error is logged and audited.
+    #[error("integrity")]
+    Integrity,
 }
 
 impl ServiceError {
@@ -113,6 +117,7 @@ impl ServiceError {
             Self::NoSession => StatusCode::UNAUTHORIZED,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Integrity => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -237,6 +242,14 @@ pub trait ArchivistServices: Send + Sync + 'static {
         &'a self,
         caller: &'a Caller,
     ) -> ServiceFuture<'a, crate::search::SearchOptions>;
+
+    /// The stored CDA of a version as highlighted text (audited as a raw read; the SHA-256 is
+    /// checked, a mismatch is [`ServiceError::Integrity`]).
+    fn stored_cda<'a>(
+        &'a self,
+        caller: &'a Caller,
+        document_oid: String,
+    ) -> ServiceFuture<'a, crate::documents::StoredCdaView>;
 
     /// Two versions of one set side by side (audited). Not OIDs: [`ServiceError::Invalid`]
     /// (`a`, `b`); either not there or another controller's: [`ServiceError::NotFound`];

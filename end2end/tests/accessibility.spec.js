@@ -35,6 +35,7 @@ test('every page has no serious or critical accessibility violation', async ({ b
     ['/search?client=131052-308U', 'search with a refused field'],
     ['/documents', 'lookup'],
     [`/documents/${documentOid}`, 'document'],
+    [`/documents/${documentOid}/cda`, 'stored CDA as text'],
     ['/deployment-test', 'deployment test'],
     ['/audit', 'audit log'],
     ['/admin', 'administration'],

@@ -145,6 +145,10 @@ fn Document(view: DocumentView) -> impl IntoView {
                     <dd>{v().raw.size} " " {move || t().bytes}</dd>
                 </dl>
                 <p>
+                    <a href=format!("/documents/{oid}/cda") data-action="raw-view">
+                        {move || t().view_highlighted}
+                    </a>
+                    " · "
                     <a href=raw_href rel="external" data-action="raw-open">{move || t().open}</a>
                     " · "
                     <a href=raw_download rel="external" download="" data-action="raw-download">

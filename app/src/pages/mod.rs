@@ -8,6 +8,7 @@ pub mod deployment;
 pub mod document;
 pub mod home;
 pub mod search;
+pub mod stored_cda;
 
 use leptos::prelude::*;
 

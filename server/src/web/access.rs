@@ -7,7 +7,7 @@ use app::{
     admin::{AuditPage, CardLinkView, ControllerChange, LinkFormOptions, LinkResult},
     comparison::ComparisonView,
     deployment::DeploymentTestView,
-    documents::DocumentView,
+    documents::{DocumentView, StoredCdaView},
     search::{ClientView, SearchOptions, SearchPage, SearchQuery},
     ssr::{ArchivistServices, AuditQuery, Caller, LinkRequest, ServiceError, ServiceFuture},
 };
@@ -290,6 +290,14 @@ impl ArchivistServices for ServerServices {
 
     fn search_options<'a>(&'a self, caller: &'a Caller) -> ServiceFuture<'a, SearchOptions> {
         Box::pin(self.search_choices(caller))
+    }
+
+    fn stored_cda<'a>(
+        &'a self,
+        caller: &'a Caller,
+        document_oid: String,
+    ) -> ServiceFuture<'a, StoredCdaView> {
+        Box::pin(self.stored_cda_view(caller, document_oid))
     }
 
     fn compare<'a>(

@@ -17,6 +17,7 @@ mod metrics;
 mod search;
 mod security_headers;
 pub mod session;
+mod stored_cda;
 
 use std::sync::OnceLock;
 

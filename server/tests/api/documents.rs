@@ -783,3 +783,61 @@ async fn the_client_view_groups_the_clients_sets_within_the_scope() {
     assert_eq!(viewed, 2, "the JSON and the page");
     archive.stop().await;
 }
+
+#[tokio::test]
+async fn the_stored_cda_reads_as_highlighted_text_that_is_the_stored_text_exactly() {
+    let archive = Archive::new().await;
+    let document = archive.document(&archive.a, false).await;
+    let stored: Vec<u8> = sqlx::query_scalar(
+        "SELECT bytes FROM stored_bytes WHERE document_oid = $1 AND kind = 'cda'",
+    )
+    .bind(&document)
+    .fetch_one(&archive.pool)
+    .await
+    .expect("stored");
+    let (json, _) = archive
+        .get(&format!(
+            "/api/documents/stored-cda?document_oid={document}"
+        ))
+        .await;
+    assert_eq!(json.status, 200, "{}", json.body);
+    let view: serde_json::Value = serde_json::from_str(&json.body).expect("json");
+    let text: String = view["tokens"]
+        .as_array()
+        .expect("tokens")
+        .iter()
+        .filter_map(|t| t["text"].as_str())
+        .collect();
+    let stored_text = String::from_utf8(stored.clone()).expect("UTF-8 test data");
+    assert_eq!(
+        text,
+        stored_text.trim_start_matches('\u{feff}'),
+        "the pieces are the stored text"
+    );
+    assert_eq!(view["sha256"], hex::encode(sha256(&stored)));
+    let (page, _) = archive.get(&format!("/documents/{document}/cda")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(r#"data-field="cda""#));
+    assert!(page.body.contains(r#"class="xml-tag""#));
+
+    // Another controller's: 404 like none; changed bytes: a loud integrity error, audited.
+    let theirs = archive.document(&archive.b, false).await;
+    let (other, _) = archive.get(&format!("/documents/{theirs}/cda")).await;
+    assert_eq!(other.status, 404);
+    archive
+        .behind_the_archives_back(
+            "stored_bytes",
+            "UPDATE stored_bytes SET bytes = set_byte(bytes, 10, get_byte(bytes, 10) # 1)
+             WHERE document_oid = $1 AND kind = 'cda'",
+            &document,
+        )
+        .await;
+    let (broken, _) = archive.get(&format!("/documents/{document}/cda")).await;
+    assert_eq!(broken.status, 500);
+    assert!(broken.body.contains(r#"data-field="integrity-error""#));
+    assert_eq!(
+        archive.reads("document.integrity_failed").await,
+        vec![(Some(document.clone()), Some(archive.a.as_str().to_owned()))]
+    );
+    archive.stop().await;
+}
