@@ -8,7 +8,7 @@ use crate::i18n::use_language;
 use crate::local_time::Time;
 use crate::search::{CaseGroup, ClientSet, ClientView, client_documents};
 
-use super::{admin::Refusal, document::status_text};
+use super::{CodedText, VersionStatus, admin::Refusal};
 
 #[component]
 pub fn ClientPage() -> impl IntoView {
@@ -133,8 +133,6 @@ fn ClientSets(sets: Vec<ClientSet>) -> AnyView {
                     .map(|set| {
                         let row = set.current;
                         let href = format!("/documents/{}", row.document_oid);
-                        let document_type = row.document_type.clone();
-                        let status = row.status.clone();
                         view! {
                             <tr data-document=row.document_oid.clone()>
                                 <td>
@@ -143,21 +141,10 @@ fn ClientSets(sets: Vec<ClientSet>) -> AnyView {
                                     </a>
                                 </td>
                                 <td>
-                                    {move || {
-                                        document_type
-                                            .as_ref()
-                                            .map(|v| v.display(language.get()))
-                                            .unwrap_or_default()
-                                    }}
+                                    <CodedText value=row.document_type.clone() />
                                 </td>
                                 <td>
-                                    <span class="status" data-status=row.status.clone()>
-                                        {move || status_text(language.get(), &status)}
-                                    </span>
-                                    " · "
-                                    {move || t().version}
-                                    " "
-                                    {row.version_number}
+                                    <VersionStatus status=row.status.clone() version=row.version_number />
                                     " / "
                                     {set.version_count}
                                 </td>

@@ -13,7 +13,7 @@ use crate::deployment::{
 use crate::deployment_texts::DeploymentTexts;
 use crate::i18n::use_language;
 
-use super::{document::status_text, is_not_found};
+use super::{CodedText, VersionStatus, is_not_found};
 
 #[component]
 pub fn DeploymentTestPage() -> impl IntoView {
@@ -322,16 +322,9 @@ fn TestDocumentRow(
         .into_any(),
     };
     let row_cells = archived.map(|row| {
-        let document_type = row.document_type.clone();
-        let status = row.status.clone();
         view! {
             <td>
-                {move || {
-                    document_type
-                        .as_ref()
-                        .map(|v| v.display(language.get()))
-                        .unwrap_or_default()
-                }}
+                <CodedText value=row.document_type.clone() />
             </td>
             <td>
                 <span class="mono">{row.client_id.clone()}</span>
@@ -339,11 +332,7 @@ fn TestDocumentRow(
                 {row.client_name.clone().unwrap_or_default()}
             </td>
             <td>
-                <span class="status" data-status=row.status.clone()>
-                    {move || status_text(language.get(), &status)}
-                </span>
-                " · "
-                {row.version_number}
+                <VersionStatus status=row.status.clone() version=row.version_number />
             </td>
         }
     });

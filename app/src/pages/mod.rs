@@ -59,6 +59,34 @@ pub fn Layout(children: Children) -> impl IntoView {
     }
 }
 
+/// A coded value (a document type, a service task) named in the reader's language.
+#[component]
+pub fn CodedText(value: Option<crate::documents::HeaderValue>) -> impl IntoView {
+    let language = use_language();
+    move || {
+        value
+            .as_ref()
+            .map(|v| v.display(language.get()))
+            .unwrap_or_default()
+    }
+}
+
+/// A version's status in words and its version number, as the document lists show them.
+#[component]
+pub fn VersionStatus(status: String, version: i32) -> impl IntoView {
+    let language = use_language();
+    let shown = status.clone();
+    view! {
+        <span class="status" data-status=status>
+            {move || document::status_text(language.get(), &shown)}
+        </span>
+        " · "
+        {move || language.get().document_texts().version}
+        " "
+        {version}
+    }
+}
+
 /// Whether a server function answered "not found" (the server's one answer for what does not
 /// exist and for what the caller may not see).
 pub fn is_not_found(error: &ServerFnError) -> bool {

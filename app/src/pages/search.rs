@@ -15,7 +15,7 @@ use crate::search::{
     search_documents, search_form_choices,
 };
 
-use super::{admin::Refusal, audit::encode, document::status_text};
+use super::{CodedText, VersionStatus, admin::Refusal, audit::encode};
 
 #[component]
 pub fn SearchPage() -> impl IntoView {
@@ -257,9 +257,6 @@ fn ResultTable(page: Results, query: SearchQuery) -> impl IntoView {
                         .into_iter()
                         .map(|row| {
                             let href = format!("/documents/{}", row.document_oid);
-                            let document_type = row.document_type.clone();
-                            let service_task = row.service_task.clone();
-                            let status = row.status.clone();
                             view! {
                                 <tr data-document=row.document_oid.clone()>
                                     <td>
@@ -268,20 +265,10 @@ fn ResultTable(page: Results, query: SearchQuery) -> impl IntoView {
                                         </a>
                                     </td>
                                     <td>
-                                        {move || {
-                                            document_type
-                                                .as_ref()
-                                                .map(|v| v.display(language.get()))
-                                                .unwrap_or_default()
-                                        }}
+                                        <CodedText value=row.document_type.clone() />
                                     </td>
                                     <td>
-                                        {move || {
-                                            service_task
-                                                .as_ref()
-                                                .map(|v| v.display(language.get()))
-                                                .unwrap_or_default()
-                                        }}
+                                        <CodedText value=row.service_task.clone() />
                                     </td>
                                     <td>
                                         <a
@@ -295,13 +282,7 @@ fn ResultTable(page: Results, query: SearchQuery) -> impl IntoView {
                                         {row.client_name.clone().unwrap_or_default()}
                                     </td>
                                     <td>
-                                        <span class="status" data-status=row.status.clone()>
-                                            {move || status_text(language.get(), &status)}
-                                        </span>
-                                        " · "
-                                        {move || t().version}
-                                        " "
-                                        {row.version_number}
+                                        <VersionStatus status=row.status.clone() version=row.version_number />
                                     </td>
                                     <td>{row.controller_name.clone()}</td>
                                 </tr>

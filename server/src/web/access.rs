@@ -101,6 +101,21 @@ impl ServerServices {
         action: AuditAction,
         details: Option<serde_json::Value>,
     ) -> Result<(), ServiceError> {
+        self.record_access(caller, action, Outcome::Success, None, None, details)
+            .await
+    }
+
+    /// Records what the caller did or was refused, about a controller's material and document
+    /// where there is one: one place for every audited read and change of the pages.
+    pub(super) async fn record_access(
+        &self,
+        caller: &Caller,
+        action: AuditAction,
+        outcome: Outcome,
+        controller: Option<&str>,
+        document: Option<&str>,
+        details: Option<serde_json::Value>,
+    ) -> Result<(), ServiceError> {
         let card_number = self
             .authenticator
             .card_key(&caller.client)
@@ -110,12 +125,12 @@ impl ServerServices {
         self.audit
             .record(AuditEvent {
                 action,
-                outcome: Outcome::Success,
+                outcome,
                 client_address: caller.address,
                 certificate: Some(caller.client.identity()),
                 card_number: card_number.as_ref().map(|n| n.as_str()),
-                controller_oid: None,
-                document_oid: None,
+                controller_oid: controller,
+                document_oid: document,
                 details,
             })
             .await

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::{
     archive::PersonalIdentityCode,
-    audit::{AuditAction, AuditEvent, Outcome},
+    audit::{AuditAction, Outcome},
     store::scoped::{self, ClientSetRecord},
 };
 
@@ -37,24 +37,19 @@ impl ServerServices {
             .map_err(unavailable)?;
         let truncated = sets.len() > usize::try_from(MAX_SETS).unwrap_or(usize::MAX);
         sets.truncate(usize::try_from(MAX_SETS).unwrap_or(usize::MAX));
-        let card = self.authenticator.card_key(&caller.client).await.ok();
-        self.audit
-            .record(AuditEvent {
-                action: AuditAction::ClientViewed,
-                outcome: Outcome::Success,
-                client_address: caller.address,
-                certificate: Some(caller.client.identity()),
-                card_number: card.as_ref().map(|c| c.card_number.as_str()),
-                controller_oid: None,
-                document_oid: None,
-                details: Some(json!({
-                    "client": client.as_str(),
-                    "sets": sets.len(),
-                    "controllers": scope.controllers().iter().map(|c| c.as_str()).collect::<Vec<_>>(),
-                })),
-            })
-            .await
-            .map_err(unavailable)?;
+        self.record_access(
+            caller,
+            AuditAction::ClientViewed,
+            Outcome::Success,
+            None,
+            None,
+            Some(json!({
+                "client": client.as_str(),
+                "sets": sets.len(),
+                "controllers": scope.controllers().iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+            })),
+        )
+        .await?;
         let client_name = sets.first().map(|s| {
             [&s.current.client_family_name, &s.current.client_given_names]
                 .into_iter()

@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 use similar::{Algorithm, DiffOp, capture_diff_slices_deadline};
 
 use crate::{
-    archive::{ControllerOid, DocumentOid},
-    audit::{AuditAction, AuditEvent, Outcome},
+    archive::DocumentOid,
+    audit::{AuditAction, Outcome},
     auth::ControllerScope,
     store::scoped,
 };
@@ -92,21 +92,15 @@ impl ServerServices {
         let structured = self
             .text_comparison(&scope, &older_oid, &newer_oid, "json", json_lines)
             .await?;
-        let card = self.authenticator.card_key(&caller.client).await.ok();
-        let controller = ControllerOid::parse(&newer.controller_oid).ok();
-        self.audit
-            .record(AuditEvent {
-                action: AuditAction::DocumentsCompared,
-                outcome: Outcome::Success,
-                client_address: caller.address,
-                certificate: Some(caller.client.identity()),
-                card_number: card.as_ref().map(|c| c.card_number.as_str()),
-                controller_oid: controller.as_ref().map(ControllerOid::as_str),
-                document_oid: Some(newer_oid.as_str()),
-                details: Some(json!({ "compared_with": older_oid.as_str() })),
-            })
-            .await
-            .map_err(unavailable)?;
+        self.record_access(
+            caller,
+            AuditAction::DocumentsCompared,
+            Outcome::Success,
+            Some(newer.controller_oid.as_str()),
+            Some(newer_oid.as_str()),
+            Some(json!({ "compared_with": older_oid.as_str() })),
+        )
+        .await?;
         Ok(ComparisonView {
             header: header_changes(&older, &newer),
             older: version_ref(&older),

@@ -14,7 +14,7 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::{
     archive::{ControllerOid, DocumentOid},
-    audit::{AuditAction, AuditEvent, Outcome},
+    audit::{AuditAction, Outcome},
     auth::ControllerScope,
     store::scoped::deployment_test::{
         self, Checker, TestChangeError, TestDocumentRecord, TestRecord,
@@ -47,7 +47,6 @@ impl ServerServices {
             .map_err(unavailable)?;
         self.record(
             caller,
-            &scope,
             AuditAction::DeploymentTestViewed,
             Outcome::Success,
             None,
@@ -86,7 +85,6 @@ impl ServerServices {
                 return Err(self
                     .refused(
                         caller,
-                        &scope,
                         AuditAction::DeploymentTestDocumentChecked,
                         &controller,
                         Some(&document),
@@ -98,7 +96,6 @@ impl ServerServices {
         if added {
             self.record(
                 caller,
-                &scope,
                 AuditAction::DeploymentTestDocumentChecked,
                 Outcome::Success,
                 Some(&controller),
@@ -123,7 +120,6 @@ impl ServerServices {
             Ok(confirmed_at) => {
                 self.record(
                     caller,
-                    &scope,
                     AuditAction::DeploymentTestConfirmed,
                     Outcome::Success,
                     Some(&controller),
@@ -139,7 +135,6 @@ impl ServerServices {
             Err(error) => Err(self
                 .refused(
                     caller,
-                    &scope,
                     AuditAction::DeploymentTestConfirmed,
                     &controller,
                     None,
@@ -154,7 +149,6 @@ impl ServerServices {
     async fn refused(
         &self,
         caller: &Caller,
-        scope: &ControllerScope,
         action: AuditAction,
         controller: &ControllerOid,
         document: Option<&DocumentOid>,
@@ -173,7 +167,6 @@ impl ServerServices {
         match self
             .record(
                 caller,
-                scope,
                 action,
                 Outcome::Refused { reason },
                 Some(controller),
@@ -187,30 +180,24 @@ impl ServerServices {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn record(
         &self,
         caller: &Caller,
-        scope: &ControllerScope,
         action: AuditAction,
         outcome: Outcome,
         controller: Option<&ControllerOid>,
         document: Option<&DocumentOid>,
         details: serde_json::Value,
     ) -> Result<(), ServiceError> {
-        self.audit
-            .record(AuditEvent {
-                action,
-                outcome,
-                client_address: caller.address,
-                certificate: Some(caller.client.identity()),
-                card_number: Some(scope.card().card_number.as_str()),
-                controller_oid: controller.map(ControllerOid::as_str),
-                document_oid: document.map(DocumentOid::as_str),
-                details: Some(details),
-            })
-            .await
-            .map_err(unavailable)
+        self.record_access(
+            caller,
+            action,
+            outcome,
+            controller.map(ControllerOid::as_str),
+            document.map(DocumentOid::as_str),
+            Some(details),
+        )
+        .await
     }
 }
 

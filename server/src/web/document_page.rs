@@ -13,8 +13,8 @@ use serde_json::{Map, Value, json};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::{
-    archive::{ControllerOid, DocumentOid},
-    audit::{AuditAction, AuditEvent, Outcome},
+    archive::DocumentOid,
+    audit::{AuditAction, Outcome},
     auth::ControllerScope,
     store::scoped,
 };
@@ -110,21 +110,15 @@ impl ServerServices {
         let chosen = self.signed_in(caller).await?.active_controller();
         let scope = self.full_scope(caller).await?.narrowed_to(chosen.as_ref());
         let view = self.version_view(&scope, &document).await?;
-        let controller = ControllerOid::parse(&view.controller_oid).ok();
-        let card = self.authenticator.card_key(&caller.client).await.ok();
-        self.audit
-            .record(AuditEvent {
-                action: AuditAction::DocumentViewed,
-                outcome: Outcome::Success,
-                client_address: caller.address,
-                certificate: Some(caller.client.identity()),
-                card_number: card.as_ref().map(|c| c.card_number.as_str()),
-                controller_oid: controller.as_ref().map(ControllerOid::as_str),
-                document_oid: Some(document.as_str()),
-                details: Some(json!({ "version": view.version_number })),
-            })
-            .await
-            .map_err(unavailable)?;
+        self.record_access(
+            caller,
+            AuditAction::DocumentViewed,
+            Outcome::Success,
+            Some(view.controller_oid.as_str()),
+            Some(document.as_str()),
+            Some(json!({ "version": view.version_number })),
+        )
+        .await?;
         Ok(view)
     }
 

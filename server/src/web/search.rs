@@ -13,7 +13,7 @@ use time::{Date, Duration, OffsetDateTime, Time, format_description::well_known:
 
 use crate::{
     archive::{DocumentOid, Oid, PersonalIdentityCode},
-    audit::{AuditAction, AuditEvent, Outcome},
+    audit::{AuditAction, Outcome},
     store::scoped::{self, SearchFilter, SearchRecord, StatusFilter},
 };
 
@@ -43,36 +43,31 @@ impl ServerServices {
                     .map(|last| cursor(last.effective_time, &last.document_oid))
             })
             .flatten();
-        let card = self.authenticator.card_key(&caller.client).await.ok();
-        self.audit
-            .record(AuditEvent {
-                action: AuditAction::DocumentsSearched,
-                outcome: Outcome::Success,
-                client_address: caller.address,
-                certificate: Some(caller.client.identity()),
-                card_number: card.as_ref().map(|c| c.card_number.as_str()),
-                controller_oid: None,
-                document_oid: None,
-                details: Some(json!({
-                    "client": filter.client.as_ref().map(PersonalIdentityCode::as_str),
-                    "from": query.from.trim(),
-                    "until": query.until.trim(),
-                    "archived_from": query.archived_from.trim(),
-                    "archived_until": query.archived_until.trim(),
-                    "document_type": filter.document_type,
-                    "service_task": filter.service_task,
-                    "register": filter.register,
-                    "document_group": filter.document_group,
-                    "case": filter.case,
-                    "set": filter.set,
-                    "status": filter.status.as_str(),
-                    "page_after": !query.after.trim().is_empty(),
-                    "rows": records.len(),
-                    "controllers": scope.controllers().iter().map(|c| c.as_str()).collect::<Vec<_>>(),
-                })),
-            })
-            .await
-            .map_err(unavailable)?;
+        self.record_access(
+            caller,
+            AuditAction::DocumentsSearched,
+            Outcome::Success,
+            None,
+            None,
+            Some(json!({
+                "client": filter.client.as_ref().map(PersonalIdentityCode::as_str),
+                "from": query.from.trim(),
+                "until": query.until.trim(),
+                "archived_from": query.archived_from.trim(),
+                "archived_until": query.archived_until.trim(),
+                "document_type": filter.document_type,
+                "service_task": filter.service_task,
+                "register": filter.register,
+                "document_group": filter.document_group,
+                "case": filter.case,
+                "set": filter.set,
+                "status": filter.status.as_str(),
+                "page_after": !query.after.trim().is_empty(),
+                "rows": records.len(),
+                "controllers": scope.controllers().iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+            })),
+        )
+        .await?;
         Ok(SearchPage {
             rows: records.into_iter().map(row_of).collect(),
             next,

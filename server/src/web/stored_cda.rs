@@ -11,8 +11,8 @@ use quick_xml::{Reader, events::Event};
 use serde_json::json;
 
 use crate::{
-    archive::{ControllerOid, DocumentOid},
-    audit::{AuditAction, AuditEvent, Outcome},
+    archive::DocumentOid,
+    audit::{AuditAction, Outcome},
     store::scoped::{self, StoredPart},
 };
 
@@ -48,39 +48,30 @@ impl ServerServices {
         let bytes = scoped::stored_chunk(&self.pool, &scope, &document, &object, 0, object.size)
             .await
             .map_err(unavailable)?;
-        let card = self.authenticator.card_key(&caller.client).await.ok();
-        let controller = ControllerOid::parse(&object.controller_oid).ok();
         let intact = ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref() == object.sha256;
-        if !intact {
+        let (action, outcome) = if intact {
+            (AuditAction::DocumentRawRead, Outcome::Success)
+        } else {
             tracing::error!(
                 document = %document.as_str(),
                 controller = %object.controller_oid,
                 "INTEGRITY ERROR: stored bytes do not match the SHA-256 recorded at archiving; nothing was shown"
             );
-        }
-        self.audit
-            .record(AuditEvent {
-                action: if intact {
-                    AuditAction::DocumentRawRead
-                } else {
-                    AuditAction::DocumentIntegrityFailed
-                },
-                outcome: if intact {
-                    Outcome::Success
-                } else {
-                    Outcome::Refused {
-                        reason: "sha256_mismatch",
-                    }
-                },
-                client_address: caller.address,
-                certificate: Some(caller.client.identity()),
-                card_number: card.as_ref().map(|c| c.card_number.as_str()),
-                controller_oid: controller.as_ref().map(ControllerOid::as_str),
-                document_oid: Some(document.as_str()),
-                details: Some(json!({ "view": "highlighted" })),
-            })
-            .await
-            .map_err(unavailable)?;
+            let reason = "sha256_mismatch";
+            (
+                AuditAction::DocumentIntegrityFailed,
+                Outcome::Refused { reason },
+            )
+        };
+        self.record_access(
+            caller,
+            action,
+            outcome,
+            Some(object.controller_oid.as_str()),
+            Some(document.as_str()),
+            Some(json!({ "view": "highlighted" })),
+        )
+        .await?;
         if !intact {
             return Err(ServiceError::Integrity);
         }
