@@ -208,6 +208,67 @@ pub async fn merge_controller(
     change_controller(csrf_token, ControllerChange::Merge { oid, successor }).await
 }
 
+/// An administrator's change to a controller's deployment test.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeploymentTestChange {
+    /// Creates the test if there is none and adds to its case: document OIDs and test client
+    /// identifiers, one per line (or separated by spaces or commas).
+    Define {
+        controller: String,
+        documents: String,
+        clients: String,
+    },
+    /// Starts the test again, with the reason on record.
+    Reset { controller: String, reason: String },
+}
+
+/// Defines a controller's deployment test case, or adds to it.
+#[server(endpoint = "admin/define-deployment-test")]
+pub async fn define_deployment_test(
+    csrf_token: String,
+    controller: String,
+    documents: String,
+    clients: String,
+) -> Result<(), ServerFnError> {
+    change_deployment_test(
+        csrf_token,
+        DeploymentTestChange::Define {
+            controller,
+            documents,
+            clients,
+        },
+    )
+    .await
+}
+
+/// Resets a controller's deployment test with a reason (the controller goes back to deployment).
+#[server(endpoint = "admin/reset-deployment-test")]
+pub async fn reset_deployment_test(
+    csrf_token: String,
+    controller: String,
+    reason: String,
+) -> Result<(), ServerFnError> {
+    change_deployment_test(
+        csrf_token,
+        DeploymentTestChange::Reset { controller, reason },
+    )
+    .await
+}
+
+#[cfg(feature = "ssr")]
+async fn change_deployment_test(
+    csrf_token: String,
+    change: DeploymentTestChange,
+) -> Result<(), ServerFnError> {
+    let _ = csrf_token;
+    let caller = crate::ssr::caller().await?;
+    let services = crate::ssr::services().await?;
+    services
+        .change_deployment_test(&caller, change)
+        .await
+        .map_err(crate::ssr::server_fn_error)
+}
+
 #[cfg(feature = "ssr")]
 async fn change_controller(
     csrf_token: String,

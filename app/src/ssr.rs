@@ -209,6 +209,13 @@ pub trait ArchivistServices: Send + Sync + 'static {
         change: ControllerChange,
     ) -> ServiceFuture<'a, ()>;
 
+    /// Administrators only: defines or resets a controller's deployment test (audited).
+    fn change_deployment_test<'a>(
+        &'a self,
+        caller: &'a Caller,
+        change: crate::admin::DeploymentTestChange,
+    ) -> ServiceFuture<'a, ()>;
+
     /// The audit log: all of it for an administrator, the rows about the card's own controllers
     /// for an archivist.
     fn audit<'a>(&'a self, caller: &'a Caller, query: AuditQuery) -> ServiceFuture<'a, AuditPage>;

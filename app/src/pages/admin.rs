@@ -8,8 +8,9 @@ use leptos_router::hooks::use_query_map;
 
 use crate::access::current_session;
 use crate::admin::{
-    CardLinkView, ControllerRow, CreateController, LinkCard, LinkFormOptions, LinkResult,
-    MergeController, RenameController, UnlinkCard, admin_overview, card_links,
+    CardLinkView, ControllerRow, CreateController, DefineDeploymentTest, LinkCard, LinkFormOptions,
+    LinkResult, MergeController, RenameController, ResetDeploymentTest, UnlinkCard, admin_overview,
+    card_links,
 };
 use crate::i18n::{Texts, use_language};
 
@@ -34,6 +35,12 @@ pub fn invalid_text(t: &'static Texts, error: &ServerFnError) -> &'static str {
         Some("controller_exists") => t.invalid_controller_exists,
         Some("already_merged") => t.invalid_already_merged,
         Some("merge_cycle") => t.invalid_merge_cycle,
+        Some("document") => t.invalid_document,
+        Some("no_test") => t.invalid_no_test,
+        Some("test_confirmed") => t.invalid_test_confirmed,
+        Some("nothing_named") => t.invalid_nothing_named,
+        Some("client") => t.invalid_client_id,
+        Some("reason") => t.invalid_reason,
         _ => t.access_unavailable,
     }
 }
@@ -135,6 +142,7 @@ fn Administration(options: LinkFormOptions, changes: ControllerActions) -> impl 
             <p class="note">{move || t().card_search_hint}</p>
         </form>
         <LinkForm options=options.clone() link token />
+        <DeploymentTests controllers=options.controllers.clone() token />
         <Controllers controllers=options.controllers changes token />
         <section aria-labelledby="history-heading">
             <h2 id="history-heading">{move || t().history_heading}</h2>
@@ -612,6 +620,96 @@ fn Controllers(
                 </div>
             </Show>
             {move || result(changes.merge.value().get().and_then(Result::err))}
+        </section>
+    }
+}
+
+/// Deployment tests: define a controller's test case, or start the test again with a reason
+/// (asked once more: the controller goes back to deployment).
+#[component]
+fn DeploymentTests(
+    controllers: Vec<ControllerRow>,
+    token: impl Fn() -> String + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let language = use_language();
+    let t = move || language.get().texts();
+    let define = ServerAction::<DefineDeploymentTest>::new();
+    let reset = ServerAction::<ResetDeploymentTest>::new();
+    let confirming = RwSignal::new(false);
+    Effect::new(move |_| {
+        if reset.version().get() > 0 {
+            confirming.set(false);
+        }
+    });
+    let options = StoredValue::new(
+        controllers
+            .into_iter()
+            .filter(|c| c.successor_oid.is_none())
+            .collect::<Vec<_>>(),
+    );
+    let choices = move || {
+        options
+            .get_value()
+            .into_iter()
+            .map(|c| view! { <option value=c.oid.clone()>{format!("{} ({})", c.name, c.oid)}</option> })
+            .collect_view()
+    };
+    let outcome = move |result: Option<Result<(), ServerFnError>>,
+                        done: fn(&'static Texts) -> &'static str| {
+        result.map(|result| match result {
+            Ok(()) => view! { <p class="success" role="status">{move || done(t())}</p> }.into_any(),
+            Err(error) => view! { <Refusal error field="test-result" /> }.into_any(),
+        })
+    };
+    view! {
+        <section aria-labelledby="tests-heading" data-section="deployment-tests">
+            <h2 id="tests-heading">{move || t().tests_heading}</h2>
+            <p>{move || t().tests_intro}</p>
+            <ActionForm action=define attr:class="link-form">
+                <input type="hidden" name="csrf_token" prop:value=token />
+                <label>
+                    {move || t().test_controller_label}
+                    <select name="controller" data-field="test-controller">{choices}</select>
+                </label>
+                <label>
+                    {move || t().test_documents_label}
+                    <textarea name="documents" rows="3" class="mono" data-field="test-documents-input"></textarea>
+                </label>
+                <label>
+                    {move || t().test_clients_label}
+                    <textarea name="clients" rows="2" class="mono" data-field="test-clients-input"></textarea>
+                </label>
+                <button type="submit" data-action="define-test">{move || t().define_test_button}</button>
+            </ActionForm>
+            {move || outcome(define.value().get(), |t| t.test_defined)}
+            <ActionForm action=reset attr:class="link-form">
+                <input type="hidden" name="csrf_token" prop:value=token />
+                <label>
+                    {move || t().test_controller_label}
+                    <select name="controller" data-field="reset-controller">{choices}</select>
+                </label>
+                <label>
+                    {move || t().reset_reason_label}
+                    <input type="text" name="reason" size="40" data-field="reset-reason" />
+                </label>
+                <button
+                    type="button"
+                    data-action="reset-open"
+                    on:click=move |_| confirming.set(true)
+                >
+                    {move || t().reset_test_button}
+                </button>
+                <Show when=move || confirming.get()>
+                    <div class="confirmation" role="alertdialog" aria-labelledby="confirm-reset-text">
+                        <p id="confirm-reset-text">{move || t().confirm_reset}</p>
+                        <button type="submit" data-action="confirm-reset">{move || t().confirm}</button>
+                        <button type="button" on:click=move |_| confirming.set(false)>
+                            {move || t().cancel}
+                        </button>
+                    </div>
+                </Show>
+            </ActionForm>
+            {move || outcome(reset.value().get(), |t| t.test_reset_done)}
         </section>
     }
 }

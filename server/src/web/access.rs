@@ -4,7 +4,10 @@
 
 use app::{
     access::{Access, LinkedController, RuleView, SessionView},
-    admin::{AuditPage, CardLinkView, ControllerChange, LinkFormOptions, LinkResult},
+    admin::{
+        AuditPage, CardLinkView, ControllerChange, DeploymentTestChange, LinkFormOptions,
+        LinkResult,
+    },
     comparison::ComparisonView,
     deployment::DeploymentTestView,
     documents::{DocumentView, StoredCdaView},
@@ -277,6 +280,14 @@ impl ArchivistServices for ServerServices {
         change: ControllerChange,
     ) -> ServiceFuture<'a, ()> {
         Box::pin(self.controller_change(caller, change))
+    }
+
+    fn change_deployment_test<'a>(
+        &'a self,
+        caller: &'a Caller,
+        change: DeploymentTestChange,
+    ) -> ServiceFuture<'a, ()> {
+        Box::pin(self.deployment_test_change(caller, change))
     }
 
     fn audit<'a>(&'a self, caller: &'a Caller, query: AuditQuery) -> ServiceFuture<'a, AuditPage> {

@@ -5,8 +5,8 @@
 
 use app::{
     admin::{
-        AuditEntry, AuditPage, CardLinkView, ControllerChange, ControllerRow, LinkFormOptions,
-        LinkResult,
+        AuditEntry, AuditPage, CardLinkView, ControllerChange, ControllerRow, DeploymentTestChange,
+        LinkFormOptions, LinkResult,
     },
     ssr::{AuditQuery, Caller, LinkRequest, ServiceError},
 };
@@ -14,13 +14,14 @@ use serde_json::json;
 use time::{Date, Duration, OffsetDateTime, Time, format_description::well_known::Rfc3339, macros};
 
 use crate::{
-    administration::{self, Actor, AdminError, ControllerChangeError},
-    archive::ControllerOid,
+    administration::{self, Actor, AdminError, ControllerChangeError, DeploymentTestChangeError},
+    archive::{ControllerOid, DocumentOid},
     audit::{AuditAction, AuditFilter, AuditRow},
     auth::{CardKey, CardNumber, SignInError},
     store::{
         cards::{self, CardLinkError, LinkOutcome, Validity},
         controllers::{self, ControllerError},
+        deployment_tests::DeploymentTestError,
     },
 };
 
@@ -214,6 +215,68 @@ impl ServerServices {
         }
     }
 
+    pub(super) async fn deployment_test_change(
+        &self,
+        caller: &Caller,
+        change: DeploymentTestChange,
+    ) -> Result<(), ServiceError> {
+        let admin = self.administrator(caller).await?;
+        let actor = Actor::Administrator {
+            card: &admin,
+            client: &caller.client,
+            address: caller.address,
+        };
+        let pool = &self.pool;
+        let result = match change {
+            DeploymentTestChange::Define {
+                controller,
+                documents,
+                clients,
+            } => {
+                let documents = listed(&documents)
+                    .map(|oid| {
+                        DocumentOid::parse(oid).map_err(|_| ServiceError::Invalid("document"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let clients: Vec<String> = listed(&clients).map(str::to_owned).collect();
+                administration::define_deployment_test(
+                    pool,
+                    &actor,
+                    &controller_oid(&controller)?,
+                    &documents,
+                    &clients,
+                )
+                .await
+                .map(|_| ())
+            }
+            DeploymentTestChange::Reset { controller, reason } => {
+                administration::reset_deployment_test(
+                    pool,
+                    &actor,
+                    &controller_oid(&controller)?,
+                    &reason,
+                )
+                .await
+                .map(|_| ())
+            }
+        };
+        result.map_err(|error| match error {
+            DeploymentTestChangeError::Tests(error) => match error {
+                DeploymentTestError::UnknownController(_) => ServiceError::Invalid("controller"),
+                DeploymentTestError::NoTest(_) => ServiceError::Invalid("no_test"),
+                DeploymentTestError::Confirmed(_) => ServiceError::Invalid("test_confirmed"),
+                DeploymentTestError::NothingNamed => ServiceError::Invalid("nothing_named"),
+                DeploymentTestError::EmptyClient => ServiceError::Invalid("client"),
+                DeploymentTestError::NoReason => ServiceError::Invalid("reason"),
+                DeploymentTestError::Database(error) => unavailable(error),
+            },
+            DeploymentTestChangeError::Audit(error) => {
+                tracing::error!(%error, "AN ADMINISTRATIVE CHANGE WAS MADE BUT NOT AUDITED");
+                ServiceError::Unavailable
+            }
+        })
+    }
+
     pub(super) async fn controller_change(
         &self,
         caller: &Caller,
@@ -337,6 +400,12 @@ fn entry(row: AuditRow) -> AuditEntry {
         document_oid: row.document_oid,
         details: row.details,
     }
+}
+
+/// The entries of a list typed one per line (spaces and commas separate too).
+fn listed(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|entry| !entry.is_empty())
 }
 
 #[cfg(test)]

@@ -415,3 +415,112 @@ async fn definitions_and_resets_refuse_what_cannot_be_done() {
     ));
     archive.stop().await;
 }
+
+#[tokio::test]
+async fn an_administrator_defines_and_resets_a_test_from_the_web_and_no_one_else_can() {
+    let archive = Archive::new().await;
+    cards::grant_administrator(&archive.pool, &card("999000110"), "test")
+        .await
+        .expect("grant");
+    let (document, client) = archive.document_and_client(&archive.a).await;
+    let a = archive.a.as_str();
+    let admin = Session::start(&archive.app, "archivist-1").await;
+    let archivist = Session::start(&archive.app, "archivist-2").await;
+
+    let refused = archivist
+        .post(
+            "/api/admin/define-deployment-test",
+            &format!("controller={a}&documents={document}&clients="),
+        )
+        .await;
+    assert_eq!(refused.status, 404, "{}", refused.body);
+
+    for (form, field) in [
+        (
+            format!("controller={a}&documents=not-an-oid&clients="),
+            "document",
+        ),
+        (
+            format!("controller={a}&documents=&clients=+"),
+            "nothing_named",
+        ),
+        (
+            format!("controller={NOBODYS_CONTROLLER}&documents={document}&clients="),
+            "controller",
+        ),
+    ] {
+        let response = admin.post("/api/admin/define-deployment-test", &form).await;
+        assert_eq!(response.status, 422, "{form}");
+        assert!(
+            response.body.ends_with(&format!("invalid:{field}")),
+            "{}",
+            response.body
+        );
+    }
+    let reset_first = admin
+        .post(
+            "/api/admin/reset-deployment-test",
+            &format!("controller={a}&reason=why"),
+        )
+        .await;
+    assert!(
+        reset_first.body.ends_with("invalid:no_test"),
+        "{}",
+        reset_first.body
+    );
+
+    let defined = admin
+        .post(
+            "/api/admin/define-deployment-test",
+            &format!("controller={a}&documents={document}%0A{AWAITED}&clients={client}"),
+        )
+        .await;
+    assert_eq!(defined.status, 200, "{}", defined.body);
+    let view = tests_of(&admin).await;
+    let oids: Vec<&str> = view[0]["test"]["documents"]
+        .as_array()
+        .expect("documents")
+        .iter()
+        .filter_map(|d| d["document_oid"].as_str())
+        .collect();
+    assert!(
+        oids.contains(&AWAITED) && oids.contains(&document.as_str()),
+        "{oids:?}"
+    );
+
+    let no_reason = admin
+        .post(
+            "/api/admin/reset-deployment-test",
+            &format!("controller={a}&reason=+"),
+        )
+        .await;
+    assert!(
+        no_reason.body.ends_with("invalid:reason"),
+        "{}",
+        no_reason.body
+    );
+    let reset = admin
+        .post(
+            "/api/admin/reset-deployment-test",
+            &format!("controller={a}&reason=codes+were+wrong"),
+        )
+        .await;
+    assert_eq!(reset.status, 200, "{}", reset.body);
+    assert_eq!(tests_of(&admin).await[0]["test"]["round"], 2);
+
+    let rows = archive.audit().await;
+    let changes: Vec<(&str, Option<&str>)> = rows
+        .iter()
+        .filter(|r| r.0.starts_with("admin.deployment_test"))
+        .map(|r| (r.0.as_str(), r.3.as_deref()))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("admin.deployment_test_defined", Some("999000110")),
+            ("admin.deployment_test_reset", Some("999000110")),
+        ],
+        "in the administrator's name, nothing for the refusals"
+    );
+    archive.stop().await;
+}
