@@ -638,8 +638,14 @@ fn remembered() -> Option<Language> {
     #[cfg(feature = "ssr")]
     {
         let parts = use_context::<http::request::Parts>()?;
-        let cookies = parts.headers.get(http::header::COOKIE)?.to_str().ok()?;
-        from_cookies(cookies)
+        // HTTP/2 may send each cookie in a header field of its own.
+        let cookies: Vec<&str> = parts
+            .headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .collect();
+        from_cookies(&cookies.join("; "))
     }
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
     {
