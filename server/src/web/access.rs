@@ -97,6 +97,16 @@ impl ServerServices {
             })
     }
 
+    /// The card's scope narrowed to the session's active controller, as every archivist page
+    /// sees it.
+    pub(super) async fn active_scope(
+        &self,
+        caller: &Caller,
+    ) -> Result<ControllerScope, ServiceError> {
+        let chosen = self.signed_in(caller).await?.active_controller();
+        Ok(self.full_scope(caller).await?.narrowed_to(chosen.as_ref()))
+    }
+
     /// Records something the caller did, with the caller's certificate and card number.
     pub(super) async fn record_success(
         &self,

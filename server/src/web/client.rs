@@ -30,8 +30,7 @@ impl ServerServices {
     ) -> Result<ClientView, ServiceError> {
         let client = PersonalIdentityCode::parse(client.trim())
             .map_err(|_| ServiceError::Invalid("client"))?;
-        let chosen = self.signed_in(caller).await?.active_controller();
-        let scope = self.full_scope(caller).await?.narrowed_to(chosen.as_ref());
+        let scope = self.active_scope(caller).await?;
         let mut sets = scoped::client_sets(&self.pool, &scope, &client, MAX_SETS + 1)
             .await
             .map_err(unavailable)?;

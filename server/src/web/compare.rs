@@ -70,8 +70,7 @@ impl ServerServices {
     ) -> Result<ComparisonView, ServiceError> {
         let a = DocumentOid::parse(a.trim()).map_err(|_| ServiceError::Invalid("a"))?;
         let b = DocumentOid::parse(b.trim()).map_err(|_| ServiceError::Invalid("b"))?;
-        let chosen = self.signed_in(caller).await?.active_controller();
-        let scope = self.full_scope(caller).await?.narrowed_to(chosen.as_ref());
+        let scope = self.active_scope(caller).await?;
         let first = self.version_view(&scope, &a).await?;
         let second = self.version_view(&scope, &b).await?;
         if first.set_oid != second.set_oid || first.controller_oid != second.controller_oid {

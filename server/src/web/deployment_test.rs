@@ -27,13 +27,6 @@ use super::{
 };
 
 impl ServerServices {
-    /// The card's scope narrowed to the session's active controller, as every archivist page
-    /// sees it.
-    async fn active_scope(&self, caller: &Caller) -> Result<ControllerScope, ServiceError> {
-        let chosen = self.signed_in(caller).await?.active_controller();
-        Ok(self.full_scope(caller).await?.narrowed_to(chosen.as_ref()))
-    }
-
     pub(super) async fn deployment_test_views(
         &self,
         caller: &Caller,

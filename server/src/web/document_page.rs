@@ -107,8 +107,7 @@ impl ServerServices {
     ) -> Result<DocumentView, ServiceError> {
         let document = DocumentOid::parse(document_oid.trim())
             .map_err(|_| ServiceError::Invalid("document_oid"))?;
-        let chosen = self.signed_in(caller).await?.active_controller();
-        let scope = self.full_scope(caller).await?.narrowed_to(chosen.as_ref());
+        let scope = self.active_scope(caller).await?;
         let view = self.version_view(&scope, &document).await?;
         self.record_access(
             caller,

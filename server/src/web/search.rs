@@ -29,8 +29,7 @@ impl ServerServices {
         query: SearchQuery,
     ) -> Result<SearchPage, ServiceError> {
         let filter = filter_of(&query)?;
-        let chosen = self.signed_in(caller).await?.active_controller();
-        let scope = self.full_scope(caller).await?.narrowed_to(chosen.as_ref());
+        let scope = self.active_scope(caller).await?;
         let mut records = scoped::search_documents(&self.pool, &scope, &filter, PAGE_ROWS + 1)
             .await
             .map_err(unavailable)?;
