@@ -30,6 +30,64 @@ pub struct DocumentView {
     pub versions: Vec<VersionRow>,
     pub raw: StoredInfo,
     pub renditions: Vec<RenditionInfo>,
+    /// The structured (JSON) rendition as a tree. The document page reads it; views that do
+    /// not show it (comparing versions) leave it [`StructuredRendition::Absent`].
+    pub structured: StructuredRendition,
+}
+
+/// The structured rendition as the document page shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StructuredRendition {
+    /// The version has none.
+    #[default]
+    Absent,
+    /// Larger than the page shows as a tree (it is in the stored CDA, which can be read whole).
+    TooLarge,
+    /// Stored, but not JSON (or nested deeper than the page follows): shown as stored text,
+    /// with the reason.
+    Unreadable {
+        reason: String,
+        text: String,
+    },
+    Tree(StructuredValue),
+}
+
+/// A JSON value with its fields in stored order, and coded values (`{system, code, display}`)
+/// recognised so that they can be named from the code lists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StructuredValue {
+    Null,
+    Bool(bool),
+    /// As written in the document (no float rounding).
+    Number(String),
+    Text(String),
+    Code(CodedValue),
+    List(Vec<StructuredValue>),
+    Object(Vec<StructuredField>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StructuredField {
+    /// The field's name as stored.
+    pub name: String,
+    pub value: StructuredValue,
+}
+
+impl StructuredValue {
+    /// Every coded value in the tree, to be named from the code lists.
+    pub fn codes_mut(&mut self) -> Vec<&mut CodedValue> {
+        let mut codes = Vec::new();
+        let mut stack = vec![self];
+        while let Some(value) = stack.pop() {
+            match value {
+                Self::Code(code) => codes.push(code),
+                Self::List(items) => stack.extend(items.iter_mut()),
+                Self::Object(fields) => stack.extend(fields.iter_mut().map(|f| &mut f.value)),
+                Self::Null | Self::Bool(_) | Self::Number(_) | Self::Text(_) => {}
+            }
+        }
+        codes
+    }
 }
 
 /// One header field: `key` names it (labels in `i18n::header_label`).

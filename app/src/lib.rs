@@ -22,6 +22,7 @@ pub mod search;
 pub mod ssr;
 #[cfg(feature = "ssr")]
 pub mod status_pages;
+pub mod structured_labels;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

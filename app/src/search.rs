@@ -37,13 +37,18 @@ pub struct SearchQuery {
     /// Also replaced and nullified versions: the older form of `status=all`, kept so that
     /// bookmarks made with it still work.
     pub all_versions: bool,
+    /// The sort column: `""` or `time` (document time), `archived` or `client`.
+    pub sort: String,
+    /// `asc` or `desc`; `""` is the column's usual direction (times newest first, clients
+    /// from A).
+    pub order: String,
     /// Where the previous page ended (from [`SearchPage::next`]).
     pub after: String,
 }
 
 /// The address parameters of the search page, in the order of the form, with the query's field
 /// for each.
-pub const SEARCH_PARAMETERS: [&str; 13] = [
+pub const SEARCH_PARAMETERS: [&str; 15] = [
     "client",
     "from",
     "until",
@@ -56,6 +61,8 @@ pub const SEARCH_PARAMETERS: [&str; 13] = [
     "case",
     "set",
     "status",
+    "sort",
+    "order",
     "after",
 ];
 
@@ -76,6 +83,8 @@ impl SearchQuery {
             set: get("set"),
             status: get("status"),
             all_versions: get("all") == "1",
+            sort: get("sort"),
+            order: get("order"),
             after: get("after"),
         }
     }
@@ -96,8 +105,75 @@ impl SearchQuery {
             "set" => &self.set,
             "status" if self.status.is_empty() && self.all_versions => "all",
             "status" => &self.status,
+            "sort" => &self.sort,
+            "order" => &self.order,
             "after" => &self.after,
             _ => "",
+        }
+    }
+}
+
+/// The columns the results can be sorted by, as the address names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortColumn {
+    /// Document time (the default).
+    Time,
+    /// When the archive stored the version.
+    Archived,
+    /// The client's identifier.
+    Client,
+}
+
+impl SortColumn {
+    pub fn parameter(self) -> &'static str {
+        match self {
+            Self::Time => "time",
+            Self::Archived => "archived",
+            Self::Client => "client",
+        }
+    }
+
+    pub fn from_parameter(text: &str) -> Option<Self> {
+        match text {
+            "" | "time" => Some(Self::Time),
+            "archived" => Some(Self::Archived),
+            "client" => Some(Self::Client),
+            _ => None,
+        }
+    }
+
+    /// The direction a column starts in: times newest first, clients from the start.
+    pub fn descending_by_default(self) -> bool {
+        !matches!(self, Self::Client)
+    }
+}
+
+impl SearchQuery {
+    /// The order the query asks for (column, descending); `None` when `sort` or `order` is
+    /// not one the search knows.
+    pub fn sorting(&self) -> Option<(SortColumn, bool)> {
+        let column = SortColumn::from_parameter(self.sort.trim())?;
+        let descending = match self.order.trim() {
+            "" => column.descending_by_default(),
+            "desc" => true,
+            "asc" => false,
+            _ => return None,
+        };
+        Some((column, descending))
+    }
+
+    /// The first page of this search sorted by `column`; a column that already sorts the
+    /// results turns round.
+    pub fn sorted_by(&self, column: SortColumn) -> Self {
+        let descending = match self.sorting() {
+            Some((current, descending)) if current == column => !descending,
+            _ => column.descending_by_default(),
+        };
+        Self {
+            sort: column.parameter().to_owned(),
+            order: if descending { "desc" } else { "asc" }.to_owned(),
+            after: String::new(),
+            ..self.clone()
         }
     }
 }
@@ -132,6 +208,8 @@ pub struct SearchRow {
     pub status: String,
     /// RFC 3339, UTC.
     pub effective_time: String,
+    /// RFC 3339, UTC; the search reads it (other lists leave it out).
+    pub archived_at: Option<String>,
     pub document_type: Option<HeaderValue>,
     pub service_task: Option<HeaderValue>,
     pub client_id: String,
@@ -139,7 +217,7 @@ pub struct SearchRow {
     pub controller_name: String,
 }
 
-/// One page of documents, newest document time first.
+/// One page of documents in the query's order (newest document time first by default).
 #[server(endpoint = "documents/search", input = GetUrl)]
 pub async fn search_documents(query: SearchQuery) -> Result<SearchPage, ServerFnError> {
     let caller = crate::ssr::caller().await?;
@@ -204,4 +282,39 @@ pub async fn client_documents(client: String) -> Result<ClientView, ServerFnErro
         .client(&caller, client)
         .await
         .map_err(crate::ssr::server_fn_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_column_header_sorts_by_its_column_and_turns_round_on_a_second_click() {
+        let plain = SearchQuery::default();
+        assert_eq!(plain.sorting(), Some((SortColumn::Time, true)));
+        let by_client = plain.sorted_by(SortColumn::Client);
+        assert_eq!(by_client.sorting(), Some((SortColumn::Client, false)));
+        assert_eq!(
+            by_client.sorted_by(SortColumn::Client).sorting(),
+            Some((SortColumn::Client, true))
+        );
+        let paged = SearchQuery {
+            after: "cursor".to_owned(),
+            ..SearchQuery::default()
+        };
+        let oldest_first = paged.sorted_by(SortColumn::Time);
+        assert_eq!(oldest_first.sorting(), Some((SortColumn::Time, false)));
+        assert_eq!(
+            oldest_first.after, "",
+            "a new order starts at its first page"
+        );
+        for (sort, order) in [("name", ""), ("time", "up")] {
+            let query = SearchQuery {
+                sort: sort.to_owned(),
+                order: order.to_owned(),
+                ..SearchQuery::default()
+            };
+            assert_eq!(query.sorting(), None, "{sort} {order}");
+        }
+    }
 }

@@ -41,10 +41,21 @@ test('an archivist finds a document by OID and sees it as archived', async ({ br
   await expect(page.getByRole('heading', { level: 2, name: 'Metatiedot' })).toBeVisible();
   await expect(page.getByRole('heading', { level: 2, name: 'Arkiston lisäämät tiedot' })).toBeVisible();
   await expect(page.locator('[data-field="signature"] [data-integrity="valid"]').first()).toBeVisible();
+  // The structured rendition as a labelled tree; its boxes open and close from the keyboard.
+  const tree = page.locator('[data-field="structured"]');
+  await expect(tree.locator('li[data-name="asiakas"] > details > summary .tree-label')).toHaveText('Asiakas');
+  await expect(tree.locator('li[data-name="palvelutehtava"] [data-field="code"]')).toHaveText(/\(\d+\)$/);
+  const clientBox = tree.locator('li[data-name="asiakas"] > details');
+  await clientBox.locator('> summary').focus();
+  await page.keyboard.press('Enter');
+  await expect(clientBox).not.toHaveAttribute('open', '');
+  await page.keyboard.press('Enter');
+  await expect(clientBox).toHaveAttribute('open', '');
   await page.screenshot({ path: path.join(screenshots, 'document-fi.png'), fullPage: true });
 
   await page.getByRole('button', { name: 'Svenska' }).click();
   await expect(page.getByRole('heading', { level: 2, name: 'Versionshistorik' })).toBeVisible();
+  await expect(tree.locator('li[data-name="asiakas"] > details > summary .tree-label')).toHaveText('Klient');
   await page.getByRole('button', { name: 'English' }).click();
   await expect(page.getByRole('heading', { level: 2, name: 'Data added by the archive' })).toBeVisible();
   await page.screenshot({ path: path.join(screenshots, 'document-en.png'), fullPage: true });
@@ -110,6 +121,18 @@ test('an archivist searches, pages and opens a result', async ({ browser, baseUR
   await expect(page.locator(`[data-document="${first}"]`).first()).toBeVisible();
   await page.goBack();
   await expect(rows.first()).toBeVisible();
+
+  // The column headers sort: the client column from the start, then the other way round.
+  const clientHeader = page.locator('[data-field="results"] th').filter({ has: page.locator('a[data-sort="client"]') });
+  await clientHeader.getByRole('link').click();
+  await expect(page).toHaveURL(/sort=client&order=asc/);
+  await expect(clientHeader).toHaveAttribute('aria-sort', 'ascending');
+  await expect(versions).toHaveValue('all');
+  await clientHeader.getByRole('link').click();
+  await expect(page).toHaveURL(/sort=client&order=desc/);
+  await expect(clientHeader).toHaveAttribute('aria-sort', 'descending');
+  await expect(rows.first()).toBeVisible();
+  await page.screenshot({ path: path.join(screenshots, 'search-sorted-fi.png'), fullPage: true });
 
   await page.goto('/search?client=131052-308U');
   await expect(page.locator('[data-field="invalid-search"]')).toContainText('henkilötunnus');

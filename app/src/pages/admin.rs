@@ -47,13 +47,23 @@ pub fn invalid_text(t: &'static Texts, error: &ServerFnError) -> &'static str {
 
 /// A refused or failed request, explained in the reader's language.
 #[component]
-pub fn Refusal(error: ServerFnError, #[prop(optional)] field: &'static str) -> impl IntoView {
+pub fn Refusal(error: ServerFnError, #[prop(optional)] field: &'static str) -> AnyView {
     let language = use_language();
+    // Stored bytes that no longer match their digest: loud, on whichever page read them.
+    if error.to_string().ends_with("integrity") {
+        return view! {
+            <p class="error integrity" role="alert" data-field="integrity-error">
+                {move || language.get().document_texts().integrity_error}
+            </p>
+        }
+        .into_any();
+    }
     view! {
         <p class="error" role="alert" data-field=field>
             {move || invalid_text(language.get().texts(), &error)}
         </p>
     }
+    .into_any()
 }
 
 #[component]

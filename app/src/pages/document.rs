@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::documents::{DocumentView, HeaderValue, open_document};
 use crate::i18n::{Language, use_language};
 
-use super::{NotFound, admin::Refusal, is_not_found};
+use super::{NotFound, admin::Refusal, is_not_found, structured::StructuredBlock};
 
 /// `/documents?oid=…`: direct lookup by document OID (a plain GET form, so it works before
 /// the WebAssembly has loaded and the address can be bookmarked).
@@ -157,6 +157,7 @@ fn Document(view: DocumentView) -> impl IntoView {
                 </p>
             </section>
 
+            <StructuredBlock view=v() />
             <Metadata view=v() />
             <ArchiveBlock view=v() />
             <Versions view=v() />

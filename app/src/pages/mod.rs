@@ -9,6 +9,7 @@ pub mod document;
 pub mod home;
 pub mod search;
 pub mod stored_cda;
+mod structured;
 
 use leptos::prelude::*;
 

@@ -11,7 +11,7 @@ use crate::document_texts::DocumentTexts;
 use crate::i18n::Language;
 use crate::i18n::use_language;
 use crate::search::{
-    CodeOption, SEARCH_PARAMETERS, SearchOptions, SearchPage as Results, SearchQuery,
+    CodeOption, SEARCH_PARAMETERS, SearchOptions, SearchPage as Results, SearchQuery, SortColumn,
     search_documents, search_form_choices,
 };
 
@@ -105,6 +105,9 @@ pub fn SearchPage() -> impl IntoView {
                     </label>
                 </div>
             </details>
+            // The order chosen from the column headers is kept when the form is sent again.
+            <input type="hidden" name="sort" value=field("sort") />
+            <input type="hidden" name="order" value=field("order") />
             <p>
                 <button type="submit">{move || t().search_button}</button>
             </p>
@@ -208,6 +211,7 @@ fn invalid_field(error: &ServerFnError) -> Option<fn(&DocumentTexts) -> &'static
         "type" | "task" | "register" | "group" => |t| t.invalid_code,
         "case" | "set" => |t| t.invalid_oid_field,
         "status" => |t| t.invalid_status,
+        "sort" => |t| t.invalid_sort,
         "after" => |t| t.invalid_cursor,
         _ => return None,
     })
@@ -222,32 +226,35 @@ fn ResultTable(page: Results, query: SearchQuery) -> impl IntoView {
             .into_any();
     }
     let next = page.next.map(|after| {
-        let query = SearchQuery { after, ..query };
-        let href = format!(
-            "/search?{}",
-            SEARCH_PARAMETERS
-                .iter()
-                .map(|name| format!("{name}={}", encode(query.parameter(name))))
-                .collect::<Vec<_>>()
-                .join("&")
-        );
+        let href = search_href(&SearchQuery {
+            after,
+            ..query.clone()
+        });
         view! {
             <p>
                 <a href=href data-action="next-page">{move || t().next_page}</a>
             </p>
         }
     });
+    let sorting = query.sorting();
+    let header = move |column: SortColumn, label: fn(&DocumentTexts) -> &'static str| {
+        let sorted = sorting.and_then(|(c, descending)| (c == column).then_some(descending));
+        view! {
+            <SortHeader query=query.clone() column sorted label />
+        }
+    };
     view! {
         // Focusable, so that a keyboard can scroll a table wider than the screen.
         <div class="table-wrap" tabindex="0" role="region" aria-label=move || t().search_heading>
             <table class="data" data-field="results">
                 <thead>
                     <tr>
-                        <th scope="col">{move || t().document_time}</th>
+                        {header(SortColumn::Time, |t| t.document_time)}
                         <th scope="col">{move || t().document_type}</th>
                         <th scope="col">{move || t().service_task}</th>
-                        <th scope="col">{move || t().client}</th>
+                        {header(SortColumn::Client, |t| t.client)}
                         <th scope="col">{move || t().status}</th>
+                        {header(SortColumn::Archived, |t| t.archived_at)}
                         <th scope="col">{move || t().controller}</th>
                     </tr>
                 </thead>
@@ -284,9 +291,13 @@ fn ResultTable(page: Results, query: SearchQuery) -> impl IntoView {
                                     <td>
                                         <VersionStatus status=row.status.clone() version=row.version_number />
                                     </td>
+                                    <td>
+                                        {row.archived_at.clone().map(|at| view! { <Time value=at /> })}
+                                    </td>
                                     <td>{row.controller_name.clone()}</td>
                                 </tr>
                             }
+                                .into_any()
                         })
                         .collect_view()}
                 </tbody>
@@ -295,4 +306,52 @@ fn ResultTable(page: Results, query: SearchQuery) -> impl IntoView {
         {next}
     }
     .into_any()
+}
+
+/// A column header that sorts the results by its column (the first page again); the sorted
+/// column says its direction to screen readers (`aria-sort`) and with an arrow.
+#[component]
+fn SortHeader(
+    query: SearchQuery,
+    column: SortColumn,
+    /// `Some(descending)` when the results are sorted by this column.
+    sorted: Option<bool>,
+    label: fn(&DocumentTexts) -> &'static str,
+) -> AnyView {
+    let language = use_language();
+    let t = move || language.get().document_texts();
+    let href = search_href(&query.sorted_by(column));
+    let aria_sort = sorted.map(|descending| {
+        if descending {
+            "descending"
+        } else {
+            "ascending"
+        }
+    });
+    let arrow = match sorted {
+        Some(true) => " ▼",
+        Some(false) => " ▲",
+        None => "",
+    };
+    view! {
+        <th scope="col" aria-sort=aria_sort>
+            <a href=href data-sort=column.parameter() title=move || t().sort_hint>
+                {move || label(t())}
+                <span aria-hidden="true">{arrow}</span>
+            </a>
+        </th>
+    }
+    .into_any()
+}
+
+/// The search page's address of a query.
+fn search_href(query: &SearchQuery) -> String {
+    format!(
+        "/search?{}",
+        SEARCH_PARAMETERS
+            .iter()
+            .map(|name| format!("{name}={}", encode(query.parameter(name))))
+            .collect::<Vec<_>>()
+            .join("&")
+    )
 }

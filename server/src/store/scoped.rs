@@ -5,6 +5,11 @@
 //! filter would still see nothing of another controller.
 
 pub mod deployment_test;
+mod search;
+
+pub use search::{
+    Position, SearchFilter, SearchHit, SearchOrder, SortKey, StatusFilter, search_documents,
+};
 
 use sqlx::{PgPool, Postgres, Transaction};
 use time::OffsetDateTime;
@@ -190,23 +195,31 @@ pub async fn stored_chunk(
     Ok(bytes)
 }
 
-/// The first rendition of `kind` (`xhtml`, `json`) of a version in the scope, for comparing
-/// versions: `None` when there is none, `Some(None)` when it is larger than `max_size` bytes
-/// (not read).
+/// The first rendition of `kind` (`xhtml`, `json`) of a version in the scope, as the pages
+/// read it whole: `None` when there is none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenditionRead {
+    /// `None` when it is larger than the caller's limit (not read).
+    pub bytes: Option<Vec<u8>>,
+    /// The SHA-256 recorded when it was archived, to check the bytes against.
+    pub sha256: Vec<u8>,
+}
+
 pub async fn rendition_bytes(
     pool: &PgPool,
     scope: &ControllerScope,
     document: &DocumentOid,
     kind: &str,
     max_size: i64,
-) -> Result<Option<Option<Vec<u8>>>, sqlx::Error> {
+) -> Result<Option<RenditionRead>, sqlx::Error> {
     if scope.is_empty() {
         return Ok(None);
     }
     let controllers = scope_oids(scope);
     let mut tx = ScopedTransaction::begin(pool, scope).await?;
-    let bytes = sqlx::query_scalar!(
-        r#"SELECT CASE WHEN size <= $4 THEN bytes END AS bytes
+    let read = sqlx::query_as!(
+        RenditionRead,
+        r#"SELECT CASE WHEN size <= $4 THEN bytes END AS bytes, sha256
            FROM rendition
            WHERE controller_oid = ANY ($1) AND document_oid = $2 AND kind = $3
            ORDER BY position
@@ -219,7 +232,7 @@ pub async fn rendition_bytes(
     .fetch_optional(&mut *tx.tx)
     .await?;
     tx.commit().await?;
-    Ok(bytes)
+    Ok(read)
 }
 
 /// One document set of a client, by its current (or nullifying) version.
@@ -424,54 +437,8 @@ pub async fn code_lists(
         .collect())
 }
 
-/// What the search page asks for, parsed and checked. `None` does not filter.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SearchFilter {
-    pub client: Option<crate::archive::PersonalIdentityCode>,
-    /// Document time from (inclusive).
-    pub from: Option<OffsetDateTime>,
-    /// Document time before (exclusive).
-    pub before: Option<OffsetDateTime>,
-    /// Archived from (inclusive).
-    pub archived_from: Option<OffsetDateTime>,
-    /// Archived before (exclusive).
-    pub archived_before: Option<OffsetDateTime>,
-    /// A document type code, general or specific.
-    pub document_type: Option<String>,
-    pub service_task: Option<String>,
-    pub register: Option<String>,
-    pub document_group: Option<String>,
-    pub case: Option<String>,
-    pub set: Option<String>,
-    pub status: StatusFilter,
-    /// Keyset: the last row of the previous page (document time, document OID).
-    pub after: Option<(OffsetDateTime, String)>,
-}
-
-/// Which versions a search shows.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum StatusFilter {
-    /// The current version of each set (the default).
-    #[default]
-    Current,
-    Replaced,
-    Nullified,
-    All,
-}
-
-impl StatusFilter {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Current => "current",
-            Self::Replaced => "replaced",
-            Self::Nullified => "nullified",
-            Self::All => "all",
-        }
-    }
-}
-
-/// One row of the search results.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One version as the document lists show it (search, a client's sets, a deployment test).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct SearchRecord {
     pub document_oid: String,
     pub version_number: i32,
@@ -486,76 +453,4 @@ pub struct SearchRecord {
     pub client_family_name: Option<String>,
     pub client_given_names: Option<String>,
     pub controller_name: String,
-}
-
-/// Up to `limit` versions matching the filter within the scope, newest document time first
-/// (ties by OID), after the filter's keyset position.
-pub async fn search_documents(
-    pool: &PgPool,
-    scope: &ControllerScope,
-    filter: &SearchFilter,
-    limit: i64,
-) -> Result<Vec<SearchRecord>, sqlx::Error> {
-    if scope.is_empty() {
-        return Ok(Vec::new());
-    }
-    let controllers = scope_oids(scope);
-    let (after_time, after_oid) = filter
-        .after
-        .clone()
-        .map_or((None, None), |(t, oid)| (Some(t), Some(oid)));
-    let mut tx = ScopedTransaction::begin(pool, scope).await?;
-    let rows = sqlx::query_as!(
-        SearchRecord,
-        r#"SELECT v.document_oid, v.version_number, vs.status AS "status!", v.effective_time,
-                  v.specific_type_code, v.specific_type_system,
-                  v.service_task_code, v.service_task_system, v.display_names,
-                  v.client_id_value, v.client_family_name, v.client_given_names,
-                  c.name AS controller_name
-           FROM document_version v
-           JOIN document_version_status vs
-             ON vs.controller_oid = v.controller_oid AND vs.document_oid = v.document_oid
-           JOIN controller c ON c.oid = v.controller_oid
-           WHERE v.controller_oid = ANY ($1)
-             AND ($2::text IS NULL OR v.client_id_value = $2)
-             AND ($3::timestamptz IS NULL OR v.effective_time >= $3)
-             AND ($4::timestamptz IS NULL OR v.effective_time < $4)
-             AND ($5 = 'all' OR vs.status = $5)
-             AND ($6::timestamptz IS NULL
-                  OR (v.effective_time, v.document_oid) < ($6::timestamptz, $7::text))
-             AND ($9::text IS NULL OR v.specific_type_code = $9 OR v.general_type_code = $9)
-             AND ($10::text IS NULL OR v.service_task_code = $10)
-             AND ($11::text IS NULL OR v.registry_type_code = $11)
-             AND ($12::text IS NULL OR v.document_group_code = $12)
-             AND ($13::text IS NULL OR v.case_oid = $13)
-             AND ($14::text IS NULL OR v.set_oid = $14)
-             AND (($15::timestamptz IS NULL AND $16::timestamptz IS NULL)
-                  OR EXISTS (SELECT 1 FROM archive_state s
-                             WHERE s.controller_oid = v.controller_oid
-                               AND s.document_oid = v.document_oid
-                               AND ($15::timestamptz IS NULL OR s.archived_at >= $15)
-                               AND ($16::timestamptz IS NULL OR s.archived_at < $16)))
-           ORDER BY v.effective_time DESC, v.document_oid DESC
-           LIMIT $8"#,
-        &controllers,
-        filter.client.as_ref().map(|c| c.as_str()),
-        filter.from,
-        filter.before,
-        filter.status.as_str(),
-        after_time,
-        after_oid,
-        limit,
-        filter.document_type.as_deref(),
-        filter.service_task.as_deref(),
-        filter.register.as_deref(),
-        filter.document_group.as_deref(),
-        filter.case.as_deref(),
-        filter.set.as_deref(),
-        filter.archived_from,
-        filter.archived_before,
-    )
-    .fetch_all(&mut *tx.tx)
-    .await?;
-    tx.commit().await?;
-    Ok(rows)
 }

@@ -17,10 +17,9 @@ use crate::{
     archive::DocumentOid,
     audit::{AuditAction, Outcome},
     auth::ControllerScope,
-    store::scoped,
 };
 
-use super::access::{ServerServices, unavailable};
+use super::access::ServerServices;
 
 /// Renditions larger than this are not compared (they stay downloadable as stored).
 const MAX_COMPARED_BYTES: i64 = 4 * 1024 * 1024;
@@ -85,11 +84,12 @@ impl ServerServices {
             DocumentOid::parse(&older.document_oid).map_err(|_| ServiceError::Unavailable)?;
         let newer_oid =
             DocumentOid::parse(&newer.document_oid).map_err(|_| ServiceError::Unavailable)?;
+        let versions = (newer.controller_oid.as_str(), &older_oid, &newer_oid);
         let display = self
-            .text_comparison(&scope, &older_oid, &newer_oid, "xhtml", display_lines)
+            .text_comparison(caller, &scope, versions, "xhtml", display_lines)
             .await?;
         let structured = self
-            .text_comparison(&scope, &older_oid, &newer_oid, "json", json_lines)
+            .text_comparison(caller, &scope, versions, "json", json_lines)
             .await?;
         self.record_access(
             caller,
@@ -111,17 +111,18 @@ impl ServerServices {
 
     async fn text_comparison(
         &self,
+        caller: &Caller,
         scope: &ControllerScope,
-        older: &DocumentOid,
-        newer: &DocumentOid,
+        (controller, older, newer): (&str, &DocumentOid, &DocumentOid),
         kind: &str,
         lines: fn(&[u8]) -> Option<Vec<String>>,
     ) -> Result<TextComparison, ServiceError> {
-        let read = |document| {
-            scoped::rendition_bytes(&self.pool, scope, document, kind, MAX_COMPARED_BYTES)
-        };
-        let old = read(older).await.map_err(unavailable)?;
-        let new = read(newer).await.map_err(unavailable)?;
+        let old = self
+            .checked_rendition(caller, scope, (controller, older), kind, MAX_COMPARED_BYTES)
+            .await?;
+        let new = self
+            .checked_rendition(caller, scope, (controller, newer), kind, MAX_COMPARED_BYTES)
+            .await?;
         Ok(compare_renditions(old, new, lines))
     }
 }

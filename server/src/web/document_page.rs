@@ -5,7 +5,7 @@
 use app::{
     documents::{
         ArchiveData, ArchiveEventView, CodedValue, DocumentView, HeaderField, HeaderValue,
-        RenditionInfo, SignatureView, StoredInfo, VersionRow,
+        RenditionInfo, SignatureView, StoredInfo, StructuredRendition, VersionRow,
     },
     ssr::{Caller, ServiceError},
 };
@@ -19,7 +19,10 @@ use crate::{
     store::scoped,
 };
 
-use super::access::{ServerServices, unavailable};
+use super::{
+    access::{ServerServices, unavailable},
+    structured::{MAX_TREE_BYTES, structured_rendition},
+};
 
 /// How a header field is read from the `document_version` row.
 enum Field {
@@ -108,7 +111,18 @@ impl ServerServices {
         let document = DocumentOid::parse(document_oid.trim())
             .map_err(|_| ServiceError::Invalid("document_oid"))?;
         let scope = self.active_scope(caller).await?;
-        let view = self.version_view(&scope, &document).await?;
+        let mut view = self.unnamed_view(&scope, &document).await?;
+        let structured = self
+            .checked_rendition(
+                caller,
+                &scope,
+                (&view.controller_oid, &document),
+                "json",
+                MAX_TREE_BYTES,
+            )
+            .await?;
+        view.structured = structured_rendition(structured);
+        self.name_codes(&mut view).await?;
         self.record_access(
             caller,
             AuditAction::DocumentViewed,
@@ -128,16 +142,69 @@ impl ServerServices {
         scope: &ControllerScope,
         document: &DocumentOid,
     ) -> Result<DocumentView, ServiceError> {
+        let mut view = self.unnamed_view(scope, document).await?;
+        self.name_codes(&mut view).await?;
+        Ok(view)
+    }
+
+    /// The first rendition of `kind` of a version, read whole when it is at most `max_size`
+    /// bytes (`Some(None)` when larger; `None` when there is none), checked against the SHA-256
+    /// recorded when it was archived: a mismatch is logged, audited and an integrity error, and
+    /// nothing of it is shown.
+    pub(super) async fn checked_rendition(
+        &self,
+        caller: &Caller,
+        scope: &ControllerScope,
+        (controller, document): (&str, &DocumentOid),
+        kind: &str,
+        max_size: i64,
+    ) -> Result<Option<Option<Vec<u8>>>, ServiceError> {
+        let Some(read) = scoped::rendition_bytes(&self.pool, scope, document, kind, max_size)
+            .await
+            .map_err(unavailable)?
+        else {
+            return Ok(None);
+        };
+        let Some(bytes) = read.bytes else {
+            return Ok(Some(None));
+        };
+        if ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref() == read.sha256 {
+            return Ok(Some(Some(bytes)));
+        }
+        tracing::error!(
+            document = %document.as_str(),
+            controller = %controller,
+            rendition = %kind,
+            "INTEGRITY ERROR: a stored rendition does not match the SHA-256 recorded at archiving; nothing was shown"
+        );
+        self.record_access(
+            caller,
+            AuditAction::DocumentIntegrityFailed,
+            Outcome::Refused {
+                reason: "sha256_mismatch",
+            },
+            Some(controller),
+            Some(document.as_str()),
+            Some(json!({ "rendition": kind })),
+        )
+        .await?;
+        Err(ServiceError::Integrity)
+    }
+
+    /// [`Self::version_view`] before the code lists have named its codes.
+    async fn unnamed_view(
+        &self,
+        scope: &ControllerScope,
+        document: &DocumentOid,
+    ) -> Result<DocumentView, ServiceError> {
         let row = scoped::document_version(&self.pool, scope, document)
             .await
             .map_err(unavailable)?
             .ok_or(ServiceError::NotFound)?;
-        let mut view = view_of(&row).ok_or_else(|| {
+        view_of(&row).ok_or_else(|| {
             tracing::error!(document = %document.as_str(), "the document page's row has an unexpected shape");
             ServiceError::Unavailable
-        })?;
-        self.name_codes(&mut view).await?;
-        Ok(view)
+        })
     }
 
     /// Fills in the code lists' display names of every coded value on the page.
@@ -157,6 +224,9 @@ impl ServerServices {
             if let HeaderValue::Code(code) = value {
                 coded.push(code);
             }
+        }
+        if let StructuredRendition::Tree(tree) = &mut view.structured {
+            coded.extend(tree.codes_mut());
         }
         // Documents name a code system with its version as the last arc (…1506.201701); the
         // code lists hold the system without it. Both are looked up, the exact one first.
@@ -369,6 +439,7 @@ fn view_of(row: &Value) -> Option<DocumentView> {
             sha256: text(raw, "sha256")?,
         },
         renditions,
+        structured: StructuredRendition::Absent,
     })
 }
 

@@ -18,6 +18,7 @@ mod search;
 mod security_headers;
 pub mod session;
 mod stored_cda;
+mod structured;
 
 use std::sync::OnceLock;
 

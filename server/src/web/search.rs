@@ -4,7 +4,7 @@
 
 use app::{
     documents::{CodedValue, HeaderValue},
-    search::{CodeOption, SearchOptions, SearchPage, SearchQuery, SearchRow},
+    search::{CodeOption, SearchOptions, SearchPage, SearchQuery, SearchRow, SortColumn},
     ssr::{Caller, ServiceError},
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -14,7 +14,9 @@ use time::{Date, Duration, OffsetDateTime, Time, format_description::well_known:
 use crate::{
     archive::{DocumentOid, Oid, PersonalIdentityCode},
     audit::{AuditAction, Outcome},
-    store::scoped::{self, SearchFilter, SearchRecord, StatusFilter},
+    store::scoped::{
+        self, Position, SearchFilter, SearchHit, SearchOrder, SearchRecord, SortKey, StatusFilter,
+    },
 };
 
 use super::access::{ServerServices, unavailable};
@@ -30,16 +32,15 @@ impl ServerServices {
     ) -> Result<SearchPage, ServiceError> {
         let filter = filter_of(&query)?;
         let scope = self.active_scope(caller).await?;
-        let mut records = scoped::search_documents(&self.pool, &scope, &filter, PAGE_ROWS + 1)
+        let mut hits = scoped::search_documents(&self.pool, &scope, &filter, PAGE_ROWS + 1)
             .await
             .map_err(unavailable)?;
-        let more = records.len() > usize::try_from(PAGE_ROWS).unwrap_or(usize::MAX);
-        records.truncate(usize::try_from(PAGE_ROWS).unwrap_or(usize::MAX));
+        let more = hits.len() > usize::try_from(PAGE_ROWS).unwrap_or(usize::MAX);
+        hits.truncate(usize::try_from(PAGE_ROWS).unwrap_or(usize::MAX));
         let next = more
             .then(|| {
-                records
-                    .last()
-                    .map(|last| cursor(last.effective_time, &last.document_oid))
+                hits.last()
+                    .map(|last| cursor(filter.order, &last.position(filter.order)))
             })
             .flatten();
         self.record_access(
@@ -61,14 +62,15 @@ impl ServerServices {
                 "case": filter.case,
                 "set": filter.set,
                 "status": filter.status.as_str(),
+                "sort": order_name(filter.order),
                 "page_after": !query.after.trim().is_empty(),
-                "rows": records.len(),
+                "rows": hits.len(),
                 "controllers": scope.controllers().iter().map(|c| c.as_str()).collect::<Vec<_>>(),
             })),
         )
         .await?;
         Ok(SearchPage {
-            rows: records.into_iter().map(row_of).collect(),
+            rows: hits.into_iter().map(hit_row).collect(),
             next,
         })
     }
@@ -132,6 +134,15 @@ fn filter_of(query: &SearchQuery) -> Result<SearchFilter, ServiceError> {
         ("nullified", _) => StatusFilter::Nullified,
         _ => return Err(ServiceError::Invalid("status")),
     };
+    let (column, descending) = query.sorting().ok_or(ServiceError::Invalid("sort"))?;
+    let order = SearchOrder {
+        key: match column {
+            SortColumn::Time => SortKey::DocumentTime,
+            SortColumn::Archived => SortKey::ArchivedAt,
+            SortColumn::Client => SortKey::Client,
+        },
+        descending,
+    };
     Ok(SearchFilter {
         client,
         from,
@@ -145,7 +156,8 @@ fn filter_of(query: &SearchQuery) -> Result<SearchFilter, ServiceError> {
         case: oid("case", &query.case)?,
         set: oid("set", &query.set)?,
         status,
-        after: after(&query.after)?,
+        order,
+        after: after(order, &query.after)?,
     })
 }
 
@@ -201,28 +213,63 @@ fn day(field: &'static str, value: &str) -> Result<Option<OffsetDateTime>, Servi
     }
 }
 
-/// The keyset position of a row, opaque to the reader of the address.
-fn cursor(time: OffsetDateTime, document_oid: &str) -> String {
-    let time = time.format(&Rfc3339).unwrap_or_default();
-    URL_SAFE_NO_PAD.encode(format!("{time} {document_oid}"))
+/// How the audit log names an order.
+fn order_name(order: SearchOrder) -> String {
+    let column = match order.key {
+        SortKey::DocumentTime => "time",
+        SortKey::ArchivedAt => "archived",
+        SortKey::Client => "client",
+    };
+    format!("{column} {}", if order.descending { "desc" } else { "asc" })
 }
 
-/// A cursor back into a position; one that was tampered with into nonsense is refused.
-fn after(value: &str) -> Result<Option<(OffsetDateTime, String)>, ServiceError> {
+/// The keyset position of a row in an order, opaque to the reader of the address. The order is
+/// part of it, so that a cursor is not taken for a position in another order.
+fn cursor(order: SearchOrder, position: &Position) -> String {
+    let time = position.time.format(&Rfc3339).unwrap_or_default();
+    let mut parts = vec![order_name(order)];
+    if let Some((system, value)) = &position.client {
+        parts.extend([system.clone(), value.clone()]);
+    }
+    parts.extend([time, position.document_oid.clone()]);
+    URL_SAFE_NO_PAD.encode(serde_json::Value::from(parts).to_string())
+}
+
+/// A cursor back into a position in `order`; one that was tampered with into nonsense, or made
+/// for another order, is refused.
+fn after(order: SearchOrder, value: &str) -> Result<Option<Position>, ServiceError> {
     let value = value.trim();
     if value.is_empty() {
         return Ok(None);
     }
     let invalid = || ServiceError::Invalid("after");
-    let text = URL_SAFE_NO_PAD
+    let parts: Vec<String> = URL_SAFE_NO_PAD
         .decode(value)
         .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .ok_or_else(invalid)?;
-    let (time, oid) = text.split_once(' ').ok_or_else(invalid)?;
+    let (client, time, oid) = match (order.key, parts.as_slice()) {
+        (SortKey::Client, [name, system, value, time, oid]) if *name == order_name(order) => {
+            let system = Oid::parse(system).map_err(|_| invalid())?;
+            if value.is_empty() || value.len() > 64 {
+                return Err(invalid());
+            }
+            (Some((system.as_str().to_owned(), value.clone())), time, oid)
+        }
+        (SortKey::DocumentTime | SortKey::ArchivedAt, [name, time, oid])
+            if *name == order_name(order) =>
+        {
+            (None, time, oid)
+        }
+        _ => return Err(invalid()),
+    };
     let time = OffsetDateTime::parse(time, &Rfc3339).map_err(|_| invalid())?;
     let oid = DocumentOid::parse(oid).map_err(|_| invalid())?;
-    Ok(Some((time, oid.as_str().to_owned())))
+    Ok(Some(Position {
+        client,
+        time,
+        document_oid: oid.as_str().to_owned(),
+    }))
 }
 
 fn coded(
@@ -245,6 +292,19 @@ fn coded(
     })
 }
 
+fn hit_row(hit: SearchHit) -> SearchRow {
+    SearchRow {
+        archived_at: Some(rfc3339(hit.archived_at)),
+        ..row_of(hit.record)
+    }
+}
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
 pub(super) fn row_of(record: SearchRecord) -> SearchRow {
     let document_type = coded(
         &record,
@@ -263,11 +323,8 @@ pub(super) fn row_of(record: SearchRecord) -> SearchRow {
         .filter_map(|part| part.as_deref())
         .collect();
     SearchRow {
-        effective_time: record
-            .effective_time
-            .to_offset(time::UtcOffset::UTC)
-            .format(&Rfc3339)
-            .unwrap_or_default(),
+        effective_time: rfc3339(record.effective_time),
+        archived_at: None,
         document_oid: record.document_oid,
         version_number: record.version_number,
         status: record.status,
@@ -284,20 +341,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_cursor_goes_back_to_its_position_and_nonsense_is_refused() {
+    fn a_cursor_goes_back_to_its_position_in_its_own_order_and_nonsense_is_refused() {
         let at = OffsetDateTime::from_unix_timestamp(1_700_000_000).expect("time");
-        let token = cursor(at, "1.2.246.10.1.95.1");
+        let newest = SearchOrder::default();
+        let by_client = SearchOrder {
+            key: SortKey::Client,
+            descending: false,
+        };
+        let in_time = Position {
+            client: None,
+            time: at,
+            document_oid: "1.2.246.10.1.95.1".to_owned(),
+        };
+        let in_clients = Position {
+            client: Some(("1.2.246.21".to_owned(), "010101-900R".to_owned())),
+            ..in_time.clone()
+        };
+        let token = cursor(newest, &in_time);
+        assert_eq!(after(newest, &token).ok().flatten(), Some(in_time));
+        let client_token = cursor(by_client, &in_clients);
         assert_eq!(
-            after(&token).ok().flatten(),
-            Some((at, "1.2.246.10.1.95.1".to_owned()))
+            after(by_client, &client_token).ok().flatten(),
+            Some(in_clients)
         );
-        for bad in [
-            "x",
-            "bm9uc2Vuc2U",
-            &URL_SAFE_NO_PAD.encode("2024-01-01T00:00:00Z not-an-oid"),
+        let oldest = SearchOrder {
+            descending: false,
+            ..newest
+        };
+        for (order, bad) in [
+            (newest, "x".to_owned()),
+            (newest, "bm9uc2Vuc2U".to_owned()),
+            (
+                newest,
+                URL_SAFE_NO_PAD.encode(r#"["time desc","2024-01-01T00:00:00Z","not-an-oid"]"#),
+            ),
+            (oldest, token.clone()),
+            (by_client, token),
+            (newest, client_token),
         ] {
             assert!(
-                matches!(after(bad), Err(ServiceError::Invalid("after"))),
+                matches!(after(order, &bad), Err(ServiceError::Invalid("after"))),
                 "{bad}"
             );
         }
@@ -352,6 +435,8 @@ mod tests {
         assert_eq!(refused(|q| q.case = "1.2.x".into()), "case");
         assert_eq!(refused(|q| q.set = "not an oid".into()), "set");
         assert_eq!(refused(|q| q.status = "deleted".into()), "status");
+        assert_eq!(refused(|q| q.sort = "name".into()), "sort");
+        assert_eq!(refused(|q| q.order = "sideways".into()), "sort");
         assert_eq!(
             refused(|q| {
                 q.archived_from = "2024-05-02".into();

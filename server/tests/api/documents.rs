@@ -305,6 +305,120 @@ async fn large_objects_stream_whole_and_a_changed_byte_is_an_integrity_error() {
 }
 
 #[tokio::test]
+async fn the_structured_rendition_is_a_labelled_tree_checked_against_its_digest() {
+    let archive = Archive::new().await;
+    let document = archive.document(&archive.a, false).await;
+    let (page, _) = archive.get(&format!("/documents/{document}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let body = &page.body;
+    assert!(body.contains(r#"data-field="structured""#), "{body}");
+    // Fields in stored order, labelled in Finnish with the stored name beside the label.
+    let stored: Vec<u8> =
+        sqlx::query_scalar("SELECT bytes FROM rendition WHERE document_oid = $1 AND kind = 'json'")
+            .bind(&document)
+            .fetch_one(&archive.pool)
+            .await
+            .expect("json");
+    let stored = String::from_utf8(stored).expect("utf-8");
+    let order_in = |text: &str, pattern: fn(&str) -> String| {
+        let mut names = [
+            "asiakas",
+            "sukunimi",
+            "etunimet",
+            "henkilotunnus",
+            "kirjaus",
+        ];
+        names.sort_by_key(|name| text.find(&pattern(name)).expect(name));
+        names
+    };
+    assert_eq!(
+        order_in(body, |name| format!(r#"<li data-name="{name}">"#)),
+        order_in(&stored, |name| format!(r#""{name}":"#)),
+        "the stored order"
+    );
+    assert!(body.contains(
+        r#"<span class="tree-label">Sukunimi</span> <code class="tree-name">sukunimi</code>"#
+    ));
+    // The service task is a coded value, named from the code lists (not the document's text).
+    let task: (String, String) = sqlx::query_as(
+        "SELECT c.code, c.display_fi FROM document_version v
+         JOIN code c ON c.code_system_oid = '1.2.246.537.6.1221' AND c.code = v.service_task_code
+         WHERE v.document_oid = $1",
+    )
+    .bind(&document)
+    .fetch_one(&archive.pool)
+    .await
+    .expect("the task's name");
+    assert!(
+        body.contains(&format!(
+            r#"<span data-field="code" class="tree-value">{} ({})</span>"#,
+            task.1, task.0
+        )),
+        "{body}"
+    );
+    // In Swedish, the labels are Swedish.
+    let swedish = archive
+        .app
+        .client(Some("archivist-1"))
+        .request_with(
+            "GET",
+            &format!("/documents/{document}"),
+            "",
+            &[("cookie", "archivist-language=sv".to_owned())],
+        )
+        .await
+        .expect("get");
+    assert!(
+        swedish
+            .body
+            .contains(r#"<span class="tree-label">Efternamn</span>"#)
+    );
+
+    // Stored bytes that are not JSON are shown as stored, with the reason.
+    archive
+        .behind_the_archives_back(
+            "rendition",
+            "UPDATE rendition SET bytes = b, size = length(b), sha256 = sha256(b)
+             FROM (SELECT convert_to('{\"asiakas\": ', 'UTF8') AS b) AS broken
+             WHERE document_oid = $1 AND kind = 'json'",
+            &document,
+        )
+        .await;
+    let (broken, _) = archive.get(&format!("/documents/{document}")).await;
+    assert_eq!(broken.status, 200);
+    assert!(
+        broken
+            .body
+            .contains(r#"data-field="structured-unreadable""#)
+    );
+    assert!(
+        broken
+            .body
+            .contains(r#"<pre class="mono stored-text">{"asiakas": </pre>"#),
+        "{}",
+        broken.body
+    );
+
+    // Bytes that no longer match their digest are an integrity error, logged and audited.
+    archive
+        .behind_the_archives_back(
+            "rendition",
+            "UPDATE rendition SET bytes = convert_to('{}', 'UTF8'), size = 2
+             WHERE document_oid = $1 AND kind = 'json'",
+            &document,
+        )
+        .await;
+    let (tampered, _) = archive.get(&format!("/documents/{document}")).await;
+    assert_eq!(tampered.status, 500);
+    assert!(tampered.body.contains("Eheysvirhe"), "{}", tampered.body);
+    assert_eq!(
+        archive.reads("document.integrity_failed").await,
+        vec![(Some(document.clone()), Some(archive.a.as_str().to_owned()))]
+    );
+    archive.stop().await;
+}
+
+#[tokio::test]
 async fn the_document_page_shows_metadata_archive_data_and_versions_within_the_scope() {
     let archive = Archive::new().await;
     // A version 2 or later, so that the set has history to show.
@@ -434,10 +548,12 @@ fn results(body: &str) -> (Vec<String>, Option<String>) {
         .map(str::to_owned)
         .collect();
     let next = body
-        .split("href=\"")
-        .filter_map(|rest| rest.split('"').next())
-        .find(|href| href.starts_with("/search?") && href.contains("after="))
-        .map(|href| href.replace("&amp;", "&"));
+        .split("<a href=\"")
+        .filter_map(|rest| rest.split_once('"'))
+        .find(|(href, rest)| {
+            href.starts_with("/search?") && rest.starts_with(" data-action=\"next-page\"")
+        })
+        .map(|(href, _)| href.replace("&amp;", "&"));
     (rows, next)
 }
 
@@ -591,18 +707,32 @@ async fn search_pages_through_the_scope_by_keyset_and_checks_its_fields() {
     );
 
     // Bad input: a clear message and 422, nothing searched.
+    refused_unsearched(
+        &archive,
+        [
+            "/search?client=131052-308U",
+            "/search?from=2024-02-30",
+            "/search?from=2024-03-02&until=2024-03-01",
+            "/search?after=tampered",
+            "/search?type=1%3B%20DROP",
+            "/search?case=not-an-oid",
+            "/search?set=1.2.x",
+            "/search?status=deleted",
+            "/search?archived_from=2024-13-01",
+        ],
+    )
+    .await;
+    archive.stop().await;
+}
+
+/// Each address is refused with 422 and the search form's message, and nothing is searched.
+async fn refused_unsearched(
+    archive: &Archive,
+    addresses: impl IntoIterator<Item = impl AsRef<str>>,
+) {
     let before = archive.reads("document.searched").await.len();
-    for bad in [
-        "/search?client=131052-308U",
-        "/search?from=2024-02-30",
-        "/search?from=2024-03-02&until=2024-03-01",
-        "/search?after=tampered",
-        "/search?type=1%3B%20DROP",
-        "/search?case=not-an-oid",
-        "/search?set=1.2.x",
-        "/search?status=deleted",
-        "/search?archived_from=2024-13-01",
-    ] {
+    for bad in addresses {
+        let bad = bad.as_ref();
         let (response, _) = archive.get(bad).await;
         assert_eq!(response.status, 422, "{bad}");
         assert!(
@@ -611,6 +741,109 @@ async fn search_pages_through_the_scope_by_keyset_and_checks_its_fields() {
         );
     }
     assert_eq!(archive.reads("document.searched").await.len(), before);
+}
+
+#[tokio::test]
+async fn every_order_pages_through_both_controllers_of_the_scope_in_that_order() {
+    let archive = Archive::new().await;
+    // Eighty versions in all: every order takes two pages.
+    for chunk in [2, 4, 6, 8, 10, 12] {
+        archive_chunk(&archive.pool, chunk).await;
+    }
+    // The scope holds both controllers, so each page merges two controllers' rows.
+    cards::link(
+        &archive.pool,
+        &card("999000110"),
+        &archive.b,
+        Validity::default(),
+        "test",
+    )
+    .await
+    .expect("link");
+    let expected = |order_by: &'static str| {
+        let pool = archive.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(&format!(
+                "SELECT v.document_oid FROM document_version v
+                 JOIN archive_state s
+                   ON s.controller_oid = v.controller_oid AND s.document_oid = v.document_oid
+                 ORDER BY {order_by}"
+            ))
+            .fetch_all(&pool)
+            .await
+            .expect("order")
+        }
+    };
+    for (address, order_by) in [
+        (
+            "sort=time&order=desc",
+            "v.effective_time DESC, v.document_oid DESC",
+        ),
+        ("sort=time&order=asc", "v.effective_time, v.document_oid"),
+        (
+            "sort=archived&order=desc",
+            "s.archived_at DESC, v.document_oid DESC",
+        ),
+        ("sort=archived&order=asc", "s.archived_at, v.document_oid"),
+        (
+            "sort=client",
+            "v.client_id_system, v.client_id_value, v.effective_time DESC, v.document_oid DESC",
+        ),
+        (
+            "sort=client&order=desc",
+            "v.client_id_system DESC, v.client_id_value DESC, v.effective_time, v.document_oid",
+        ),
+    ] {
+        let mut shown = Vec::new();
+        let mut pages = 0;
+        let mut next = Some(format!("/search?status=all&{address}"));
+        while let Some(path) = next {
+            pages += 1;
+            let (page, _) = archive.get(&path).await;
+            assert_eq!(page.status, 200, "{path}: {}", page.body);
+            let (rows, after) = results(&page.body);
+            assert!(!rows.is_empty(), "{path}");
+            shown.extend(rows);
+            next = after;
+        }
+        assert_eq!(shown, expected(order_by).await, "{address}");
+        assert_eq!(pages, 2, "{address}");
+    }
+
+    // The headers sort: the sorted column says so, and each header's link starts at page one.
+    let (page, _) = archive.get("/search?status=all").await;
+    assert!(
+        page.body
+            .contains(r#"<th scope="col" aria-sort="descending"><a href="/search?"#),
+        "{}",
+        page.body
+    );
+    let client_header = page
+        .body
+        .split("href=\"")
+        .filter_map(|rest| rest.split('"').next())
+        .find(|href| href.contains("sort=client"))
+        .expect("a client header link")
+        .replace("&amp;", "&");
+    assert!(
+        client_header.contains("order=asc") && client_header.ends_with("&after="),
+        "{client_header}"
+    );
+
+    // A cursor belongs to its order; unknown orders are refused with a message, unsearched.
+    let (newest, _) = archive.get("/search?status=all&sort=time&order=desc").await;
+    let (_, next) = results(&newest.body);
+    let next = next.expect("two pages");
+    refused_unsearched(
+        &archive,
+        [
+            next.replace("sort=time", "sort=client"),
+            next.replace("order=desc", "order=asc"),
+            "/search?sort=name".to_owned(),
+            "/search?sort=time&order=up".to_owned(),
+        ],
+    )
+    .await;
     archive.stop().await;
 }
 

@@ -1,0 +1,366 @@
+//! The search page's query: the filter's terms, one of three orders, and a keyset position.
+//!
+//! The statement is assembled from the terms that are present (with bound values only; no text
+//! of the request reaches the SQL), so that each combination gets a plan of its own that uses
+//! the matching index: one statement with `($n IS NULL OR …)` for every term would be planned
+//! once, generically, and would scan a whole controller for a rare client. Each controller of
+//! the scope is read along its own index in the chosen order (a lateral subquery per
+//! controller), and the pages of the controllers are merged: `controller_oid = ANY (…)` cannot
+//! be read in order from a (controller, time) index, and would sort every match instead.
+
+use sqlx::{PgPool, Postgres, QueryBuilder};
+use time::OffsetDateTime;
+
+use super::{ScopedTransaction, SearchRecord, scope_oids};
+use crate::{archive::PersonalIdentityCode, auth::ControllerScope};
+
+/// What the search page asks for, parsed and checked. `None` does not filter.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SearchFilter {
+    pub client: Option<PersonalIdentityCode>,
+    /// Document time from (inclusive).
+    pub from: Option<OffsetDateTime>,
+    /// Document time before (exclusive).
+    pub before: Option<OffsetDateTime>,
+    /// Archived from (inclusive).
+    pub archived_from: Option<OffsetDateTime>,
+    /// Archived before (exclusive).
+    pub archived_before: Option<OffsetDateTime>,
+    /// A document type code, general or specific.
+    pub document_type: Option<String>,
+    pub service_task: Option<String>,
+    pub register: Option<String>,
+    pub document_group: Option<String>,
+    pub case: Option<String>,
+    pub set: Option<String>,
+    pub status: StatusFilter,
+    pub order: SearchOrder,
+    /// Keyset: the last row of the previous page, in [`Self::order`].
+    pub after: Option<Position>,
+}
+
+/// Which versions a search shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StatusFilter {
+    /// The current version of each set (the default).
+    #[default]
+    Current,
+    Replaced,
+    Nullified,
+    All,
+}
+
+impl StatusFilter {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Current => "current",
+            Self::Replaced => "replaced",
+            Self::Nullified => "nullified",
+            Self::All => "all",
+        }
+    }
+}
+
+/// The column a search is sorted by. Each has an index that yields it in order within a
+/// controller, so that a page costs the same on the first page and the thousandth.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SortKey {
+    /// Document time (`effective_time`).
+    #[default]
+    DocumentTime,
+    /// When the archive stored the version.
+    ArchivedAt,
+    /// The client's identifier, each client's documents newest first.
+    Client,
+}
+
+/// A sort column and its direction; the default is newest document time first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SearchOrder {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+impl Default for SearchOrder {
+    fn default() -> Self {
+        Self {
+            key: SortKey::DocumentTime,
+            descending: true,
+        }
+    }
+}
+
+/// Where a page ended: the last row's values of the order's columns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Position {
+    /// The client's identifier system and value (the client order only).
+    pub client: Option<(String, String)>,
+    /// The document time, or for the archiving order the archiving time.
+    pub time: OffsetDateTime,
+    pub document_oid: String,
+}
+
+/// One search result: the list row and the columns its keyset position is made of.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct SearchHit {
+    #[sqlx(flatten)]
+    pub record: SearchRecord,
+    pub client_id_system: String,
+    pub archived_at: OffsetDateTime,
+}
+
+impl SearchHit {
+    /// This row's position in `order`, for the next page's cursor.
+    pub fn position(&self, order: SearchOrder) -> Position {
+        Position {
+            client: (order.key == SortKey::Client).then(|| {
+                (
+                    self.client_id_system.clone(),
+                    self.record.client_id_value.clone(),
+                )
+            }),
+            time: match order.key {
+                SortKey::ArchivedAt => self.archived_at,
+                SortKey::DocumentTime | SortKey::Client => self.record.effective_time,
+            },
+            document_oid: self.record.document_oid.clone(),
+        }
+    }
+}
+
+/// Up to `limit` versions matching the filter within the scope, in the filter's order, after
+/// its keyset position.
+pub async fn search_documents(
+    pool: &PgPool,
+    scope: &ControllerScope,
+    filter: &SearchFilter,
+    limit: i64,
+) -> Result<Vec<SearchHit>, sqlx::Error> {
+    if scope.is_empty() {
+        return Ok(Vec::new());
+    }
+    let controllers = scope_oids(scope);
+    let mut query = statement(&controllers, filter, limit);
+    let mut tx = ScopedTransaction::begin(pool, scope).await?;
+    let rows = query
+        .build_query_as::<SearchHit>()
+        .fetch_all(&mut *tx.tx)
+        .await?;
+    tx.commit().await?;
+    Ok(rows)
+}
+
+fn statement<'a>(
+    controllers: &'a [String],
+    filter: &'a SearchFilter,
+    limit: i64,
+) -> QueryBuilder<'a, Postgres> {
+    let mut q = QueryBuilder::new("SELECT r.* FROM unnest(");
+    q.push_bind(controllers);
+    q.push(
+        "::text[]) AS scope (oid) CROSS JOIN LATERAL (\
+         SELECT v.document_oid, v.version_number, \
+                CASE WHEN d.status = 'nullified' THEN 'nullified' \
+                     WHEN d.current_document_oid = v.document_oid THEN 'current' \
+                     ELSE 'replaced' END AS status, \
+                v.effective_time, v.specific_type_code, v.specific_type_system, \
+                v.service_task_code, v.service_task_system, v.display_names, \
+                v.client_id_system, v.client_id_value, v.client_family_name, \
+                v.client_given_names, c.name AS controller_name, s.archived_at \
+         FROM document_version v \
+         JOIN document_set d ON d.controller_oid = v.controller_oid AND d.set_oid = v.set_oid \
+         JOIN archive_state s \
+           ON s.controller_oid = v.controller_oid AND s.document_oid = v.document_oid \
+         JOIN controller c ON c.oid = v.controller_oid \
+         WHERE v.controller_oid = scope.oid",
+    );
+    push_terms(&mut q, filter);
+    if let Some(after) = &filter.after {
+        push_after(&mut q, filter.order, after);
+    }
+    q.push(" ORDER BY ");
+    push_order(&mut q, filter.order, "v.", "s.");
+    q.push(" LIMIT ");
+    q.push_bind(limit);
+    q.push(") AS r ORDER BY ");
+    push_order(&mut q, filter.order, "r.", "r.");
+    q.push(" LIMIT ");
+    q.push_bind(limit);
+    q
+}
+
+fn push_terms<'a>(q: &mut QueryBuilder<'a, Postgres>, filter: &'a SearchFilter) {
+    if let Some(client) = &filter.client {
+        q.push(" AND v.client_id_value = ");
+        q.push_bind(client.as_str());
+    }
+    if let Some(from) = filter.from {
+        q.push(" AND v.effective_time >= ");
+        q.push_bind(from);
+    }
+    if let Some(before) = filter.before {
+        q.push(" AND v.effective_time < ");
+        q.push_bind(before);
+    }
+    if let Some(from) = filter.archived_from {
+        q.push(" AND s.archived_at >= ");
+        q.push_bind(from);
+    }
+    if let Some(before) = filter.archived_before {
+        q.push(" AND s.archived_at < ");
+        q.push_bind(before);
+    }
+    if let Some(code) = &filter.document_type {
+        q.push(" AND (v.specific_type_code = ");
+        q.push_bind(code);
+        q.push(" OR v.general_type_code = ");
+        q.push_bind(code);
+        q.push(")");
+    }
+    for (column, value) in [
+        ("v.service_task_code", &filter.service_task),
+        ("v.registry_type_code", &filter.register),
+        ("v.document_group_code", &filter.document_group),
+        ("v.case_oid", &filter.case),
+        ("v.set_oid", &filter.set),
+    ] {
+        if let Some(value) = value {
+            q.push(format_args!(" AND {column} = "));
+            q.push_bind(value);
+        }
+    }
+    q.push(match filter.status {
+        StatusFilter::Current => {
+            " AND d.status = 'current' AND d.current_document_oid = v.document_oid"
+        }
+        StatusFilter::Replaced => {
+            " AND d.status = 'current' AND d.current_document_oid <> v.document_oid"
+        }
+        StatusFilter::Nullified => " AND d.status = 'nullified'",
+        StatusFilter::All => "",
+    });
+}
+
+/// Rows strictly after the position in the order. The client order is mixed (clients
+/// ascending, each client's documents newest first), so it is spelled out.
+fn push_after<'a>(q: &mut QueryBuilder<'a, Postgres>, order: SearchOrder, after: &'a Position) {
+    let (later, earlier) = if order.descending {
+        ("<", ">")
+    } else {
+        (">", "<")
+    };
+    match (order.key, &after.client) {
+        (SortKey::Client, Some((system, value))) => {
+            q.push(format_args!(
+                " AND ((v.client_id_system, v.client_id_value) {later} ("
+            ));
+            q.push_bind(system);
+            q.push(", ");
+            q.push_bind(value);
+            q.push(") OR ((v.client_id_system, v.client_id_value) = (");
+            q.push_bind(system);
+            q.push(", ");
+            q.push_bind(value);
+            q.push(format_args!(
+                ") AND (v.effective_time, v.document_oid) {earlier} ("
+            ));
+            q.push_bind(after.time);
+            q.push(", ");
+            q.push_bind(&after.document_oid);
+            q.push(")))");
+        }
+        (key, _) => {
+            let column = match key {
+                SortKey::ArchivedAt => "s.archived_at",
+                SortKey::DocumentTime | SortKey::Client => "v.effective_time",
+            };
+            q.push(format_args!(" AND ({column}, v.document_oid) {later} ("));
+            q.push_bind(after.time);
+            q.push(", ");
+            q.push_bind(&after.document_oid);
+            q.push(")");
+        }
+    }
+}
+
+/// The order's columns, qualified for the inner query (`v.`, `s.`) or the merged one (`r.`).
+fn push_order(q: &mut QueryBuilder<'_, Postgres>, order: SearchOrder, v: &str, s: &str) {
+    let (first, then) = if order.descending {
+        ("DESC", "ASC")
+    } else {
+        ("ASC", "DESC")
+    };
+    match order.key {
+        SortKey::DocumentTime => {
+            q.push(format_args!(
+                "{v}effective_time {first}, {v}document_oid {first}"
+            ));
+        }
+        SortKey::ArchivedAt => {
+            q.push(format_args!(
+                "{s}archived_at {first}, {v}document_oid {first}"
+            ));
+        }
+        SortKey::Client => {
+            q.push(format_args!(
+                "{v}client_id_system {first}, {v}client_id_value {first}, \
+                 {v}effective_time {then}, {v}document_oid {then}"
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sql(filter: &SearchFilter) -> String {
+        let controllers = vec!["1.2.246.10.1.10.0".to_owned()];
+        statement(&controllers, filter, 51).into_sql()
+    }
+
+    #[test]
+    fn only_the_present_terms_reach_the_statement_and_values_are_bound() {
+        let plain = sql(&SearchFilter::default());
+        assert!(!plain.contains("client_id_value ="), "{plain}");
+        assert!(plain.contains("d.current_document_oid = v.document_oid"));
+        let filter = SearchFilter {
+            document_type: Some("'; DROP TABLE x; --".to_owned()),
+            status: StatusFilter::All,
+            ..SearchFilter::default()
+        };
+        let text = sql(&filter);
+        assert!(!text.contains("DROP"), "{text}");
+        assert!(text.contains("v.specific_type_code = $2 OR v.general_type_code = $3"));
+        assert!(
+            !text.contains("AND d.status"),
+            "all versions: no status term"
+        );
+    }
+
+    #[test]
+    fn the_client_order_pages_clients_ascending_and_each_clients_documents_newest_first() {
+        let filter = SearchFilter {
+            order: SearchOrder {
+                key: SortKey::Client,
+                descending: false,
+            },
+            after: Some(Position {
+                client: Some(("1.2.246.21".to_owned(), "010101-900R".to_owned())),
+                time: OffsetDateTime::UNIX_EPOCH,
+                document_oid: "1.2.3".to_owned(),
+            }),
+            ..SearchFilter::default()
+        };
+        let text = sql(&filter);
+        assert!(
+            text.contains("(v.client_id_system, v.client_id_value) > ($2, $3)")
+                && text.contains("(v.effective_time, v.document_oid) < ($6, $7)"),
+            "{text}"
+        );
+        assert!(text.ends_with(
+            "ORDER BY r.client_id_system ASC, r.client_id_value ASC, \
+             r.effective_time DESC, r.document_oid DESC LIMIT $9"
+        ));
+    }
+}
