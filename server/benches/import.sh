@@ -14,8 +14,8 @@ source "$(dirname "$0")/../../.ci/lib.sh"
 cd "$ROOT"
 
 documents="${1:-10000}"
-jobs="${ARCHIVIST_BENCH_JOBS:-8}"
-work="${ARCHIVIST_BENCH_DIR:-$ROOT/target/bench}"
+jobs="${BENCH_JOBS:-8}"
+work="${BENCH_DIR:-$ROOT/target/bench}"
 
 apt_install time
 ensure_system_packages

@@ -24,11 +24,14 @@ pub struct ScopedTransaction {
 impl ScopedTransaction {
     pub async fn begin(pool: &PgPool, scope: &ControllerScope) -> Result<Self, sqlx::Error> {
         let mut tx = pool.begin().await?;
-        // One round trip for both; `true` makes them local to the transaction, so a pooled
-        // connection never carries a scope (or the role) into the next request.
+        // One round trip for all; `true` makes them local to the transaction, so a pooled
+        // connection never carries a scope (or the role) into the next request. JIT is off:
+        // these are short indexed reads whose estimated cost can pass `jit_above_cost`, and
+        // compiling them would take longer (10 ms and more) than running them.
         sqlx::query(
             "SELECT set_config('role', 'archivist_app', true), \
-                    set_config('archivist.controllers', $1, true)",
+                    set_config('archivist.controllers', $1, true), \
+                    set_config('jit', 'off', true)",
         )
         .bind(scope.database_setting())
         .execute(&mut *tx)

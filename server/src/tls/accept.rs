@@ -141,6 +141,11 @@ struct Connection<H> {
 impl<H: ConnectionHandler> Connection<H> {
     async fn serve(self, tcp: TcpStream, watcher: hyper_util::server::graceful::Watcher) {
         let peer = self.peer;
+        // A response goes out in several TLS records; with Nagle's algorithm the last of them
+        // waits for the client's delayed ACK (about 40 ms on Linux) on every request.
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%peer, %error, "TCP_NODELAY not set");
+        }
         let tls = match tokio::time::timeout(self.handshake_timeout, self.acceptor.accept(tcp))
             .await
         {

@@ -228,8 +228,8 @@ fn order_name(order: SearchOrder) -> String {
 fn cursor(order: SearchOrder, position: &Position) -> String {
     let time = position.time.format(&Rfc3339).unwrap_or_default();
     let mut parts = vec![order_name(order)];
-    if let Some((system, value)) = &position.client {
-        parts.extend([system.clone(), value.clone()]);
+    if let Some(client) = &position.client {
+        parts.push(client.clone());
     }
     parts.extend([time, position.document_oid.clone()]);
     URL_SAFE_NO_PAD.encode(serde_json::Value::from(parts).to_string())
@@ -249,12 +249,11 @@ fn after(order: SearchOrder, value: &str) -> Result<Option<Position>, ServiceErr
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .ok_or_else(invalid)?;
     let (client, time, oid) = match (order.key, parts.as_slice()) {
-        (SortKey::Client, [name, system, value, time, oid]) if *name == order_name(order) => {
-            let system = Oid::parse(system).map_err(|_| invalid())?;
-            if value.is_empty() || value.len() > 64 {
+        (SortKey::Client, [name, client, time, oid]) if *name == order_name(order) => {
+            if client.is_empty() || client.len() > 64 {
                 return Err(invalid());
             }
-            (Some((system.as_str().to_owned(), value.clone())), time, oid)
+            (Some(client.clone()), time, oid)
         }
         (SortKey::DocumentTime | SortKey::ArchivedAt, [name, time, oid])
             if *name == order_name(order) =>
@@ -354,7 +353,7 @@ mod tests {
             document_oid: "1.2.246.10.1.95.1".to_owned(),
         };
         let in_clients = Position {
-            client: Some(("1.2.246.21".to_owned(), "010101-900R".to_owned())),
+            client: Some("010101-900R".to_owned()),
             ..in_time.clone()
         };
         let token = cursor(newest, &in_time);

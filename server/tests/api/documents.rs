@@ -787,11 +787,11 @@ async fn every_order_pages_through_both_controllers_of_the_scope_in_that_order()
         ("sort=archived&order=asc", "s.archived_at, v.document_oid"),
         (
             "sort=client",
-            "v.client_id_system, v.client_id_value, v.effective_time DESC, v.document_oid DESC",
+            "v.client_id_value, v.effective_time DESC, v.document_oid DESC",
         ),
         (
             "sort=client&order=desc",
-            "v.client_id_system DESC, v.client_id_value DESC, v.effective_time, v.document_oid",
+            "v.client_id_value DESC, v.effective_time, v.document_oid",
         ),
     ] {
         let mut shown = Vec::new();
