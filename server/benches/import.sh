@@ -24,7 +24,7 @@ trap 'stop_private_postgres' EXIT
 
 step "building the release binary"
 SQLX_OFFLINE=true cargo build --release --locked -p server --bin archivist
-bin="$ROOT/target/release/archivist"
+bin="${CARGO_TARGET_DIR:-$ROOT/target}/release/archivist"
 
 data="$work/documents-$documents"
 if [ ! -f "$data.complete" ]; then
