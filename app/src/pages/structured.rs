@@ -108,7 +108,12 @@ fn leaf_text(value: StructuredValue) -> AnyView {
             view! { <span class="tree-value empty">{move || t().empty_value}</span> }.into_any()
         }
         StructuredValue::Bool(yes) => view! {
-            <span class="tree-value">{move || if yes { t().yes } else { t().no }}</span>
+            <span class="tree-value">
+                {move || {
+                    let texts = language.get().texts();
+                    if yes { texts.yes } else { texts.no }
+                }}
+            </span>
         }
         .into_any(),
         StructuredValue::Number(number) => {

@@ -241,21 +241,16 @@ fn push_terms<'a>(q: &mut QueryBuilder<'a, Postgres>, filter: &'a SearchFilter) 
         q.push(" AND v.client_id_value = ");
         q.push_bind(client.as_str());
     }
-    if let Some(from) = filter.from {
-        q.push(" AND v.effective_time >= ");
-        q.push_bind(from);
-    }
-    if let Some(before) = filter.before {
-        q.push(" AND v.effective_time < ");
-        q.push_bind(before);
-    }
-    if let Some(from) = filter.archived_from {
-        q.push(" AND s.archived_at >= ");
-        q.push_bind(from);
-    }
-    if let Some(before) = filter.archived_before {
-        q.push(" AND s.archived_at < ");
-        q.push_bind(before);
+    for (term, bound) in [
+        (" AND v.effective_time >= ", filter.from),
+        (" AND v.effective_time < ", filter.before),
+        (" AND s.archived_at >= ", filter.archived_from),
+        (" AND s.archived_at < ", filter.archived_before),
+    ] {
+        if let Some(bound) = bound {
+            q.push(term);
+            q.push_bind(bound);
+        }
     }
     if let Some(code) = &filter.document_type {
         q.push(" AND (v.specific_type_code = ");
