@@ -85,6 +85,10 @@ pub struct AuditEntry {
 /// language. The codes are the error messages of the server functions.
 pub const INVALID_PREFIX: &str = "invalid:";
 
+/// Why the server refused a well-formed change that the state does not allow now (a confirmed
+/// deployment test, …); the code after it is explained like an invalid field's.
+pub const CONFLICT_PREFIX: &str = "conflict:";
+
 #[server(endpoint = "admin/overview", input = GetUrl)]
 pub async fn admin_overview() -> Result<LinkFormOptions, ServerFnError> {
     let caller = crate::ssr::caller().await?;

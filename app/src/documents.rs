@@ -102,6 +102,12 @@ pub enum HeaderValue {
     Text(String),
     /// Times are RFC 3339 in UTC.
     Time(String),
+    /// A time the document gave in HL7's form with its zone (the signing time): `utc` is the
+    /// same instant in RFC 3339, shown in Finland's time with the stored value beside it.
+    StoredTime {
+        utc: String,
+        stored: String,
+    },
     Code(CodedValue),
 }
 
@@ -135,6 +141,9 @@ impl HeaderValue {
         match self {
             Self::Text(text) => text.clone(),
             Self::Time(time) => crate::local_time::display(language, time),
+            Self::StoredTime { utc, stored } => {
+                format!("{} ({stored})", crate::local_time::display(language, utc))
+            }
             Self::Code(coded) => match coded.name(language) {
                 Some(name) => format!("{name} ({})", coded.code),
                 None => coded.code.clone(),

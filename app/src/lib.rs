@@ -25,7 +25,7 @@ pub mod status_pages;
 pub mod structured_labels;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Stylesheet, provide_meta_context};
 use leptos_router::{
     ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
@@ -34,6 +34,10 @@ use leptos_router::{
 /// Name of the compiled site assets (`/pkg/archivist.js`, `.wasm`, `.css`); the same as
 /// `output-name` in the workspace's cargo-leptos metadata.
 pub const SITE_OUTPUT_NAME: &str = "archivist";
+
+/// The site's icon (in `public/`): every page links it, so that no browser asks for a
+/// `/favicon.ico` that is not there.
+pub const FAVICON_PATH: &str = "/favicon.svg";
 
 /// The page sign-out leads to; visiting it does not start a session.
 pub const SIGNED_OUT_PATH: &str = "/signed-out";
@@ -44,10 +48,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     set_content_security_policy();
     view! {
         <!DOCTYPE html>
-        <html lang="fi">
+        // `lang` comes from the reader's language (`leptos_meta::Html` in the layout).
+        <html>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" type="image/svg+xml" href=FAVICON_PATH />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -89,7 +95,6 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="leptos" href=stylesheet />
-        <Title text="Kanta – arkistonhoitajan käyttöliittymä" />
         <Router>
             <pages::Layout>
                 <Routes fallback=pages::NotFound>

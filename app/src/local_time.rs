@@ -8,7 +8,8 @@ use leptos::prelude::*;
 
 use crate::i18n::{Language, use_language};
 
-const ZONE: &str = "Europe/Helsinki";
+/// Finland's zone: the days of the search and audit filters are its days too.
+pub const ZONE: &str = "Europe/Helsinki";
 
 /// `rfc3339` in Finland's time, in `language`'s way of writing it.
 pub fn display(language: Language, rfc3339: &str) -> String {

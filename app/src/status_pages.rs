@@ -2,7 +2,7 @@
 //! certificate, or when the service cannot serve. They are in Finnish, Swedish and English at
 //! once, because without a session there is no language choice yet, and they need no script.
 
-use crate::SITE_OUTPUT_NAME;
+use crate::{FAVICON_PATH, SITE_OUTPUT_NAME};
 
 fn page(title: &str, body: &str) -> String {
     format!(
@@ -12,6 +12,7 @@ fn page(title: &str, body: &str) -> String {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
+<link rel="icon" type="image/svg+xml" href="{FAVICON_PATH}">
 <link rel="stylesheet" href="/pkg/{SITE_OUTPUT_NAME}.css">
 </head>
 <body>
@@ -80,6 +81,31 @@ pub fn service_unavailable() -> String {
 <h1 id="en-h">The service is not available right now</h1>
 <p>The service has a disruption. No data has been lost. Please try again in a moment.</p>
 </section>"#,
+    )
+}
+
+/// HTTP 404 of the raw endpoints (document bytes, downloads): the application's own "page not
+/// found" texts, in all three languages. A document of another controller gets exactly this.
+pub fn not_found() -> String {
+    use crate::i18n::Language;
+    let sections: String = Language::ALL
+        .into_iter()
+        .map(|language| {
+            let t = language.texts();
+            let code = language.code();
+            format!(
+                r#"<section lang="{code}" aria-labelledby="{code}-h">
+<h1 id="{code}-h">{}</h1>
+<p>{} <a href="/">{}</a></p>
+</section>
+"#,
+                t.not_found_heading, t.not_found_body, t.front_page
+            )
+        })
+        .collect();
+    page(
+        "Ei löytynyt · Hittades inte · Not found",
+        sections.trim_end(),
     )
 }
 
@@ -183,6 +209,15 @@ mod tests {
         assert!(html.contains("Aseta ammattikortti kortinlukijaan"));
         assert!(html.contains("Sätt in yrkeskortet"));
         assert!(html.contains("Insert your professional card"));
+    }
+
+    #[test]
+    fn not_found_uses_the_pages_texts_in_all_three_languages() {
+        let html = not_found();
+        for language in crate::i18n::Language::ALL {
+            assert!(html.contains(language.texts().not_found_heading), "{html}");
+            assert!(html.contains(&format!("lang=\"{}\"", language.code())));
+        }
     }
 
     #[test]

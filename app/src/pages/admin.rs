@@ -19,10 +19,11 @@ use super::{NotFound, is_not_found};
 /// The page's text for a refused input (the server's `invalid:…` codes).
 pub fn invalid_text(t: &'static Texts, error: &ServerFnError) -> &'static str {
     let message = error.to_string();
-    let code = message
-        .rsplit(crate::admin::INVALID_PREFIX)
-        .next()
-        .filter(|_| message.contains(crate::admin::INVALID_PREFIX));
+    // Invalid input and a state that refuses the change both name their code after a prefix.
+    let code = [crate::admin::INVALID_PREFIX, crate::admin::CONFLICT_PREFIX]
+        .into_iter()
+        .find(|prefix| message.contains(prefix))
+        .and_then(|prefix| message.rsplit(prefix).next());
     match code {
         Some("card_number") => t.invalid_card_number,
         Some("controller") => t.invalid_controller,

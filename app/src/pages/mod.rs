@@ -12,6 +12,7 @@ pub mod stored_cda;
 mod structured;
 
 use leptos::prelude::*;
+use leptos_meta::{Html, Title};
 
 use crate::access::{SignOut, current_session};
 use crate::i18n::{Language, use_language};
@@ -27,7 +28,11 @@ pub fn Layout(children: Children) -> impl IntoView {
     Effect::new(move |_| hydrated.set(true));
 
     view! {
-        <div class="app" lang=move || language.get().code()>
+        // The document's own language follows the reader's choice (screen readers and
+        // hyphenation read it from `<html>`), on the server's render and after a switch alike.
+        <Html {..} lang=move || language.get().code() />
+        <Title text=move || language.get().texts().service_name />
+        <div class="app">
             <header class="site-header">
                 <p class="service-name">{move || language.get().texts().service_name}</p>
                 <nav aria-label=move || language.get().texts().language_chooser>

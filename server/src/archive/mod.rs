@@ -19,6 +19,7 @@ pub use frame::{ParsedFrame, check_frame_matches, parse_frame};
 pub use identity_code::{IdentityCodeError, PersonalIdentityCode};
 pub use ids::{ControllerOid, DocumentOid, Oid, OidError};
 pub use prepare::{PreparedDocument, Submission, prepare, sha256};
+pub use time::parse_hl7_time;
 
 /// Why a document or frame cannot be archived. Every message names the element or value, so
 /// that an import report tells the sender what to fix.

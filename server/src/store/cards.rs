@@ -13,7 +13,7 @@ use crate::{
 #[derive(Debug, thiserror::Error)]
 pub enum CardLinkError {
     #[error(
-        "controller {0} is not in the archive (controllers appear when their first document is archived)"
+        "controller {0} is not in the archive (it is added with its first archived document, or ahead of it with `archivist controller create`)"
     )]
     UnknownController(ControllerOid),
     #[error("the link's validity must start before it ends")]

@@ -11,7 +11,7 @@ use app::{
     ssr::{AuditQuery, Caller, LinkRequest, ServiceError},
 };
 use serde_json::json;
-use time::{Date, Duration, OffsetDateTime, Time, format_description::well_known::Rfc3339, macros};
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::{
     administration::{self, Actor, AdminError, ControllerChangeError, DeploymentTestChangeError},
@@ -25,26 +25,13 @@ use crate::{
     },
 };
 
-use super::access::{ServerServices, unavailable};
+use super::{
+    access::{ServerServices, unavailable},
+    days::{day_end, day_start},
+};
 
 /// Rows the audit page shows at most; the CSV export (`archivist audit export`) has no limit.
 pub const AUDIT_PAGE_ROWS: usize = 200;
-
-/// `YYYY-MM-DD` as midnight UTC; empty is `None`.
-fn day_start(field: &'static str, value: &str) -> Result<Option<OffsetDateTime>, ServiceError> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Ok(None);
-    }
-    Date::parse(value, macros::format_description!("[year]-[month]-[day]"))
-        .map(|date| Some(date.with_time(Time::MIDNIGHT).assume_utc()))
-        .map_err(|_| ServiceError::Invalid(field))
-}
-
-/// The end of an inclusive last day: midnight UTC of the day after.
-fn day_end(field: &'static str, value: &str) -> Result<Option<OffsetDateTime>, ServiceError> {
-    Ok(day_start(field, value)?.map(|start| start + Duration::days(1)))
-}
 
 fn rfc3339(time: OffsetDateTime) -> String {
     time.replace_nanosecond(0)
@@ -264,7 +251,9 @@ impl ServerServices {
             DeploymentTestChangeError::Tests(error) => match error {
                 DeploymentTestError::UnknownController(_) => ServiceError::Invalid("controller"),
                 DeploymentTestError::NoTest(_) => ServiceError::Invalid("no_test"),
-                DeploymentTestError::Confirmed(_) => ServiceError::Invalid("test_confirmed"),
+                // Well formed, but the state does not allow it: a conflict, as for the archivists'
+                // checks of a confirmed test.
+                DeploymentTestError::Confirmed(_) => ServiceError::Conflict("test_confirmed"),
                 DeploymentTestError::NothingNamed => ServiceError::Invalid("nothing_named"),
                 DeploymentTestError::EmptyClient => ServiceError::Invalid("client"),
                 DeploymentTestError::NoReason => ServiceError::Invalid("reason"),
@@ -406,24 +395,4 @@ fn entry(row: AuditRow) -> AuditEntry {
 fn listed(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| c.is_whitespace() || c == ',')
         .filter(|entry| !entry.is_empty())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn days_are_utc_and_the_last_day_is_included() {
-        assert_eq!(day_start("since", " "), Ok(None));
-        let start = day_start("since", "2026-12-01")
-            .expect("date")
-            .expect("some");
-        assert_eq!(rfc3339(start), "2026-12-01T00:00:00Z");
-        let end = day_end("until", "2026-12-31").expect("date").expect("some");
-        assert_eq!(rfc3339(end), "2027-01-01T00:00:00Z");
-        assert_eq!(
-            day_start("valid_from", "1.12.2026"),
-            Err(ServiceError::Invalid("valid_from"))
-        );
-    }
 }

@@ -9,7 +9,7 @@ use axum::{
     body::{Body, Bytes},
     extract::{ConnectInfo, Query, State},
     http::{StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 use serde_json::json;
 use sqlx::PgPool;
@@ -17,10 +17,10 @@ use tokio::sync::mpsc;
 
 use crate::{
     audit::{AuditAction, AuditEvent, AuditLog, ExportError, Outcome},
-    auth::Authenticator,
+    auth::{Authenticator, SignInError},
 };
 
-use super::admin::audit_filter;
+use super::{admin::audit_filter, errors};
 
 #[derive(Clone)]
 pub struct AuditDownload {
@@ -36,12 +36,15 @@ pub async fn audit_csv(
 ) -> Response {
     let card = match download.authenticator.card_key(&client).await {
         Ok(card) => card,
-        Err(_) => return not_found(),
+        Err(SignInError::CardNumber(_)) => return errors::not_found(),
+        Err(SignInError::Database(error)) => {
+            return errors::database_failed(&error, "exporting the audit log");
+        }
     };
     match download.authenticator.is_administrator(&card).await {
         Ok(true) => {}
-        Ok(false) => return not_found(),
-        Err(error) => return unavailable(&error),
+        Ok(false) => return errors::not_found(),
+        Err(error) => return errors::database_failed(&error, "exporting the audit log"),
     }
     let param = |name: &str| params.get(name).cloned().unwrap_or_default();
     let query = AuditQuery {
@@ -72,7 +75,7 @@ pub async fn audit_csv(
         })
         .await;
     if let Err(error) = recorded {
-        return unavailable(&error);
+        return errors::database_failed(&error, "exporting the audit log");
     }
 
     // A bounded channel: the database is read only as fast as the browser takes the rows.
@@ -107,19 +110,6 @@ pub async fn audit_csv(
             ),
         ],
         Body::from_stream(body),
-    )
-        .into_response()
-}
-
-fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, "not found\n").into_response()
-}
-
-fn unavailable(error: &sqlx::Error) -> Response {
-    tracing::error!(%error, "database error while exporting the audit log");
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        Html(app::status_pages::service_unavailable()),
     )
         .into_response()
 }

@@ -13,7 +13,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::{
     Json,
-    body::{Body, to_bytes},
+    body::to_bytes,
     extract::{ConnectInfo, Request, State},
     http::{StatusCode, header},
     response::{IntoResponse, Response},
@@ -28,6 +28,8 @@ use crate::{
     store::cards,
     tls::{CurrentVerifier, HandshakeRefusal, identity::read_identity},
 };
+
+use super::errors;
 
 pub const PATH: &str = "/api/card-status";
 /// A card certificate is about 1.5 KB; anything near this is not one.
@@ -103,7 +105,7 @@ pub async fn card_status(State(state): State<CardStatusState>, request: Request)
             Err(SignInError::CardNumber(e)) => (CardStatus::refused(e.reason_code()), None),
             Err(SignInError::Database(error)) => {
                 tracing::error!(%error, "card status: the card's links cannot be read");
-                return unavailable();
+                return errors::unavailable();
             }
         },
     };
@@ -121,7 +123,7 @@ pub async fn card_status(State(state): State<CardStatusState>, request: Request)
     };
     if let Err(error) = state.audit.record(event).await {
         tracing::error!(%error, "card status: cannot write the audit row");
-        return unavailable();
+        return errors::unavailable();
     }
     Json(status).into_response()
 }
@@ -144,13 +146,4 @@ async fn linked(
         },
         Some(number),
     ))
-}
-
-fn unavailable() -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        [(header::RETRY_AFTER, "30")],
-        Body::from("temporarily unavailable\n"),
-    )
-        .into_response()
 }

@@ -7,9 +7,8 @@ use app::ssr::VerifiedClient;
 use axum::{
     Router,
     extract::Request,
-    http::StatusCode,
     middleware::{self, Next},
-    response::{Html, IntoResponse, Response},
+    response::Response,
 };
 
 use crate::{
@@ -17,6 +16,8 @@ use crate::{
     auth::Authenticator,
     tls::{ConnectionHandler, HandshakeRefusal},
 };
+
+use super::errors;
 
 pub struct Connections {
     router: Router,
@@ -93,10 +94,5 @@ async fn unavailable_except_assets(request: Request, next: Next) -> Response {
     if request.uri().path().starts_with("/pkg/") {
         return next.run(request).await;
     }
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        [(axum::http::header::RETRY_AFTER, "30")],
-        Html(app::status_pages::service_unavailable()),
-    )
-        .into_response()
+    errors::unavailable()
 }

@@ -26,7 +26,7 @@ use tower_sessions::Session;
 
 use crate::audit::{AuditAction, AuditEvent, AuditLog, Outcome};
 
-use super::session;
+use super::{errors, session};
 
 /// The form field and header that carry the token.
 pub const TOKEN_FIELD: &str = "csrf_token";
@@ -120,7 +120,7 @@ pub async fn protect(State(audit): State<AuditLog>, request: Request, next: Next
         });
     let body = match to_bytes(body, MAX_FORM_BYTES).await {
         Ok(bytes) => bytes,
-        Err(_) => return too_large(),
+        Err(_) => return errors::too_large(),
     };
     let verdict = match check_origin(&parts.headers, authority.as_deref()) {
         Err(refusal) => Err(TokenCheck::Refused(refusal)),
@@ -129,7 +129,7 @@ pub async fn protect(State(audit): State<AuditLog>, request: Request, next: Next
     match verdict {
         Ok(()) => next.run(Request::from_parts(parts, Body::from(body))).await,
         Err(TokenCheck::Refused(refusal)) => refused(&audit, &parts, refusal).await,
-        Err(TokenCheck::Unavailable) => session::unavailable(),
+        Err(TokenCheck::Unavailable) => errors::unavailable(),
     }
 }
 
@@ -199,20 +199,12 @@ async fn refused(
         };
         if let Err(error) = audit.record(event).await {
             tracing::error!(%error, "cannot write a CSRF refusal to the audit log");
-            return session::unavailable();
+            return errors::unavailable();
         }
     }
     (
         StatusCode::FORBIDDEN,
         Html(app::status_pages::request_refused(refusal.code())),
-    )
-        .into_response()
-}
-
-fn too_large() -> Response {
-    (
-        StatusCode::PAYLOAD_TOO_LARGE,
-        Html(app::status_pages::request_too_large()),
     )
         .into_response()
 }

@@ -28,6 +28,8 @@ use super::{
 enum Field {
     /// A timestamp column.
     Time(&'static str),
+    /// A column holding a time as the document wrote it (HL7 `TS`).
+    Hl7Time(&'static str),
     /// `{prefix}_code` and `{prefix}_system`, with the document's display name under `prefix`.
     Code(&'static str),
     /// Columns joined with spaces (a name and its identifier, a software's parts).
@@ -99,7 +101,7 @@ const HEADER: &[(&str, Field)] = &[
         "signer_authentication",
         Field::Text(&["signer_authentication_code"]),
     ),
-    ("signed_time", Field::Text(&["signed_time"])),
+    ("signed_time", Field::Hl7Time("signed_time")),
 ];
 
 impl ServerServices {
@@ -292,6 +294,33 @@ fn time(value: Option<&Value>) -> Option<String> {
         .ok()
 }
 
+/// An HL7 time that names its zone, to the minute at least, as an instant shown beside the
+/// stored value; anything less precise (a day, a time without a zone) is shown as it is stored,
+/// since reading it as an instant would invent what the document did not say.
+fn hl7_time(stored: &str) -> HeaderValue {
+    let digits = stored.bytes().take_while(u8::is_ascii_digit).count();
+    let zoned = stored.get(digits..).is_some_and(|rest| {
+        rest.starts_with(['+', '-']) || (rest.starts_with('.') && rest.contains(['+', '-']))
+    });
+    let instant = (digits >= 12 && zoned)
+        .then(|| crate::archive::parse_hl7_time(stored).ok())
+        .flatten()
+        .and_then(|at| {
+            at.to_offset(time::UtcOffset::UTC)
+                .replace_nanosecond(0)
+                .ok()?
+                .format(&Rfc3339)
+                .ok()
+        });
+    match instant {
+        Some(utc) => HeaderValue::StoredTime {
+            utc,
+            stored: stored.to_owned(),
+        },
+        None => HeaderValue::Text(stored.to_owned()),
+    }
+}
+
 fn coded(row: &Map<String, Value>, prefix: &str) -> Option<HeaderValue> {
     let code = text(row, &format!("{prefix}_code"))?;
     Some(HeaderValue::Code(CodedValue {
@@ -309,6 +338,7 @@ fn coded(row: &Map<String, Value>, prefix: &str) -> Option<HeaderValue> {
 fn header_value(row: &Map<String, Value>, field: &Field) -> Option<HeaderValue> {
     match field {
         Field::Time(column) => time(row.get(*column)).map(HeaderValue::Time),
+        Field::Hl7Time(column) => text(row, column).map(|stored| hl7_time(&stored)),
         Field::Code(prefix) => coded(row, prefix),
         Field::Text(columns) => {
             let parts: Vec<String> = columns.iter().filter_map(|c| text(row, c)).collect();
@@ -445,7 +475,40 @@ fn view_of(row: &Value) -> Option<DocumentView> {
 
 #[cfg(test)]
 mod tests {
-    use super::unversioned;
+    use app::documents::HeaderValue;
+
+    use super::{hl7_time, unversioned};
+
+    #[test]
+    fn a_signing_time_with_its_zone_is_an_instant_shown_beside_the_stored_value() {
+        assert_eq!(
+            hl7_time("20191106103300+0200"),
+            HeaderValue::StoredTime {
+                utc: "2019-11-06T08:33:00Z".to_owned(),
+                stored: "20191106103300+0200".to_owned(),
+            }
+        );
+        assert_eq!(
+            hl7_time("20191106103300.123-0330"),
+            HeaderValue::StoredTime {
+                utc: "2019-11-06T14:03:00Z".to_owned(),
+                stored: "20191106103300.123-0330".to_owned(),
+            }
+        );
+        // What does not say its zone or its minute is not made into an instant.
+        for stored in [
+            "20191106103300",
+            "20191106",
+            "2019110610+0200",
+            "not a time",
+        ] {
+            assert_eq!(
+                hl7_time(stored),
+                HeaderValue::Text(stored.to_owned()),
+                "{stored}"
+            );
+        }
+    }
 
     #[test]
     fn a_version_arc_is_dropped_and_nothing_else() {

@@ -35,7 +35,7 @@ use crate::{
     store::scoped::{self, StoredObject, StoredPart},
 };
 
-use super::session;
+use super::{errors, session};
 
 /// Bytes read from the database at a time.
 const PIECE: i64 = 1024 * 1024;
@@ -88,7 +88,7 @@ pub async fn stored(
     let part = match part.as_str() {
         "raw" => StoredPart::Cda,
         "rendition" => StoredPart::Display,
-        _ => return not_found(),
+        _ => return errors::not_found(),
     };
     let reader = Reader::new(client, session, address, &query);
     serve(&state, reader, &document, part).await
@@ -124,14 +124,14 @@ async fn serve(
     };
     let object = match scoped::stored_object(&state.pool, &scope, &document, part).await {
         Ok(Some(object)) => object,
-        Ok(None) => return not_found(),
-        Err(error) => return unavailable(&error),
+        Ok(None) => return errors::not_found(),
+        Err(error) => return errors::database_failed(&error, "document bytes"),
     };
     // Small objects (nearly every CDA) are checked and sent from one read.
     let whole = if object.size <= PIECE {
         match scoped::stored_chunk(&state.pool, &scope, &document, &object, 0, PIECE).await {
             Ok(bytes) => Some(bytes),
-            Err(error) => return unavailable(&error),
+            Err(error) => return errors::database_failed(&error, "document bytes"),
         }
     } else {
         None
@@ -140,7 +140,7 @@ async fn serve(
         Some(bytes) => ring::digest::digest(&SHA256, bytes).as_ref().to_vec(),
         None => match hash_in_pieces(state, &scope, &document, &object).await {
             Ok(digest) => digest,
-            Err(error) => return unavailable(&error),
+            Err(error) => return errors::database_failed(&error, "document bytes"),
         },
     };
     let length_ok = whole
@@ -150,7 +150,7 @@ async fn serve(
         return integrity_failure(state, &reader, &document, &object, part).await;
     }
     if let Err(error) = record(state, &reader, &document, &object, part, success(part)).await {
-        return unavailable(&error);
+        return errors::database_failed(&error, "document bytes");
     }
     let body = match whole {
         Some(bytes) => Body::from(bytes),
@@ -175,16 +175,18 @@ async fn active_scope(
     let chosen = match session::signed_in(&reader.session).await {
         Ok(Some(signed_in)) => signed_in.active_controller(),
         // The session layer signs every card in before a request gets here.
-        Ok(None) => return Err(Box::new(not_found())),
+        Ok(None) => return Err(Box::new(errors::not_found())),
         Err(error) => {
             tracing::error!(%error, "cannot read the session");
-            return Err(Box::new(service_unavailable()));
+            return Err(Box::new(errors::unavailable()));
         }
     };
     match state.authenticator.scope(&reader.client).await {
         Ok(scope) => Ok(scope.narrowed_to(chosen.as_ref())),
-        Err(SignInError::CardNumber(_)) => Err(Box::new(not_found())),
-        Err(SignInError::Database(error)) => Err(Box::new(unavailable(&error))),
+        Err(SignInError::CardNumber(_)) => Err(Box::new(errors::not_found())),
+        Err(SignInError::Database(error)) => {
+            Err(Box::new(errors::database_failed(&error, "document bytes")))
+        }
     }
 }
 
@@ -376,23 +378,4 @@ async fn integrity_failure(
 
 fn bad_request(message: &'static str) -> Response {
     (StatusCode::BAD_REQUEST, format!("{message}\n")).into_response()
-}
-
-/// The same answer for a document that does not exist and one of another controller.
-fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, "no such document\n").into_response()
-}
-
-fn unavailable(error: &sqlx::Error) -> Response {
-    tracing::error!(%error, "document bytes: the database failed");
-    service_unavailable()
-}
-
-fn service_unavailable() -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        [(header::RETRY_AFTER, "30")],
-        "temporarily unavailable\n",
-    )
-        .into_response()
 }

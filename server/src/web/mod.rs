@@ -9,9 +9,11 @@ mod client;
 mod compare;
 mod connections;
 pub mod csrf;
+mod days;
 mod deployment_test;
 mod document_page;
 mod documents;
+mod errors;
 mod health;
 mod metrics;
 mod search;
@@ -142,6 +144,7 @@ fn is_public(path: &str) -> bool {
             path,
             "/healthz" | "/metrics" | "/favicon.ico" | "/robots.txt" | card_status::PATH
         )
+        || path == app::FAVICON_PATH
 }
 
 async fn require_client_certificate(request: Request, next: Next) -> Response {
@@ -163,6 +166,7 @@ mod tests {
             "/pkg/archivist.wasm",
             "/healthz",
             "/favicon.ico",
+            "/favicon.svg",
         ] {
             assert!(is_public(path), "{path}");
         }

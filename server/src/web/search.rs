@@ -9,7 +9,7 @@ use app::{
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde_json::json;
-use time::{Date, Duration, OffsetDateTime, Time, format_description::well_known::Rfc3339, macros};
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::{
     archive::{DocumentOid, Oid, PersonalIdentityCode},
@@ -19,7 +19,10 @@ use crate::{
     },
 };
 
-use super::access::{ServerServices, unavailable};
+use super::{
+    access::{ServerServices, unavailable},
+    days::day_range,
+};
 
 /// Rows on one page.
 const PAGE_ROWS: i64 = 50;
@@ -161,24 +164,6 @@ fn filter_of(query: &SearchQuery) -> Result<SearchFilter, ServiceError> {
     })
 }
 
-/// Two days as a half-open range of instants: from the first midnight to the midnight after the
-/// last day (so the last day is included whole).
-type Range = (Option<OffsetDateTime>, Option<OffsetDateTime>);
-
-fn day_range(
-    (from_field, from): (&'static str, &str),
-    (until_field, until): (&'static str, &str),
-) -> Result<Range, ServiceError> {
-    let from = day(from_field, from)?;
-    let until = day(until_field, until)?;
-    if let (Some(from), Some(until)) = (from, until)
-        && from > until
-    {
-        return Err(ServiceError::Invalid(until_field));
-    }
-    Ok((from, until.map(|day| day + Duration::days(1))))
-}
-
 /// A code of a code list: letters, digits, dots and dashes, at most 64.
 fn code(field: &'static str, value: &str) -> Result<Option<String>, ServiceError> {
     match value.trim() {
@@ -199,16 +184,6 @@ fn oid(field: &'static str, value: &str) -> Result<Option<String>, ServiceError>
         "" => Ok(None),
         text => Oid::parse(text)
             .map(|oid| Some(oid.as_str().to_owned()))
-            .map_err(|_| ServiceError::Invalid(field)),
-    }
-}
-
-/// `YYYY-MM-DD` as midnight UTC; empty is `None`.
-fn day(field: &'static str, value: &str) -> Result<Option<OffsetDateTime>, ServiceError> {
-    match value.trim() {
-        "" => Ok(None),
-        text => Date::parse(text, macros::format_description!("[year]-[month]-[day]"))
-            .map(|date| Some(date.with_time(Time::MIDNIGHT).assume_utc()))
             .map_err(|_| ServiceError::Invalid(field)),
     }
 }
@@ -413,7 +388,7 @@ mod tests {
         );
         assert_eq!(
             filter.before.zip(filter.from).map(|(b, f)| b - f),
-            Some(Duration::days(1)),
+            Some(time::Duration::days(1)),
             "the last day is included whole"
         );
     }

@@ -22,7 +22,7 @@ use axum::{
     extract::{ConnectInfo, Request, State},
     http::{StatusCode, header},
     middleware::Next,
-    response::{Html, IntoResponse, Response},
+    response::Response,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
@@ -38,6 +38,8 @@ use crate::{
     auth::Authenticator,
     config::SessionSettings,
 };
+
+use super::errors;
 
 /// `__Host-` makes browsers refuse the cookie unless it is `Secure`, has `Path=/` and no
 /// `Domain`, so no sibling host can set or read it.
@@ -161,14 +163,14 @@ pub async fn establish(
         .map(|ConnectInfo(peer)| peer.ip());
     let Some(address) = address else {
         tracing::error!("a request without its peer address reached the session layer");
-        return unavailable();
+        return errors::unavailable();
     };
     let now = OffsetDateTime::now_utc().unix_timestamp();
     match guard.check(&session, &client, address, now).await {
         Ok(()) => next.run(request).await,
         Err(error) => {
             tracing::error!(%address, %error, "cannot keep the session; refusing the request");
-            unavailable()
+            errors::unavailable()
         }
     }
 }
@@ -315,15 +317,6 @@ pub async fn end(session: &Session) -> Result<(), SessionError> {
     session.flush().await
 }
 
-pub(super) fn unavailable() -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        [(header::RETRY_AFTER, "30")],
-        Html(app::status_pages::service_unavailable()),
-    )
-        .into_response()
-}
-
 /// Outside the session layer, two corrections to what it answers:
 /// - when the layer itself cannot save a session it answers an empty 500; the archivist gets the
 ///   same "temporarily unavailable" page as for any other database failure instead;
@@ -335,7 +328,7 @@ pub async fn repair_layer_response(request: Request, next: Next) -> Response {
         && !response.headers().contains_key(header::CONTENT_TYPE)
     {
         tracing::error!("the session could not be saved; answered 503");
-        return unavailable();
+        return errors::unavailable();
     }
     let cookies: Vec<header::HeaderValue> = response
         .headers()

@@ -522,5 +522,28 @@ async fn an_administrator_defines_and_resets_a_test_from_the_web_and_no_one_else
         ],
         "in the administrator's name, nothing for the refusals"
     );
+
+    // A confirmed test's case is a conflict with its state, not invalid input.
+    sqlx::query(
+        "UPDATE deployment_test SET state = 'confirmed', confirmed_at = now(),
+             confirmed_by_satu = 'x', confirmed_by_card = 'x', confirmed_certificate_sha256 = 'x'
+         WHERE controller_oid = $1",
+    )
+    .bind(a)
+    .execute(&archive.pool)
+    .await
+    .expect("confirm by hand");
+    let redefined = admin
+        .post(
+            "/api/admin/define-deployment-test",
+            &format!("controller={a}&documents={document}&clients="),
+        )
+        .await;
+    assert_eq!(redefined.status, 409, "{}", redefined.body);
+    assert!(
+        redefined.body.ends_with("conflict:test_confirmed"),
+        "{}",
+        redefined.body
+    );
     archive.stop().await;
 }

@@ -478,6 +478,23 @@ async fn the_document_page_shows_metadata_archive_data_and_versions_within_the_s
     ] {
         assert!(keys.contains(&key), "{key} in {keys:?}");
     }
+    // The signing time as the document wrote it, and the same instant for Finland's time.
+    let signed = view["header"]
+        .as_array()
+        .expect("header")
+        .iter()
+        .find(|f| f["key"] == "signed_time")
+        .expect("a signing time");
+    let stored = signed["value"]["StoredTime"]["stored"]
+        .as_str()
+        .expect("a stored time");
+    assert!(stored.ends_with("+0200"), "{stored}");
+    assert!(
+        signed["value"]["StoredTime"]["utc"]
+            .as_str()
+            .is_some_and(|utc| utc.ends_with('Z')),
+        "{signed}"
+    );
     // Codes the code lists know carry their names in all three languages.
     let named = view["header"]
         .as_array()
@@ -604,20 +621,28 @@ async fn search_pages_through_the_scope_by_keyset_and_checks_its_fields() {
     let (current_page, _) = archive.get("/search").await;
     let (rows, _) = results(&current_page.body);
     assert_eq!(rows.len(), usize::try_from(current.min(50)).expect("small"));
-    let client_of = |controller: &ControllerOid| {
+    // A client of the first controller, and one that only the second controller has.
+    let client_of = |controller: &ControllerOid, other: &ControllerOid| {
         let pool = archive.pool.clone();
         let controller = controller.as_str().to_owned();
+        let other = other.as_str().to_owned();
         async move {
             sqlx::query_scalar::<_, String>(
-                "SELECT client_id_value FROM document_version WHERE controller_oid = $1 LIMIT 1",
+                "SELECT v.client_id_value FROM document_version v
+                 WHERE v.controller_oid = $1
+                   AND NOT EXISTS (SELECT 1 FROM document_version o
+                                   WHERE o.controller_oid = $2
+                                     AND o.client_id_value = v.client_id_value)
+                 ORDER BY v.client_id_value LIMIT 1",
             )
             .bind(controller)
+            .bind(other)
             .fetch_one(&pool)
             .await
-            .expect("client")
+            .expect("a client of one controller only")
         }
     };
-    let mine = client_of(&archive.a).await;
+    let mine = client_of(&archive.a, &archive.b).await;
     let (client_page, _) = archive.get(&format!("/search?client={mine}&all=1")).await;
     let (client_rows, _) = results(&client_page.body);
     let expected: i64 = sqlx::query_scalar(
@@ -629,11 +654,14 @@ async fn search_pages_through_the_scope_by_keyset_and_checks_its_fields() {
     .await
     .expect("count");
     assert_eq!(client_rows.len(), usize::try_from(expected).expect("small"));
-    let theirs = client_of(&archive.b).await;
+    let theirs = client_of(&archive.b, &archive.a).await;
     let (nothing, _) = archive.get(&format!("/search?client={theirs}&all=1")).await;
-    if theirs != mine {
-        assert!(nothing.body.contains(r#"data-field="no-results""#));
-    }
+    assert_eq!(nothing.status, 200, "{}", nothing.body);
+    assert!(
+        nothing.body.contains(r#"data-field="no-results""#),
+        "{}",
+        nothing.body
+    );
 
     // Each refinement narrows to exactly what the database holds for it.
     let (set, task, replaced): (String, String, i64) = sqlx::query_as(
@@ -791,7 +819,7 @@ async fn every_order_pages_through_both_controllers_of_the_scope_in_that_order()
         ),
         (
             "sort=client&order=desc",
-            "v.client_id_value DESC, v.effective_time, v.document_oid",
+            "v.client_id_value DESC, v.effective_time DESC, v.document_oid DESC",
         ),
     ] {
         let mut shown = Vec::new();
@@ -844,6 +872,48 @@ async fn every_order_pages_through_both_controllers_of_the_scope_in_that_order()
         ],
     )
     .await;
+    archive.stop().await;
+}
+
+#[tokio::test]
+async fn search_days_are_finnish_days() {
+    let archive = Archive::new().await;
+    // Two documents written either side of midnight in Helsinki (UTC+2 in December): one at
+    // 23.30 on 30 November, one at 00.30 on 1 December, which is still 30 November in UTC. The
+    // year is one the generated documents never have.
+    let (before, after): (String, String) = sqlx::query_as(
+        "SELECT min(document_oid), max(document_oid) FROM document_version
+         WHERE controller_oid = $1 AND version_number = 1",
+    )
+    .bind(archive.a.as_str())
+    .fetch_one(&archive.pool)
+    .await
+    .expect("two documents");
+    assert_ne!(before, after);
+    for (document, written) in [
+        (&before, "2030-11-30T21:30:00Z"),
+        (&after, "2030-11-30T22:30:00Z"),
+    ] {
+        sqlx::query(
+            "UPDATE document_version SET effective_time = $2::timestamptz
+             WHERE controller_oid = $1 AND document_oid = $3",
+        )
+        .bind(archive.a.as_str())
+        .bind(written)
+        .bind(document)
+        .execute(&archive.pool)
+        .await
+        .expect("move the document's time");
+    }
+    let (first_of_december, _) = archive
+        .get("/search?all=1&status=all&from=2030-12-01&until=2030-12-01")
+        .await;
+    assert_eq!(first_of_december.status, 200, "{}", first_of_december.body);
+    assert_eq!(results(&first_of_december.body).0, vec![after.clone()]);
+    let (thirtieth, _) = archive
+        .get("/search?all=1&status=all&from=2030-11-30&until=2030-11-30")
+        .await;
+    assert_eq!(results(&thirtieth.body).0, vec![before.clone()]);
     archive.stop().await;
 }
 

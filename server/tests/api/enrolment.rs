@@ -38,8 +38,9 @@ fn row(card_number: &str, stem: &str) -> String {
     )
 }
 
-#[tokio::test]
-async fn an_enrolled_certificate_signs_in_with_its_card_number() {
+/// A server under the enrolled rule, with archivist-1's certificate enrolled as KORTTI-0001;
+/// the enrolment file (removed when dropped), and the output of its import.
+async fn enrolled_app() -> (TestApp, tempfile::NamedTempFile, std::process::Output) {
     let app = TestApp::spawn_with(|s| {
         s.auth.card_number_rule = server::auth::CardNumberRule::Enrolled;
     })
@@ -48,6 +49,13 @@ async fn an_enrolled_certificate_signs_in_with_its_card_number() {
     let path = file.path().to_string_lossy().into_owned();
     let output = archivist(&app.database, &["card", "import-enrolment", &path]);
     assert!(output.status.success(), "{output:?}");
+    (app, file, output)
+}
+
+#[tokio::test]
+async fn an_enrolled_certificate_signs_in_with_its_card_number() {
+    let (app, file, output) = enrolled_app().await;
+    let path = file.path().to_string_lossy().into_owned();
     assert!(
         String::from_utf8_lossy(&output.stdout).contains("1 bindings added"),
         "{output:?}"
@@ -174,6 +182,32 @@ async fn a_bad_enrolment_file_imports_nothing_and_names_each_line() {
         String::from_utf8_lossy(&output.stderr)
             .contains("card_number,issuer,certificate_serial,public_key_sha256"),
         "{output:?}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_database_error_reading_the_enrolment_is_unavailable_not_a_missing_page() {
+    let (app, _, _) = enrolled_app().await;
+    // The bindings cannot be read (the rest of the database, the audit log included, works):
+    // the card's number is unknown because of the database, not because the card is not enrolled.
+    let mut db = app.db().await;
+    sqlx::query("ALTER TABLE card_enrolment RENAME TO card_enrolment_away")
+        .execute(&mut db)
+        .await
+        .expect("rename");
+    let download = app
+        .client(Some("archivist-1"))
+        .get("/audit.csv")
+        .await
+        .expect("get");
+    assert_eq!(download.status, 503, "{}", download.body);
+    assert!(
+        download
+            .body
+            .contains("Palvelu ei ole juuri nyt käytettävissä"),
+        "{}",
+        download.body
     );
     app.stop().await;
 }

@@ -70,7 +70,10 @@ pub enum SortKey {
     DocumentTime,
     /// When the archive stored the version.
     ArchivedAt,
-    /// The client's identifier, each client's documents newest first.
+    /// The client's identifier, each client's documents newest first in either direction
+    /// (a reader looks for a client, then reads that client's latest documents first). Read
+    /// backwards for the descending order, the client index yields clients in order and each
+    /// client's few documents are sorted afresh (PostgreSQL's incremental sort).
     Client,
 }
 
@@ -273,23 +276,17 @@ fn push_terms<'a>(q: &mut QueryBuilder<'a, Postgres>, filter: &'a SearchFilter) 
     }
 }
 
-/// Rows strictly after the position in the order. The client order is mixed (clients
-/// ascending, each client's documents newest first), so it is spelled out.
+/// Rows strictly after the position in the order. The client order is mixed (clients in the
+/// chosen direction, each client's documents newest first in both), so it is spelled out.
 fn push_after<'a>(q: &mut QueryBuilder<'a, Postgres>, order: SearchOrder, after: &'a Position) {
-    let (later, earlier) = if order.descending {
-        ("<", ">")
-    } else {
-        (">", "<")
-    };
+    let later = if order.descending { "<" } else { ">" };
     match (order.key, &after.client) {
         (SortKey::Client, Some(client)) => {
             q.push(format_args!(" AND (v.client_id_value {later} "));
             q.push_bind(client);
             q.push(" OR (v.client_id_value = ");
             q.push_bind(client);
-            q.push(format_args!(
-                " AND (v.effective_time, v.document_oid) {earlier} ("
-            ));
+            q.push(" AND (v.effective_time, v.document_oid) < (");
             q.push_bind(after.time);
             q.push(", ");
             q.push_bind(&after.document_oid);
@@ -311,11 +308,7 @@ fn push_after<'a>(q: &mut QueryBuilder<'a, Postgres>, order: SearchOrder, after:
 
 /// The order's columns, qualified for the inner query (`v.`, `s.`) or the merged one (`r.`).
 fn push_order(q: &mut QueryBuilder<'_, Postgres>, order: SearchOrder, v: &str, s: &str) {
-    let (first, then) = if order.descending {
-        ("DESC", "ASC")
-    } else {
-        ("ASC", "DESC")
-    };
+    let first = if order.descending { "DESC" } else { "ASC" };
     match order.key {
         SortKey::DocumentTime => {
             q.push(format_args!(
@@ -329,7 +322,7 @@ fn push_order(q: &mut QueryBuilder<'_, Postgres>, order: SearchOrder, v: &str, s
         }
         SortKey::Client => {
             q.push(format_args!(
-                "{v}client_id_value {first}, {v}effective_time {then}, {v}document_oid {then}"
+                "{v}client_id_value {first}, {v}effective_time DESC, {v}document_oid DESC"
             ));
         }
     }
@@ -381,27 +374,34 @@ mod tests {
     }
 
     #[test]
-    fn the_client_order_pages_clients_ascending_and_each_clients_documents_newest_first() {
-        let filter = SearchFilter {
-            order: SearchOrder {
-                key: SortKey::Client,
-                descending: false,
-            },
-            after: Some(Position {
-                client: Some("010101-900R".to_owned()),
-                time: OffsetDateTime::UNIX_EPOCH,
-                document_oid: "1.2.3".to_owned(),
-            }),
-            ..SearchFilter::default()
-        };
-        let text = sql(&filter);
-        assert!(
-            text.contains("(v.client_id_value > $2 OR (v.client_id_value = $3")
-                && text.contains("(v.effective_time, v.document_oid) < ($4, $5)"),
-            "{text}"
-        );
-        assert!(text.ends_with(
-            "ORDER BY r.client_id_value ASC, r.effective_time DESC, r.document_oid DESC LIMIT $7"
-        ));
+    fn the_client_order_pages_clients_either_way_and_each_clients_documents_newest_first() {
+        for (descending, later, direction) in [(false, ">", "ASC"), (true, "<", "DESC")] {
+            let filter = SearchFilter {
+                order: SearchOrder {
+                    key: SortKey::Client,
+                    descending,
+                },
+                after: Some(Position {
+                    client: Some("010101-900R".to_owned()),
+                    time: OffsetDateTime::UNIX_EPOCH,
+                    document_oid: "1.2.3".to_owned(),
+                }),
+                ..SearchFilter::default()
+            };
+            let text = sql(&filter);
+            assert!(
+                text.contains(&format!(
+                    "(v.client_id_value {later} $2 OR (v.client_id_value = $3"
+                )) && text.contains("(v.effective_time, v.document_oid) < ($4, $5)"),
+                "{text}"
+            );
+            assert!(
+                text.ends_with(&format!(
+                    "ORDER BY r.client_id_value {direction}, r.effective_time DESC, \
+                     r.document_oid DESC LIMIT $7"
+                )),
+                "{text}"
+            );
+        }
     }
 }
