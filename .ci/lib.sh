@@ -5,6 +5,7 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CARGO_LEPTOS_VERSION=0.3.10
 SQLX_CLI_VERSION=0.8.6
+CARGO_DENY_VERSION=0.20.2
 PG_PORT="${ARCHIVIST_PG_PORT:-55432}"
 PG_DIR="$ROOT/target/postgres"
 
@@ -79,6 +80,11 @@ ensure_rust_tools() {
     cargo sqlx --version 2>/dev/null | grep -q "$SQLX_CLI_VERSION" || {
       step "installing sqlx-cli $SQLX_CLI_VERSION"
       cargo install sqlx-cli --locked --version "$SQLX_CLI_VERSION" --no-default-features --features postgres,rustls
+    }
+    # The test command's dependency policy (.ci/deny.toml): licences, bans, sources.
+    cargo deny --version 2>/dev/null | grep -q "$CARGO_DENY_VERSION" || {
+      step "installing cargo-deny $CARGO_DENY_VERSION (about 6 minutes, once)"
+      cargo install cargo-deny --locked --version "$CARGO_DENY_VERSION"
     }
   fi
 }

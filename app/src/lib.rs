@@ -5,6 +5,9 @@
 //! the WebAssembly that makes the server-rendered page interactive. It never talks to the
 //! database; server-side data reaches it through the types in [`ssr`].
 
+// Request paths and commands report failures as errors; a panic is for tests only.
+#![cfg_attr(not(test), deny(clippy::expect_used, clippy::panic))]
+
 pub mod access;
 pub mod admin;
 pub mod compare_texts;

@@ -1,6 +1,9 @@
 //! The `archivist` server: our own mutual-TLS accept loop in front of the Leptos application,
 //! the PostgreSQL schema and audit log, and the operator commands.
 
+// Request paths and commands report failures as errors; a panic is for tests only.
+#![cfg_attr(not(test), deny(clippy::expect_used, clippy::panic))]
+
 pub mod admin_commands;
 pub mod administration;
 pub mod archive;

@@ -5,6 +5,9 @@
 //! The APDU logic sits behind [`Transport`] so that it is the same for a real reader and for
 //! the tests' virtual card.
 
+// The parsers read untrusted bytes: a slice or index out of range must be an error, not a panic.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use x509_parser::der_parser::asn1_rs::{Any, FromDer, Tag};
 
 use crate::failure::Failure;
@@ -131,7 +134,10 @@ fn command(card: &mut dyn Transport, apdu: &[u8]) -> Result<(Vec<u8>, u16), Fail
         ));
     }
     let status = response.split_off(response.len() - 2);
-    Ok((response, u16::from_be_bytes([status[0], status[1]])))
+    let [high, low] = status[..] else {
+        return Err(Failure::damaged("the card's status word is not two bytes"));
+    };
+    Ok((response, u16::from_be_bytes([high, low])))
 }
 
 /// The card's token serial number (EF.TokenInfo `serialNumber`), and the number printed on the

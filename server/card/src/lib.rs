@@ -4,6 +4,9 @@
 //! The certificate checks and the card number rule are the server's own (`server::tls`,
 //! `server::auth`); this crate adds only the card reading and the messages.
 
+// Request paths and commands report failures as errors; a panic is for tests only.
+#![cfg_attr(not(test), deny(clippy::expect_used, clippy::panic))]
+
 pub mod checks;
 pub mod enrol;
 pub mod failure;

@@ -1,3 +1,5 @@
+// Request paths and commands report failures as errors; a panic is for tests only.
+#![cfg_attr(not(test), deny(clippy::expect_used, clippy::panic))]
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use archivist_card::{

@@ -1,5 +1,8 @@
 //! The local card readers through PC/SC (pcsc-lite's `pcscd` on Linux, WinSCard elsewhere).
 
+// The parsers read untrusted bytes: a slice or index out of range must be an error, not a panic.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use std::{
     ffi::{CStr, CString},
     time::{Duration, Instant},

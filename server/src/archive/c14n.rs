@@ -1,4 +1,4 @@
-//! Exclusive XML Canonicalization 1.0 without comments (https://www.w3.org/TR/xml-exc-c14n/)
+//! Exclusive XML Canonicalization 1.0 without comments (<https://www.w3.org/TR/xml-exc-c14n/>)
 //! of one element and its descendants, as XMLDSig references and `SignedInfo` need it.
 //!
 //! roxmltree resolves names to namespace URIs but does not keep prefixes, and canonical form

@@ -40,15 +40,20 @@ impl PersonalIdentityCode {
             return Err(IdentityCodeError::Shape);
         };
         // + 1800s, - and Y X W V U 1900s, A B C D E F 2000s (the 2023 reform's extra signs).
-        if !b"+-YXWVUABCDEF".contains(&bytes[6]) {
+        if !bytes
+            .get(6)
+            .is_some_and(|sign| b"+-YXWVUABCDEF".contains(sign))
+        {
             return Err(IdentityCodeError::Shape);
         }
         if !(1..=31).contains(&day) || !(1..=12).contains(&month) || individual < 2 {
             return Err(IdentityCodeError::Date);
         }
         let number = digits(0..6).unwrap_or_default() * 1000 + individual;
-        let expected = CHECK_CHARACTERS[usize::try_from(number % 31).unwrap_or_default()];
-        if bytes[10] != expected {
+        let expected = usize::try_from(number % 31)
+            .ok()
+            .and_then(|index| CHECK_CHARACTERS.get(index));
+        if expected.is_none() || bytes.get(10) != expected {
             return Err(IdentityCodeError::CheckCharacter);
         }
         Ok(Self(code))

@@ -1,6 +1,9 @@
 //! The social welfare archive's documents: reading the CDA R2 profile and its HL7 v3 transfer
 //! frame. Parsing never changes the bytes it was given; what is stored is what was received.
 
+// The parsers read untrusted bytes: a slice or index out of range must be an error, not a panic.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 pub(crate) mod c14n;
 pub mod cda;
 pub mod frame;

@@ -19,7 +19,7 @@ use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::{
     archive::demo_ca_file,
-    helpers::{TestApp, create_database, database_url, drop_database, pki},
+    helpers::{TestApp, TestDatabase, create_database, database_url, drop_database, pki},
 };
 
 pub(crate) use crate::helpers::issuer;
@@ -91,7 +91,7 @@ pub(crate) async fn two_controllers_with_files(
 }
 
 /// A fresh database with the schema and nothing else.
-async fn migrated_database() -> String {
+async fn migrated_database() -> TestDatabase {
     let database = create_database().await;
     let pool = PgPool::connect(&database_url(&database))
         .await

@@ -13,11 +13,11 @@ use server::{
 };
 use sqlx::{Connection, PgConnection, PgPool};
 
-use crate::helpers::{create_database, database_url, drop_database};
+use crate::helpers::{TestDatabase, create_database, database_url, drop_database};
 
 /// A migrated database of its own, an importer trusting the demo signing CA, a scratch folder.
 struct TestArchive {
-    name: String,
+    name: TestDatabase,
     pool: PgPool,
     importer: Importer,
     dir: tempfile::TempDir,

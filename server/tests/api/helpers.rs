@@ -69,8 +69,50 @@ pub fn database_url(name: &str) -> String {
     url.to_string()
 }
 
+/// One test's own database. It is dropped when the guard goes out of scope, so also when the
+/// test fails half-way (a panic unwinds through the guard); dropping it earlier on purpose
+/// ([`drop_database`]) is harmless.
+pub struct TestDatabase {
+    name: String,
+}
+
+impl std::ops::Deref for TestDatabase {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.name
+    }
+}
+
+impl std::fmt::Display for TestDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        // Drop cannot await, and the test's runtime may be the one unwinding: the database is
+        // dropped from a thread of its own with a runtime of its own. A failure is reported,
+        // never raised (a panic while unwinding would abort every other test).
+        let name = std::mem::take(&mut self.name);
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(try_drop_database(&name))
+        })
+        .join();
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => eprintln!("could not drop a test database: {error}"),
+            Err(_) => eprintln!("could not drop a test database: the dropping thread panicked"),
+        }
+    }
+}
+
 /// A fresh, empty database for one test.
-pub async fn create_database() -> String {
+pub async fn create_database() -> TestDatabase {
     let name = format!("archivist_test_{}", uuid::Uuid::new_v4().simple());
     let mut admin = PgConnection::connect(&admin_url())
         .await
@@ -79,17 +121,24 @@ pub async fn create_database() -> String {
         .execute(&mut admin)
         .await
         .expect("create test database");
-    name
+    TestDatabase { name }
 }
 
-pub async fn drop_database(name: &str) {
+async fn try_drop_database(name: &str) -> Result<(), String> {
     let mut admin = PgConnection::connect(&admin_url())
         .await
-        .expect("connect to DATABASE_URL");
+        .map_err(|e| e.to_string())?;
     sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
         .execute(&mut admin)
         .await
-        .expect("drop test database");
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Drops a test's database now (the server under test may still be running: its connections
+/// are ended).
+pub async fn drop_database(name: &str) {
+    try_drop_database(name).await.expect("drop test database");
 }
 
 /// Settings for a test server: the shared demo PKI, port 0, a site folder with a style sheet.
@@ -116,7 +165,7 @@ pub fn settings(database: &str, site_root: &Path) -> Settings {
 
 pub struct TestApp {
     pub addr: SocketAddr,
-    pub database: String,
+    pub database: TestDatabase,
     _site: tempfile::TempDir,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,

@@ -11,6 +11,7 @@ mod deployment_test;
 mod documents;
 mod enrolment;
 mod forwarded;
+mod harness;
 mod identity;
 mod operator_commands;
 mod refusals;
