@@ -7,6 +7,10 @@ CARGO_LEPTOS_VERSION=0.3.10
 SQLX_CLI_VERSION=0.8.6
 CARGO_DENY_VERSION=0.20.2
 PG_PORT="${ARCHIVIST_PG_PORT:-55432}"
+E2E_PORT="${ARCHIVIST_E2E_PORT:-3443}"
+# The server reads every ARCHIVIST_* variable as a setting and refuses unknown ones: these two
+# knobs are the scripts' own, so the programs they start never see them.
+unset ARCHIVIST_PG_PORT ARCHIVIST_E2E_PORT
 PG_DIR="$ROOT/target/postgres"
 
 step() { printf '\n==> %s\n' "$*" >&2; }
