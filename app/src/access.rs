@@ -3,6 +3,8 @@
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
 
+use crate::error::ServiceError;
+
 /// The signed-in card's access, as the authentication layer worked it out for this request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Access {
@@ -56,54 +58,38 @@ pub struct LinkedController {
 /// Reading server functions are GET requests: only POST requests change anything, and every
 /// one of those is checked against cross-site forgery.
 #[server(endpoint = "access", input = GetUrl)]
-pub async fn current_access() -> Result<Access, ServerFnError> {
-    let caller = crate::ssr::caller().await?;
-    let services = crate::ssr::services().await?;
-    services
-        .access(&caller)
-        .await
-        .map_err(crate::ssr::server_fn_error)
+pub async fn current_access() -> Result<Access, ServiceError> {
+    crate::ssr::serve(move |services, caller| services.access(caller)).await
 }
 
 /// The signed-in session, or `None` where there is none (the signed-out page starts none).
 #[server(endpoint = "session", input = GetUrl)]
-pub async fn current_session() -> Result<Option<SessionView>, ServerFnError> {
+pub async fn current_session() -> Result<Option<SessionView>, ServiceError> {
+    // Not `serve`: no session is an answer here, not a refusal, and must not set the status of
+    // the page being rendered (the signed-out page, a 404 page).
     let caller = crate::ssr::caller().await?;
     let services = crate::ssr::services().await?;
     match services.session(&caller).await {
         Ok(view) => Ok(Some(view)),
-        Err(crate::ssr::ServiceError::NoSession) => Ok(None),
-        Err(e) => Err(crate::ssr::server_fn_error(e)),
+        Err(ServiceError::NoSession) => Ok(None),
+        Err(e) => Err(crate::ssr::refused(e)),
     }
 }
 
 /// Chooses the controller to work in; an empty `controller` means all linked controllers.
 #[server(endpoint = "choose-controller")]
-pub async fn choose_controller(
-    csrf_token: String,
-    controller: String,
-) -> Result<(), ServerFnError> {
+pub async fn choose_controller(csrf_token: String, controller: String) -> Result<(), ServiceError> {
     // Checked by the server's CSRF layer before this runs; named so that forms send it.
     let _ = csrf_token;
-    let caller = crate::ssr::caller().await?;
-    let services = crate::ssr::services().await?;
     let controller = Some(controller).filter(|c| !c.is_empty());
-    services
-        .choose_controller(&caller, controller)
-        .await
-        .map_err(crate::ssr::server_fn_error)
+    crate::ssr::serve(move |services, caller| services.choose_controller(caller, controller)).await
 }
 
 /// Ends the session and shows the signed-out page.
 #[server(endpoint = "sign-out")]
-pub async fn sign_out(csrf_token: String) -> Result<(), ServerFnError> {
+pub async fn sign_out(csrf_token: String) -> Result<(), ServiceError> {
     let _ = csrf_token;
-    let caller = crate::ssr::caller().await?;
-    let services = crate::ssr::services().await?;
-    services
-        .sign_out(&caller)
-        .await
-        .map_err(crate::ssr::server_fn_error)?;
+    crate::ssr::serve(move |services, caller| services.sign_out(caller)).await?;
     leptos_axum::redirect(crate::SIGNED_OUT_PATH);
     Ok(())
 }

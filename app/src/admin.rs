@@ -5,6 +5,8 @@
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
 
+use crate::error::ServiceError;
+
 /// What the administration page offers: the issuing CAs and every controller.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkFormOptions {
@@ -81,34 +83,16 @@ pub struct AuditEntry {
     pub details: Option<String>,
 }
 
-/// Why the server refused an administrator's input; the page names the field in the reader's
-/// language. The codes are the error messages of the server functions.
-pub const INVALID_PREFIX: &str = "invalid:";
-
-/// Why the server refused a well-formed change that the state does not allow now (a confirmed
-/// deployment test, …); the code after it is explained like an invalid field's.
-pub const CONFLICT_PREFIX: &str = "conflict:";
-
 #[server(endpoint = "admin/overview", input = GetUrl)]
-pub async fn admin_overview() -> Result<LinkFormOptions, ServerFnError> {
-    let caller = crate::ssr::caller().await?;
-    let services = crate::ssr::services().await?;
-    services
-        .admin_overview(&caller)
-        .await
-        .map_err(crate::ssr::server_fn_error)
+pub async fn admin_overview() -> Result<LinkFormOptions, ServiceError> {
+    crate::ssr::serve(move |services, caller| services.admin_overview(caller)).await
 }
 
 /// The link history of a card number (empty: every card's).
 #[server(endpoint = "admin/card-links", input = GetUrl)]
-pub async fn card_links(card_number: String) -> Result<Vec<CardLinkView>, ServerFnError> {
-    let caller = crate::ssr::caller().await?;
-    let services = crate::ssr::services().await?;
+pub async fn card_links(card_number: String) -> Result<Vec<CardLinkView>, ServiceError> {
     let card_number = Some(card_number).filter(|c| !c.trim().is_empty());
-    services
-        .card_links(&caller, card_number)
-        .await
-        .map_err(crate::ssr::server_fn_error)
+    crate::ssr::serve(move |services, caller| services.card_links(caller, card_number)).await
 }
 
 /// Links a card number to a controller. Dates are `YYYY-MM-DD` (UTC) or empty; `valid_until`
@@ -121,13 +105,11 @@ pub async fn link_card(
     controller: String,
     valid_from: String,
     valid_until: String,
-) -> Result<LinkResult, ServerFnError> {
+) -> Result<LinkResult, ServiceError> {
     let _ = csrf_token;
-    let caller = crate::ssr::caller().await?;
-    let services = crate::ssr::services().await?;
-    services
-        .link_card(
-            &caller,
+    crate::ssr::serve(move |services, caller| {
+        services.link_card(
+            caller,
             crate::ssr::LinkRequest {
                 card_number,
                 issuer,
@@ -136,8 +118,8 @@ pub async fn link_card(
                 valid_until,
             },
         )
-        .await
-        .map_err(crate::ssr::server_fn_error)
+    })
+    .await
 }
 
 #[server(endpoint = "admin/unlink-card")]
@@ -146,14 +128,12 @@ pub async fn unlink_card(
     card_number: String,
     issuer: String,
     controller: String,
-) -> Result<(), ServerFnError> {
+) -> Result<(), ServiceError> {
     let _ = csrf_token;
-    let caller = crate::ssr::caller().await?;
-    let services = crate::ssr::services().await?;
-    services
-        .unlink_card(&caller, card_number, issuer, controller)
-        .await
-        .map_err(crate::ssr::server_fn_error)
+    crate::ssr::serve(move |services, caller| {
+        services.unlink_card(caller, card_number, issuer, controller)
+    })
+    .await
 }
 
 /// The audit rows the caller may see that match the filter (empty fields: no filter; dates
@@ -165,12 +145,10 @@ pub async fn audit_search(
     action: String,
     card_number: String,
     controller: String,
-) -> Result<AuditPage, ServerFnError> {
-    let caller = crate::ssr::caller().await?;
-    let services = crate::ssr::services().await?;
-    services
-        .audit(
-            &caller,
+) -> Result<AuditPage, ServiceError> {
+    crate::ssr::serve(move |services, caller| {
+        services.audit(
+            caller,
             crate::ssr::AuditQuery {
                 since,
                 until,
@@ -179,8 +157,8 @@ pub async fn audit_search(
                 controller,
             },
         )
-        .await
-        .map_err(crate::ssr::server_fn_error)
+    })
+    .await
 }
 
 /// Creates a controller ahead of its first document, so that cards can be linked to it.
@@ -189,7 +167,7 @@ pub async fn create_controller(
     csrf_token: String,
     oid: String,
     name: String,
-) -> Result<(), ServerFnError> {
+) -> Result<(), ServiceError> {
     change_controller(csrf_token, ControllerChange::Create { oid, name }).await
 }
 
@@ -198,7 +176,7 @@ pub async fn rename_controller(
     csrf_token: String,
     oid: String,
     name: String,
-) -> Result<(), ServerFnError> {
+) -> Result<(), ServiceError> {
     change_controller(csrf_token, ControllerChange::Rename { oid, name }).await
 }
 
@@ -208,7 +186,7 @@ pub async fn merge_controller(
     csrf_token: String,
     oid: String,
     successor: String,
-) -> Result<(), ServerFnError> {
+) -> Result<(), ServiceError> {
     change_controller(csrf_token, ControllerChange::Merge { oid, successor }).await
 }
 
@@ -233,7 +211,7 @@ pub async fn define_deployment_test(
     controller: String,
     documents: String,
     clients: String,
-) -> Result<(), ServerFnError> {
+) -> Result<(), ServiceError> {
     change_deployment_test(
         csrf_token,
         DeploymentTestChange::Define {
@@ -251,7 +229,7 @@ pub async fn reset_deployment_test(
     csrf_token: String,
     controller: String,
     reason: String,
-) -> Result<(), ServerFnError> {
+) -> Result<(), ServiceError> {
     change_deployment_test(
         csrf_token,
         DeploymentTestChange::Reset { controller, reason },
@@ -263,26 +241,16 @@ pub async fn reset_deployment_test(
 async fn change_deployment_test(
     csrf_token: String,
     change: DeploymentTestChange,
-) -> Result<(), ServerFnError> {
+) -> Result<(), ServiceError> {
     let _ = csrf_token;
-    let caller = crate::ssr::caller().await?;
-    let services = crate::ssr::services().await?;
-    services
-        .change_deployment_test(&caller, change)
-        .await
-        .map_err(crate::ssr::server_fn_error)
+    crate::ssr::serve(move |services, caller| services.change_deployment_test(caller, change)).await
 }
 
 #[cfg(feature = "ssr")]
 async fn change_controller(
     csrf_token: String,
     change: ControllerChange,
-) -> Result<(), ServerFnError> {
+) -> Result<(), ServiceError> {
     let _ = csrf_token;
-    let caller = crate::ssr::caller().await?;
-    let services = crate::ssr::services().await?;
-    services
-        .change_controller(&caller, change)
-        .await
-        .map_err(crate::ssr::server_fn_error)
+    crate::ssr::serve(move |services, caller| services.change_controller(caller, change)).await
 }

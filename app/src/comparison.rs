@@ -4,7 +4,7 @@
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
 
-use crate::documents::HeaderValue;
+use crate::{documents::HeaderValue, error::ServiceError};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ComparisonView {
@@ -83,11 +83,6 @@ impl Change {
 /// Compares two versions of one set within the active controllers (audited). Either not found
 /// (or another controller's): 404; versions of different sets: 422 `invalid:other_set`.
 #[server(endpoint = "documents/compare", input = GetUrl)]
-pub async fn compare_versions(a: String, b: String) -> Result<ComparisonView, ServerFnError> {
-    let caller = crate::ssr::caller().await?;
-    let services = crate::ssr::services().await?;
-    services
-        .compare(&caller, a, b)
-        .await
-        .map_err(crate::ssr::server_fn_error)
+pub async fn compare_versions(a: String, b: String) -> Result<ComparisonView, ServiceError> {
+    crate::ssr::serve(move |services, caller| services.compare(caller, a, b)).await
 }

@@ -5,7 +5,7 @@
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
 
-use crate::search::SearchRow;
+use crate::{error::ServiceError, search::SearchRow};
 
 /// One controller of the active scope and its deployment test.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,13 +80,8 @@ pub const EMPTY_CASE: &str = "empty_case";
 
 /// The deployment tests of the active controllers (audited).
 #[server(endpoint = "deployment-tests", input = GetUrl)]
-pub async fn deployment_tests() -> Result<Vec<DeploymentTestView>, ServerFnError> {
-    let caller = crate::ssr::caller().await?;
-    let services = crate::ssr::services().await?;
-    services
-        .deployment_tests(&caller)
-        .await
-        .map_err(crate::ssr::server_fn_error)
+pub async fn deployment_tests() -> Result<Vec<DeploymentTestView>, ServiceError> {
+    crate::ssr::serve(move |services, caller| services.deployment_tests(caller)).await
 }
 
 /// Records that the archivist compared a test document with the source system.
@@ -95,14 +90,12 @@ pub async fn check_test_document(
     csrf_token: String,
     controller: String,
     document: String,
-) -> Result<(), ServerFnError> {
+) -> Result<(), ServiceError> {
     let _ = csrf_token;
-    let caller = crate::ssr::caller().await?;
-    let services = crate::ssr::services().await?;
-    services
-        .check_test_document(&caller, controller, document)
-        .await
-        .map_err(crate::ssr::server_fn_error)
+    crate::ssr::serve(move |services, caller| {
+        services.check_test_document(caller, controller, document)
+    })
+    .await
 }
 
 /// Confirms the controller's deployment test, which moves the controller to production.
@@ -110,12 +103,8 @@ pub async fn check_test_document(
 pub async fn confirm_deployment_test(
     csrf_token: String,
     controller: String,
-) -> Result<(), ServerFnError> {
+) -> Result<(), ServiceError> {
     let _ = csrf_token;
-    let caller = crate::ssr::caller().await?;
-    let services = crate::ssr::services().await?;
-    services
-        .confirm_deployment_test(&caller, controller)
+    crate::ssr::serve(move |services, caller| services.confirm_deployment_test(caller, controller))
         .await
-        .map_err(crate::ssr::server_fn_error)
 }

@@ -6,7 +6,7 @@
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
 
-use crate::i18n::Language;
+use crate::{error::ServiceError, i18n::Language};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocumentView {
@@ -215,13 +215,8 @@ pub struct RenditionInfo {
 
 /// One document version, within the active controllers.
 #[server(endpoint = "documents/view", input = GetUrl)]
-pub async fn open_document(document_oid: String) -> Result<DocumentView, ServerFnError> {
-    let caller = crate::ssr::caller().await?;
-    let services = crate::ssr::services().await?;
-    services
-        .document(&caller, document_oid)
-        .await
-        .map_err(crate::ssr::server_fn_error)
+pub async fn open_document(document_oid: String) -> Result<DocumentView, ServiceError> {
+    crate::ssr::serve(move |services, caller| services.document(caller, document_oid)).await
 }
 
 /// The stored CDA as text for reading, cut into highlighted pieces whose concatenation is the
@@ -269,11 +264,6 @@ impl TokenKind {
 /// The stored CDA of one version, readable and highlighted (audited as a read of the raw CDA).
 /// Bytes that no longer match their SHA-256: `integrity`.
 #[server(endpoint = "documents/stored-cda", input = GetUrl)]
-pub async fn stored_cda(document_oid: String) -> Result<StoredCdaView, ServerFnError> {
-    let caller = crate::ssr::caller().await?;
-    let services = crate::ssr::services().await?;
-    services
-        .stored_cda(&caller, document_oid)
-        .await
-        .map_err(crate::ssr::server_fn_error)
+pub async fn stored_cda(document_oid: String) -> Result<StoredCdaView, ServiceError> {
+    crate::ssr::serve(move |services, caller| services.stored_cda(caller, document_oid)).await
 }

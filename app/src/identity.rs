@@ -29,7 +29,7 @@ pub struct CertificateIdentity {
 
 /// The identity of the certificate on this request's TLS connection.
 #[server(endpoint = "identity", input = GetUrl)]
-pub async fn current_identity() -> Result<CertificateIdentity, ServerFnError> {
+pub async fn current_identity() -> Result<CertificateIdentity, crate::error::ServiceError> {
     let client = crate::ssr::verified_client().await?;
     Ok(client.identity().clone())
 }

@@ -16,6 +16,7 @@ pub mod deployment;
 pub mod deployment_texts;
 pub mod document_texts;
 pub mod documents;
+pub mod error;
 pub mod i18n;
 pub mod identity;
 pub mod local_time;

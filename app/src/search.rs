@@ -4,7 +4,7 @@
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
 
-use crate::documents::HeaderValue;
+use crate::{documents::HeaderValue, error::ServiceError};
 
 /// The search form's fields, as typed (the server parses and checks them). Empty fields do not
 /// filter.
@@ -219,24 +219,14 @@ pub struct SearchRow {
 
 /// One page of documents in the query's order (newest document time first by default).
 #[server(endpoint = "documents/search", input = GetUrl)]
-pub async fn search_documents(query: SearchQuery) -> Result<SearchPage, ServerFnError> {
-    let caller = crate::ssr::caller().await?;
-    let services = crate::ssr::services().await?;
-    services
-        .search(&caller, query)
-        .await
-        .map_err(crate::ssr::server_fn_error)
+pub async fn search_documents(query: SearchQuery) -> Result<SearchPage, ServiceError> {
+    crate::ssr::serve(move |services, caller| services.search(caller, query)).await
 }
 
 /// What the search form offers in its code fields.
 #[server(endpoint = "documents/search-options", input = GetUrl)]
-pub async fn search_form_choices() -> Result<SearchOptions, ServerFnError> {
-    let caller = crate::ssr::caller().await?;
-    let services = crate::ssr::services().await?;
-    services
-        .search_options(&caller)
-        .await
-        .map_err(crate::ssr::server_fn_error)
+pub async fn search_form_choices() -> Result<SearchOptions, ServiceError> {
+    crate::ssr::serve(move |services, caller| services.search_options(caller)).await
 }
 
 /// A client's document sets in the active controllers, grouped by controller and case, then by
@@ -275,13 +265,8 @@ pub struct ClientSet {
 /// Every document set of one client (a personal identity code) in the active controllers
 /// (audited). A malformed code: `invalid:client`.
 #[server(endpoint = "clients/documents", input = GetUrl)]
-pub async fn client_documents(client: String) -> Result<ClientView, ServerFnError> {
-    let caller = crate::ssr::caller().await?;
-    let services = crate::ssr::services().await?;
-    services
-        .client(&caller, client)
-        .await
-        .map_err(crate::ssr::server_fn_error)
+pub async fn client_documents(client: String) -> Result<ClientView, ServiceError> {
+    crate::ssr::serve(move |services, caller| services.client(caller, client)).await
 }
 
 #[cfg(test)]

@@ -7,18 +7,17 @@
 
 use std::{future::Future, net::IpAddr, pin::Pin, sync::Arc};
 
-use axum::{
-    extract::{ConnectInfo, FromRequestParts},
-    response::{Html, IntoResponse, Response},
-};
-use http::{StatusCode, request::Parts};
-use leptos::prelude::ServerFnError;
-
+pub use crate::error::ServiceError;
 use crate::{
     access::{Access, SessionView},
     admin::{AuditPage, CardLinkView, ControllerChange, LinkFormOptions, LinkResult},
     identity::CertificateIdentity,
 };
+use axum::{
+    extract::{ConnectInfo, FromRequestParts},
+    response::{Html, IntoResponse, Response},
+};
+use http::{StatusCode, request::Parts};
 
 /// The client certificate chain verified in this connection's TLS handshake, leaf first,
 /// with the identity read from the leaf.
@@ -75,60 +74,29 @@ impl<S: Send + Sync> FromRequestParts<S> for VerifiedClient {
 }
 
 /// The verified client of the request a server function is serving.
-pub async fn verified_client() -> Result<VerifiedClient, ServerFnError> {
+pub async fn verified_client() -> Result<VerifiedClient, ServiceError> {
     leptos_axum::extract::<VerifiedClient>()
         .await
-        .map_err(|_| ServerFnError::new(NoClientCertificate.to_string()))
+        .map_err(|_| refused(ServiceError::NoCertificate))
 }
 
-/// Why the server could not answer. The message is for the person at the screen: it never holds
-/// internals, which go to the server's log.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ServiceError {
-    #[error("the service is temporarily unavailable; try again in a moment")]
-    Unavailable,
-    /// The same answer for "does not exist" and "belongs to a controller you are not linked
-    /// to", so that the second cannot be told from the first.
-    #[error("not found")]
-    NotFound,
-    /// The request has no signed-in session (it ended, or this page never starts one).
-    #[error("no session")]
-    NoSession,
-    /// An administrator's input that cannot be used; the code names the field
-    /// (`invalid:card_number`, …) for the page to explain in the reader's language.
-    #[error("invalid:{0}")]
-    Invalid(&'static str),
-    /// The request is well formed but the state does not allow it now (a deployment test that
-    /// is already confirmed, …); the code names the state for the page to explain.
-    #[error("conflict:{0}")]
-    Conflict(&'static str),
-    /// Stored bytes no longer match the SHA-256 recorded when they were archived: nothing is
-    /// shown, the error is logged and audited.
-    #[error("integrity")]
-    Integrity,
-}
-
-impl ServiceError {
-    /// The HTTP status a server function answers with.
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::NoSession => StatusCode::UNAUTHORIZED,
-            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::Integrity => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-}
-
-/// A server function's error for a [`ServiceError`], with the matching HTTP status (so that a
-/// request about another controller's material answers 404 like one about nothing at all).
-pub fn server_fn_error(error: ServiceError) -> ServerFnError {
+/// A server function's refusal: the response gets the error's HTTP status (so that a request
+/// about another controller's material answers 404 like one about nothing at all).
+pub fn refused(error: ServiceError) -> ServiceError {
     if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(error.status());
     }
-    ServerFnError::new(error.to_string())
+    error
+}
+
+/// The opening every server function shares: who is asking, the server's services, and the
+/// refusal's status on the response. `call` asks the services for the answer.
+pub async fn serve<T>(
+    call: impl for<'a> FnOnce(&'a dyn ArchivistServices, &'a Caller) -> ServiceFuture<'a, T>,
+) -> Result<T, ServiceError> {
+    let caller = caller().await?;
+    let services = services().await?;
+    call(&*services, &caller).await.map_err(refused)
 }
 
 /// A link as the administrators' form sends it; the server checks every field.
@@ -302,14 +270,14 @@ pub struct Caller {
 }
 
 /// The caller of the request a server function is serving.
-pub async fn caller() -> Result<Caller, ServerFnError> {
+pub async fn caller() -> Result<Caller, ServiceError> {
     let client = verified_client().await?;
     let ConnectInfo(peer) = leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>()
         .await
-        .map_err(|_| ServerFnError::new(NoClientCertificate.to_string()))?;
+        .map_err(|_| refused(ServiceError::NoCertificate))?;
     let session = leptos_axum::extract::<tower_sessions::Session>()
         .await
-        .map_err(|_| ServerFnError::new(ServiceError::NoSession.to_string()))?;
+        .map_err(|_| refused(ServiceError::NoSession))?;
     Ok(Caller {
         client,
         address: peer.ip(),
@@ -329,9 +297,9 @@ impl std::ops::Deref for Services {
 }
 
 /// The services for the request a server function is serving.
-pub async fn services() -> Result<Services, ServerFnError> {
+pub async fn services() -> Result<Services, ServiceError> {
     leptos_axum::extract::<axum::Extension<Services>>()
         .await
         .map(|axum::Extension(services)| services)
-        .map_err(|_| ServerFnError::new(ServiceError::Unavailable.to_string()))
+        .map_err(|_| refused(ServiceError::Unavailable))
 }

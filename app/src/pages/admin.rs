@@ -2,7 +2,6 @@
 //! link, each change confirmed first. Anyone without the administrator right gets the
 //! not-found page, as for an address that does not exist.
 
-use crate::local_time::Time;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -12,19 +11,16 @@ use crate::admin::{
     LinkResult, MergeController, RenameController, ResetDeploymentTest, UnlinkCard, admin_overview,
     card_links,
 };
+use crate::error::ServiceError;
 use crate::i18n::{Texts, use_language};
+use crate::local_time::Time;
 
 use super::{NotFound, is_not_found};
 
 /// The page's text for a refused input (the server's `invalid:…` codes).
-pub fn invalid_text(t: &'static Texts, error: &ServerFnError) -> &'static str {
-    let message = error.to_string();
-    // Invalid input and a state that refuses the change both name their code after a prefix.
-    let code = [crate::admin::INVALID_PREFIX, crate::admin::CONFLICT_PREFIX]
-        .into_iter()
-        .find(|prefix| message.contains(prefix))
-        .and_then(|prefix| message.rsplit(prefix).next());
-    match code {
+pub fn invalid_text(t: &'static Texts, error: &ServiceError) -> &'static str {
+    // Invalid input and a state that refuses the change both name their code.
+    match error.code() {
         Some("card_number") => t.invalid_card_number,
         Some("controller") => t.invalid_controller,
         Some("issuer") => t.invalid_issuer,
@@ -48,10 +44,10 @@ pub fn invalid_text(t: &'static Texts, error: &ServerFnError) -> &'static str {
 
 /// A refused or failed request, explained in the reader's language.
 #[component]
-pub fn Refusal(error: ServerFnError, #[prop(optional)] field: &'static str) -> AnyView {
+pub fn Refusal(error: ServiceError, #[prop(optional)] field: &'static str) -> AnyView {
     let language = use_language();
     // Stored bytes that no longer match their digest: loud, on whichever page read them.
-    if error.to_string().ends_with("integrity") {
+    if error == ServiceError::Integrity {
         return view! {
             <p class="error integrity" role="alert" data-field="integrity-error">
                 {move || language.get().document_texts().integrity_error}
@@ -516,7 +512,7 @@ fn Controllers(
             .map(|c| view! { <option value=c.oid.clone()>{format!("{} ({})", c.name, c.oid)}</option> })
             .collect_view()
     };
-    let result = move |failed: Option<ServerFnError>| {
+    let result = move |failed: Option<ServiceError>| {
         failed.map(|error| view! { <Refusal error field="controller-result" /> })
     };
     view! {
@@ -665,7 +661,7 @@ fn DeploymentTests(
             .map(|c| view! { <option value=c.oid.clone()>{format!("{} ({})", c.name, c.oid)}</option> })
             .collect_view()
     };
-    let outcome = move |result: Option<Result<(), ServerFnError>>,
+    let outcome = move |result: Option<Result<(), ServiceError>>,
                         done: fn(&'static Texts) -> &'static str| {
         result.map(|result| match result {
             Ok(()) => view! { <p class="success" role="status">{move || done(t())}</p> }.into_any(),

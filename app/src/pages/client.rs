@@ -23,7 +23,7 @@ pub fn ClientPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match view.await {
                     Ok(view) => view! { <Client view /> }.into_any(),
-                    Err(error) if error.to_string().ends_with("invalid:client") => {
+                    Err(error) if error.is_invalid("client") => {
                         view! {
                             <p class="error" role="alert" data-field="invalid-client">
                                 {move || t().invalid_client}

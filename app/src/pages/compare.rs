@@ -32,7 +32,7 @@ pub fn ComparePage() -> impl IntoView {
                     // Either version not there or another controller's: the same page.
                     Err(error) if is_not_found(&error) => view! { <NotFound /> }.into_any(),
                     Err(error) => {
-                        let other_set = error.to_string().ends_with("invalid:other_set");
+                        let other_set = error.is_invalid("other_set");
                         view! {
                             <p class="error" role="alert" data-field="invalid-comparison">
                                 {move || if other_set { t().other_set } else { t().invalid_oid }}

@@ -2,7 +2,6 @@
 //! the test case; the archivist marks each archived document checked against the source system
 //! and confirms the test (asked once more first: a confirmation is not undone).
 
-use crate::local_time::Time;
 use leptos::prelude::*;
 
 use crate::access::current_session;
@@ -11,7 +10,9 @@ use crate::deployment::{
     TestDocument, TestView, UNFINISHED, deployment_tests,
 };
 use crate::deployment_texts::DeploymentTexts;
+use crate::error::ServiceError;
 use crate::i18n::use_language;
+use crate::local_time::Time;
 
 use super::{CodedText, VersionStatus, is_not_found};
 
@@ -85,18 +86,13 @@ struct Actions {
 }
 
 /// The text for a refused check or confirmation.
-fn refusal(t: &DeploymentTexts, error: &ServerFnError) -> &'static str {
-    let message = error.to_string();
-    if message.ends_with(ALREADY_CONFIRMED) {
-        t.refused_already_confirmed
-    } else if message.ends_with(UNFINISHED) {
-        t.refused_unfinished
-    } else if message.ends_with(EMPTY_CASE) {
-        t.refused_empty
-    } else if is_not_found(error) {
-        t.refused_not_found
-    } else {
-        t.unavailable
+fn refusal(t: &DeploymentTexts, error: &ServiceError) -> &'static str {
+    match error {
+        ServiceError::Conflict(code) if code == ALREADY_CONFIRMED => t.refused_already_confirmed,
+        ServiceError::Conflict(code) if code == UNFINISHED => t.refused_unfinished,
+        ServiceError::Conflict(code) if code == EMPTY_CASE => t.refused_empty,
+        ServiceError::NotFound => t.refused_not_found,
+        _ => t.unavailable,
     }
 }
 
@@ -106,7 +102,7 @@ fn ActionOutcome(actions: Actions) -> impl IntoView {
     let language = use_language();
     let t = move || language.get().deployment_texts();
     let message = move || {
-        let failed = |result: Option<Result<(), ServerFnError>>| match result {
+        let failed = |result: Option<Result<(), ServiceError>>| match result {
             Some(Err(error)) => Some(error),
             _ => None,
         };

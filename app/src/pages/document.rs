@@ -56,7 +56,7 @@ fn OpenDocument(oid: Signal<String>) -> impl IntoView {
                     Ok(view) => view! { <Document view /> }.into_any(),
                     // Not there and another controller's: the same page.
                     Err(error) if is_not_found(&error) => view! { <NotFound /> }.into_any(),
-                    Err(error) if error.to_string().ends_with("invalid:document_oid") => {
+                    Err(error) if error.is_invalid("document_oid") => {
                         view! {
                             <p class="error" role="alert" data-field="invalid-oid">
                                 {move || language.get().document_texts().invalid_document_oid}

@@ -15,6 +15,7 @@ use leptos::prelude::*;
 use leptos_meta::{Html, Title};
 
 use crate::access::{SignOut, current_session};
+use crate::error::ServiceError;
 use crate::i18n::{Language, use_language};
 
 /// Header with the service name and the language chooser, and the main landmark.
@@ -95,8 +96,8 @@ pub fn VersionStatus(status: String, version: i32) -> impl IntoView {
 
 /// Whether a server function answered "not found" (the server's one answer for what does not
 /// exist and for what the caller may not see).
-pub fn is_not_found(error: &ServerFnError) -> bool {
-    error.to_string().ends_with("not found")
+pub fn is_not_found(error: &ServiceError) -> bool {
+    *error == ServiceError::NotFound
 }
 
 #[component]

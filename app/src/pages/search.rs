@@ -3,13 +3,14 @@
 //! page at a time. The whole query, the page position included, lives in the address,
 //! so back, reload and bookmarks work, and the form works before the WebAssembly has loaded.
 
-use crate::local_time::Time;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::document_texts::DocumentTexts;
+use crate::error::ServiceError;
 use crate::i18n::Language;
 use crate::i18n::use_language;
+use crate::local_time::Time;
 use crate::search::{
     CodeOption, SEARCH_PARAMETERS, SearchOptions, SearchPage as Results, SearchQuery, SortColumn,
     search_documents, search_form_choices,
@@ -138,7 +139,7 @@ pub fn SearchPage() -> impl IntoView {
 fn CodeSelect(
     name: &'static str,
     label: fn(&DocumentTexts) -> &'static str,
-    options: Resource<Result<SearchOptions, ServerFnError>>,
+    options: Resource<Result<SearchOptions, ServiceError>>,
     pick: fn(&SearchOptions) -> Vec<CodeOption>,
 ) -> impl IntoView {
     view! {
@@ -199,13 +200,11 @@ fn CodeField(
 }
 
 /// The message for a field the server refused.
-fn invalid_field(error: &ServerFnError) -> Option<fn(&DocumentTexts) -> &'static str> {
-    let message = error.to_string();
-    let field = message.rsplit(crate::admin::INVALID_PREFIX).next()?;
-    if !message.contains(crate::admin::INVALID_PREFIX) {
+fn invalid_field(error: &ServiceError) -> Option<fn(&DocumentTexts) -> &'static str> {
+    let ServiceError::Invalid(field) = error else {
         return None;
-    }
-    Some(match field {
+    };
+    Some(match field.as_ref() {
         "client" => |t| t.invalid_client,
         "from" | "until" | "archived_from" | "archived_until" => |t| t.invalid_date,
         "type" | "task" | "register" | "group" => |t| t.invalid_code,

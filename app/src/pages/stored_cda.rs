@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::documents::{StoredCdaView, stored_cda};
+use crate::error::ServiceError;
 use crate::i18n::use_language;
 
 use super::{NotFound, admin::Refusal, is_not_found};
@@ -22,7 +23,7 @@ pub fn StoredCdaPage() -> impl IntoView {
                 match view.await {
                     Ok(view) => view! { <StoredCda view /> }.into_any(),
                     Err(error) if is_not_found(&error) => view! { <NotFound /> }.into_any(),
-                    Err(error) if error.to_string().ends_with("integrity") => {
+                    Err(ServiceError::Integrity) => {
                         view! {
                             <h1>{move || t().cda_heading}</h1>
                             <p class="error integrity" role="alert" data-field="integrity-error">

@@ -41,24 +41,24 @@ fn rfc3339(time: OffsetDateTime) -> String {
 }
 
 fn card_number(value: &str) -> Result<CardNumber, ServiceError> {
-    CardNumber::parse(value).map_err(|_| ServiceError::Invalid("card_number"))
+    CardNumber::parse(value).map_err(|_| ServiceError::invalid("card_number"))
 }
 
 fn controller_oid(value: &str) -> Result<ControllerOid, ServiceError> {
-    ControllerOid::parse(value.trim()).map_err(|_| ServiceError::Invalid("controller"))
+    ControllerOid::parse(value.trim()).map_err(|_| ServiceError::invalid("controller"))
 }
 
 /// A new controller's OID: a malformed one is named as such, not as "no such controller".
 fn new_controller_oid(value: &str) -> Result<ControllerOid, ServiceError> {
-    ControllerOid::parse(value.trim()).map_err(|_| ServiceError::Invalid("oid"))
+    ControllerOid::parse(value.trim()).map_err(|_| ServiceError::invalid("oid"))
 }
 
 fn admin_failed(error: AdminError) -> ServiceError {
     match error {
         AdminError::Links(CardLinkError::UnknownController(_)) => {
-            ServiceError::Invalid("controller")
+            ServiceError::invalid("controller")
         }
-        AdminError::Links(CardLinkError::EmptyValidity) => ServiceError::Invalid("validity"),
+        AdminError::Links(CardLinkError::EmptyValidity) => ServiceError::invalid("validity"),
         AdminError::Links(CardLinkError::Database(error)) => unavailable(error),
         AdminError::Audit(error) => {
             tracing::error!(%error, "AN ADMINISTRATIVE CHANGE WAS MADE BUT NOT AUDITED");
@@ -89,7 +89,7 @@ impl ServerServices {
         match (wanted.trim(), self.issuers.as_slice()) {
             ("", [only]) => Ok(only.clone()),
             (wanted, all) if all.iter().any(|i| i == wanted) => Ok(wanted.to_owned()),
-            _ => Err(ServiceError::Invalid("issuer")),
+            _ => Err(ServiceError::invalid("issuer")),
         }
     }
 
@@ -197,7 +197,7 @@ impl ServerServices {
         };
         match administration::unlink_card(&self.pool, &actor, &card, &controller).await {
             Ok(true) => Ok(()),
-            Ok(false) => Err(ServiceError::Invalid("not_linked")),
+            Ok(false) => Err(ServiceError::invalid("not_linked")),
             Err(error) => Err(admin_failed(error)),
         }
     }
@@ -222,7 +222,7 @@ impl ServerServices {
             } => {
                 let documents = listed(&documents)
                     .map(|oid| {
-                        DocumentOid::parse(oid).map_err(|_| ServiceError::Invalid("document"))
+                        DocumentOid::parse(oid).map_err(|_| ServiceError::invalid("document"))
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 let clients: Vec<String> = listed(&clients).map(str::to_owned).collect();
@@ -249,14 +249,14 @@ impl ServerServices {
         };
         result.map_err(|error| match error {
             DeploymentTestChangeError::Tests(error) => match error {
-                DeploymentTestError::UnknownController(_) => ServiceError::Invalid("controller"),
-                DeploymentTestError::NoTest(_) => ServiceError::Invalid("no_test"),
+                DeploymentTestError::UnknownController(_) => ServiceError::invalid("controller"),
+                DeploymentTestError::NoTest(_) => ServiceError::invalid("no_test"),
                 // Well formed, but the state does not allow it: a conflict, as for the archivists'
                 // checks of a confirmed test.
-                DeploymentTestError::Confirmed(_) => ServiceError::Conflict("test_confirmed"),
-                DeploymentTestError::NothingNamed => ServiceError::Invalid("nothing_named"),
-                DeploymentTestError::EmptyClient => ServiceError::Invalid("client"),
-                DeploymentTestError::NoReason => ServiceError::Invalid("reason"),
+                DeploymentTestError::Confirmed(_) => ServiceError::conflict("test_confirmed"),
+                DeploymentTestError::NothingNamed => ServiceError::invalid("nothing_named"),
+                DeploymentTestError::EmptyClient => ServiceError::invalid("client"),
+                DeploymentTestError::NoReason => ServiceError::invalid("reason"),
                 DeploymentTestError::Database(error) => unavailable(error),
             },
             DeploymentTestChangeError::Audit(error) => {
@@ -299,11 +299,11 @@ impl ServerServices {
         };
         result.map_err(|error| match error {
             ControllerChangeError::Controllers(error) => match error {
-                ControllerError::Exists(_) => ServiceError::Invalid("controller_exists"),
-                ControllerError::Unknown(_) => ServiceError::Invalid("controller"),
-                ControllerError::EmptyName => ServiceError::Invalid("name"),
-                ControllerError::SuccessorSet(..) => ServiceError::Invalid("already_merged"),
-                ControllerError::Cycle { .. } => ServiceError::Invalid("merge_cycle"),
+                ControllerError::Exists(_) => ServiceError::invalid("controller_exists"),
+                ControllerError::Unknown(_) => ServiceError::invalid("controller"),
+                ControllerError::EmptyName => ServiceError::invalid("name"),
+                ControllerError::SuccessorSet(..) => ServiceError::invalid("already_merged"),
+                ControllerError::Cycle { .. } => ServiceError::invalid("merge_cycle"),
                 ControllerError::Database(error) => unavailable(error),
             },
             ControllerChangeError::Audit(error) => {

@@ -29,7 +29,7 @@ impl ServerServices {
         client: String,
     ) -> Result<ClientView, ServiceError> {
         let client = PersonalIdentityCode::parse(client.trim())
-            .map_err(|_| ServiceError::Invalid("client"))?;
+            .map_err(|_| ServiceError::invalid("client"))?;
         let scope = self.active_scope(caller).await?;
         let mut sets = scoped::client_sets(&self.pool, &scope, &client, MAX_SETS + 1)
             .await

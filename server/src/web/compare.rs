@@ -67,13 +67,13 @@ impl ServerServices {
         a: String,
         b: String,
     ) -> Result<ComparisonView, ServiceError> {
-        let a = DocumentOid::parse(a.trim()).map_err(|_| ServiceError::Invalid("a"))?;
-        let b = DocumentOid::parse(b.trim()).map_err(|_| ServiceError::Invalid("b"))?;
+        let a = DocumentOid::parse(a.trim()).map_err(|_| ServiceError::invalid("a"))?;
+        let b = DocumentOid::parse(b.trim()).map_err(|_| ServiceError::invalid("b"))?;
         let scope = self.active_scope(caller).await?;
         let first = self.version_view(&scope, &a).await?;
         let second = self.version_view(&scope, &b).await?;
         if first.set_oid != second.set_oid || first.controller_oid != second.controller_oid {
-            return Err(ServiceError::Invalid("other_set"));
+            return Err(ServiceError::invalid("other_set"));
         }
         let (older, newer) = if first.version_number <= second.version_number {
             (first, second)

@@ -32,7 +32,7 @@ pub fn day_range(
     if let (Some(start), Some(end)) = (start, end)
         && start >= end
     {
-        return Err(ServiceError::Invalid(until_field));
+        return Err(ServiceError::invalid(until_field));
     }
     Ok((start, end))
 }
@@ -47,7 +47,7 @@ fn day(
     if value.is_empty() {
         return Ok(None);
     }
-    let invalid = || ServiceError::Invalid(field);
+    let invalid = || ServiceError::invalid(field);
     // jiff reads `YYYY-MM-DD` only (a typed `1.12.2026` is refused, not guessed at).
     if value.len() != 10 {
         return Err(invalid());
@@ -119,13 +119,13 @@ mod tests {
         ] {
             assert_eq!(
                 day_start("since", bad),
-                Err(ServiceError::Invalid("since")),
+                Err(ServiceError::invalid("since")),
                 "{bad}"
             );
         }
         assert_eq!(
             day_range(("from", "2026-12-31"), ("until", "2026-12-01")),
-            Err(ServiceError::Invalid("until"))
+            Err(ServiceError::invalid("until"))
         );
         assert!(day_range(("from", "2026-12-01"), ("until", "2026-12-01")).is_ok());
     }

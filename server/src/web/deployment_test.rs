@@ -151,11 +151,11 @@ impl ServerServices {
             TestChangeError::NotFound => return ServiceError::NotFound,
             TestChangeError::Database(error) => return unavailable(error),
             TestChangeError::AlreadyConfirmed => (
-                ServiceError::Conflict(ALREADY_CONFIRMED),
+                ServiceError::conflict(ALREADY_CONFIRMED),
                 "already_confirmed",
             ),
-            TestChangeError::Unfinished(_) => (ServiceError::Conflict(UNFINISHED), "unfinished"),
-            TestChangeError::Empty => (ServiceError::Conflict(EMPTY_CASE), "empty_case"),
+            TestChangeError::Unfinished(_) => (ServiceError::conflict(UNFINISHED), "unfinished"),
+            TestChangeError::Empty => (ServiceError::conflict(EMPTY_CASE), "empty_case"),
         };
         match self
             .record(

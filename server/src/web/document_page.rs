@@ -111,7 +111,7 @@ impl ServerServices {
         document_oid: String,
     ) -> Result<DocumentView, ServiceError> {
         let document = DocumentOid::parse(document_oid.trim())
-            .map_err(|_| ServiceError::Invalid("document_oid"))?;
+            .map_err(|_| ServiceError::invalid("document_oid"))?;
         let scope = self.active_scope(caller).await?;
         let mut view = self.unnamed_view(&scope, &document).await?;
         let structured = self

@@ -122,7 +122,7 @@ fn filter_of(query: &SearchQuery) -> Result<SearchFilter, ServiceError> {
     let client = match query.client.trim() {
         "" => None,
         text => {
-            Some(PersonalIdentityCode::parse(text).map_err(|_| ServiceError::Invalid("client"))?)
+            Some(PersonalIdentityCode::parse(text).map_err(|_| ServiceError::invalid("client"))?)
         }
     };
     let (from, before) = day_range(("from", &query.from), ("until", &query.until))?;
@@ -135,9 +135,9 @@ fn filter_of(query: &SearchQuery) -> Result<SearchFilter, ServiceError> {
         ("", true) | ("all", _) => StatusFilter::All,
         ("replaced", _) => StatusFilter::Replaced,
         ("nullified", _) => StatusFilter::Nullified,
-        _ => return Err(ServiceError::Invalid("status")),
+        _ => return Err(ServiceError::invalid("status")),
     };
-    let (column, descending) = query.sorting().ok_or(ServiceError::Invalid("sort"))?;
+    let (column, descending) = query.sorting().ok_or(ServiceError::invalid("sort"))?;
     let order = SearchOrder {
         key: match column {
             SortColumn::Time => SortKey::DocumentTime,
@@ -175,7 +175,7 @@ fn code(field: &'static str, value: &str) -> Result<Option<String>, ServiceError
         {
             Ok(Some(text.to_owned()))
         }
-        _ => Err(ServiceError::Invalid(field)),
+        _ => Err(ServiceError::invalid(field)),
     }
 }
 
@@ -184,7 +184,7 @@ fn oid(field: &'static str, value: &str) -> Result<Option<String>, ServiceError>
         "" => Ok(None),
         text => Oid::parse(text)
             .map(|oid| Some(oid.as_str().to_owned()))
-            .map_err(|_| ServiceError::Invalid(field)),
+            .map_err(|_| ServiceError::invalid(field)),
     }
 }
 
@@ -217,7 +217,7 @@ fn after(order: SearchOrder, value: &str) -> Result<Option<Position>, ServiceErr
     if value.is_empty() {
         return Ok(None);
     }
-    let invalid = || ServiceError::Invalid("after");
+    let invalid = || ServiceError::invalid("after");
     let parts: Vec<String> = URL_SAFE_NO_PAD
         .decode(value)
         .ok()
@@ -354,7 +354,7 @@ mod tests {
             (newest, client_token),
         ] {
             assert!(
-                matches!(after(order, &bad), Err(ServiceError::Invalid("after"))),
+                matches!(after(order, &bad), Err(e) if e.is_invalid("after")),
                 "{bad}"
             );
         }
@@ -371,15 +371,15 @@ mod tests {
         assert!(filter_of(&query("", "", "")).is_ok());
         assert!(matches!(
             filter_of(&query("131052-308U", "", "")),
-            Err(ServiceError::Invalid("client"))
+            Err(e) if e.is_invalid("client")
         ));
         assert!(matches!(
             filter_of(&query("", "2024-02-30", "")),
-            Err(ServiceError::Invalid("from"))
+            Err(e) if e.is_invalid("from")
         ));
         assert!(matches!(
             filter_of(&query("", "2024-03-02", "2024-03-01")),
-            Err(ServiceError::Invalid("until"))
+            Err(e) if e.is_invalid("until")
         ));
         let filter = filter_of(&query("131052-308t", "2024-03-01", "2024-03-01")).expect("ok");
         assert_eq!(

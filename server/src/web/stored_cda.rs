@@ -28,7 +28,7 @@ impl ServerServices {
         document_oid: String,
     ) -> Result<StoredCdaView, ServiceError> {
         let document = DocumentOid::parse(document_oid.trim())
-            .map_err(|_| ServiceError::Invalid("document_oid"))?;
+            .map_err(|_| ServiceError::invalid("document_oid"))?;
         let scope = self.active_scope(caller).await?;
         let object = scoped::stored_object(&self.pool, &scope, &document, StoredPart::Cda)
             .await

@@ -14,7 +14,7 @@ use sqlx::PgPool;
 
 use crate::{
     access::{card, two_controllers_with_files},
-    helpers::{Session, TestApp, database_url},
+    helpers::{Session, TestApp, database_url, refusal},
 };
 
 /// A document OID that nothing in the archive has.
@@ -203,7 +203,7 @@ async fn the_archivist_sees_the_test_case_of_the_own_controllers_only() {
     // the awaited one itself cannot be checked.
     let (status, body) = confirm(&archivist, archive.a.as_str()).await;
     assert_eq!(
-        (status, body.ends_with("conflict:unfinished")),
+        (status, refusal(&body) == "conflict:unfinished"),
         (409, true),
         "{body}"
     );
@@ -276,7 +276,7 @@ async fn checked_and_confirmed_once_moves_the_controller_to_production_until_a_r
 
     let (status, body) = confirm(&archivist, a).await;
     assert_eq!(
-        (status, body.ends_with("conflict:already_confirmed")),
+        (status, refusal(&body) == "conflict:already_confirmed"),
         (409, true),
         "{body}"
     );
@@ -452,7 +452,7 @@ async fn an_administrator_defines_and_resets_a_test_from_the_web_and_no_one_else
         let response = admin.post("/api/admin/define-deployment-test", &form).await;
         assert_eq!(response.status, 422, "{form}");
         assert!(
-            response.body.ends_with(&format!("invalid:{field}")),
+            refusal(&response.body) == format!("invalid:{field}"),
             "{}",
             response.body
         );
@@ -464,7 +464,7 @@ async fn an_administrator_defines_and_resets_a_test_from_the_web_and_no_one_else
         )
         .await;
     assert!(
-        reset_first.body.ends_with("invalid:no_test"),
+        refusal(&reset_first.body) == "invalid:no_test",
         "{}",
         reset_first.body
     );
@@ -495,7 +495,7 @@ async fn an_administrator_defines_and_resets_a_test_from_the_web_and_no_one_else
         )
         .await;
     assert!(
-        no_reason.body.ends_with("invalid:reason"),
+        refusal(&no_reason.body) == "invalid:reason",
         "{}",
         no_reason.body
     );
@@ -541,7 +541,7 @@ async fn an_administrator_defines_and_resets_a_test_from_the_web_and_no_one_else
         .await;
     assert_eq!(redefined.status, 409, "{}", redefined.body);
     assert!(
-        redefined.body.ends_with("conflict:test_confirmed"),
+        refusal(&redefined.body) == "conflict:test_confirmed",
         "{}",
         redefined.body
     );

@@ -11,7 +11,7 @@ use sqlx::PgPool;
 
 use crate::{
     access::{archive_chunk, card, two_controllers_with_files},
-    helpers::{TestApp, TestResponse, audit_rows, database_url},
+    helpers::{TestApp, TestResponse, audit_rows, database_url, refusal},
 };
 
 fn sha256(bytes: &[u8]) -> Vec<u8> {
@@ -876,6 +876,16 @@ async fn every_order_pages_through_both_controllers_of_the_scope_in_that_order()
 }
 
 #[tokio::test]
+async fn a_server_function_request_it_cannot_read_is_refused_without_internals() {
+    let archive = Archive::new().await;
+    let (missing, _) = archive.get("/api/documents/view").await;
+    assert_eq!(refusal(&missing.body), "request", "{}", missing.body);
+    assert!(!missing.body.contains("document_oid"), "{}", missing.body);
+    assert_eq!(missing.status, 400, "{}", missing.body);
+    archive.stop().await;
+}
+
+#[tokio::test]
 async fn search_days_are_finnish_days() {
     let archive = Archive::new().await;
     // Two documents written either side of midnight in Helsinki (UTC+2 in December): one at
@@ -988,7 +998,7 @@ async fn two_versions_compare_side_by_side_within_the_scope() {
         .await;
     assert_eq!(other_set.status, 422);
     assert!(
-        other_set.body.ends_with("invalid:other_set"),
+        refusal(&other_set.body) == "invalid:other_set",
         "{}",
         other_set.body
     );

@@ -542,3 +542,18 @@ impl Session {
             .expect("post")
     }
 }
+
+/// A server function's refusal as `kind:code` (`invalid:card_number`, `conflict:unfinished`) or
+/// `kind` (`not_found`), read from its JSON body; a body that is not one is returned whole, so
+/// that a failing assertion shows what came instead.
+pub fn refusal(body: &str) -> String {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(body) else {
+        return body.to_owned();
+    };
+    let kind = value["error"].as_str().map(str::to_owned);
+    match (kind, value["code"].as_str()) {
+        (Some(kind), Some(code)) => format!("{kind}:{code}"),
+        (Some(kind), None) => kind,
+        _ => body.to_owned(),
+    }
+}
