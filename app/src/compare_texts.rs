@@ -1,8 +1,8 @@
 //! The comparison page's texts in Finnish, Swedish and English: every text is a field, so a
 //! missing translation does not compile.
 
-use crate::comparison::Change;
 use crate::i18n::Language;
+use crate::model::compare::Change;
 
 pub struct CompareTexts {
     pub heading: &'static str,

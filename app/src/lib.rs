@@ -8,20 +8,15 @@
 // Request paths and commands report failures as errors; a panic is for tests only.
 #![cfg_attr(not(test), deny(clippy::expect_used, clippy::panic))]
 
-pub mod access;
-pub mod admin;
+pub mod api;
 pub mod compare_texts;
-pub mod comparison;
-pub mod deployment;
 pub mod deployment_texts;
 pub mod document_texts;
-pub mod documents;
 pub mod error;
 pub mod i18n;
-pub mod identity;
 pub mod local_time;
+pub mod model;
 mod pages;
-pub mod search;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 #[cfg(feature = "ssr")]

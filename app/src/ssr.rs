@@ -7,17 +7,18 @@
 
 use std::{future::Future, net::IpAddr, pin::Pin, sync::Arc};
 
-pub use crate::error::ServiceError;
-use crate::{
-    access::{Access, SessionView},
-    admin::{AuditPage, CardLinkView, ControllerChange, LinkFormOptions, LinkResult},
-    identity::CertificateIdentity,
-};
 use axum::{
     extract::{ConnectInfo, FromRequestParts},
     response::{Html, IntoResponse, Response},
 };
 use http::{StatusCode, request::Parts};
+
+pub use crate::error::ServiceError;
+use crate::model::{
+    access::{Access, SessionView},
+    admin::{AuditPage, CardLinkView, ControllerChange, LinkFormOptions, LinkResult},
+    identity::CertificateIdentity,
+};
 
 /// The client certificate chain verified in this connection's TLS handshake, leaf first,
 /// with the identity read from the leaf.
@@ -181,7 +182,7 @@ pub trait ArchivistServices: Send + Sync + 'static {
     fn change_deployment_test<'a>(
         &'a self,
         caller: &'a Caller,
-        change: crate::admin::DeploymentTestChange,
+        change: crate::model::admin::DeploymentTestChange,
     ) -> ServiceFuture<'a, ()>;
 
     /// The audit log: all of it for an administrator, the rows about the card's own controllers
@@ -194,15 +195,15 @@ pub trait ArchivistServices: Send + Sync + 'static {
         &'a self,
         caller: &'a Caller,
         document_oid: String,
-    ) -> ServiceFuture<'a, crate::documents::DocumentView>;
+    ) -> ServiceFuture<'a, crate::model::documents::DocumentView>;
 
     /// One page of documents of the active controllers (audited). A malformed field:
     /// [`ServiceError::Invalid`] naming it.
     fn search<'a>(
         &'a self,
         caller: &'a Caller,
-        query: crate::search::SearchQuery,
-    ) -> ServiceFuture<'a, crate::search::SearchPage>;
+        query: crate::model::search::SearchQuery,
+    ) -> ServiceFuture<'a, crate::model::search::SearchPage>;
 
     /// A client's document sets in the active controllers (audited). Not a valid personal
     /// identity code: [`ServiceError::Invalid`] (`client`).
@@ -210,13 +211,13 @@ pub trait ArchivistServices: Send + Sync + 'static {
         &'a self,
         caller: &'a Caller,
         client: String,
-    ) -> ServiceFuture<'a, crate::search::ClientView>;
+    ) -> ServiceFuture<'a, crate::model::client::ClientView>;
 
     /// The code lists' choices for the search form (no client data).
     fn search_options<'a>(
         &'a self,
         caller: &'a Caller,
-    ) -> ServiceFuture<'a, crate::search::SearchOptions>;
+    ) -> ServiceFuture<'a, crate::model::search::SearchOptions>;
 
     /// The stored CDA of a version as highlighted text (audited as a raw read; the SHA-256 is
     /// checked, a mismatch is [`ServiceError::Integrity`]).
@@ -224,7 +225,7 @@ pub trait ArchivistServices: Send + Sync + 'static {
         &'a self,
         caller: &'a Caller,
         document_oid: String,
-    ) -> ServiceFuture<'a, crate::documents::StoredCdaView>;
+    ) -> ServiceFuture<'a, crate::model::documents::StoredCdaView>;
 
     /// Two versions of one set side by side (audited). Not OIDs: [`ServiceError::Invalid`]
     /// (`a`, `b`); either not there or another controller's: [`ServiceError::NotFound`];
@@ -234,13 +235,13 @@ pub trait ArchivistServices: Send + Sync + 'static {
         caller: &'a Caller,
         a: String,
         b: String,
-    ) -> ServiceFuture<'a, crate::comparison::ComparisonView>;
+    ) -> ServiceFuture<'a, crate::model::compare::ComparisonView>;
 
     /// The deployment tests of the active controllers (audited).
     fn deployment_tests<'a>(
         &'a self,
         caller: &'a Caller,
-    ) -> ServiceFuture<'a, Vec<crate::deployment::DeploymentTestView>>;
+    ) -> ServiceFuture<'a, Vec<crate::model::deployment::DeploymentTestView>>;
 
     /// Records a check of one test document (audited). Not in an active controller's test
     /// case: [`ServiceError::NotFound`]; the test is confirmed: [`ServiceError::Conflict`].

@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use app::identity::CertificateIdentity;
+use app::model::identity::CertificateIdentity;
 use futures::TryStreamExt;
 use sqlx::PgPool;
 

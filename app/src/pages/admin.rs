@@ -5,15 +5,15 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::access::current_session;
-use crate::admin::{
-    CardLinkView, ControllerRow, CreateController, DefineDeploymentTest, LinkCard, LinkFormOptions,
-    LinkResult, MergeController, RenameController, ResetDeploymentTest, UnlinkCard, admin_overview,
-    card_links,
+use crate::api::access::current_session;
+use crate::api::admin::{
+    CreateController, DefineDeploymentTest, LinkCard, MergeController, RenameController,
+    ResetDeploymentTest, UnlinkCard, admin_overview, card_links,
 };
 use crate::error::ServiceError;
 use crate::i18n::{Texts, use_language};
 use crate::local_time::Time;
+use crate::model::admin::{CardLinkView, ControllerRow, LinkFormOptions, LinkResult};
 
 use super::{NotFound, is_not_found};
 

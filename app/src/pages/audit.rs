@@ -6,8 +6,9 @@ use crate::local_time::Time;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::admin::{AuditEntry, audit_search};
+use crate::api::admin::audit_search;
 use crate::i18n::use_language;
+use crate::model::admin::AuditEntry;
 
 use super::admin::Refusal;
 

@@ -4,9 +4,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use crate::api::client::client_documents;
 use crate::i18n::use_language;
 use crate::local_time::Time;
-use crate::search::{CaseGroup, ClientSet, ClientView, client_documents};
+use crate::model::client::{CaseGroup, ClientSet, ClientView};
 
 use super::{CodedText, VersionStatus, admin::Refusal};
 

@@ -5,8 +5,9 @@ use crate::local_time::Time;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::comparison::{ComparisonView, DiffRow, TextComparison, VersionRef, compare_versions};
+use crate::api::compare::compare_versions;
 use crate::i18n::use_language;
+use crate::model::compare::{ComparisonView, DiffRow, TextComparison, VersionRef};
 
 use super::{NotFound, document::status_text, is_not_found};
 
@@ -63,12 +64,12 @@ fn Comparison(view: ComparisonView) -> AnyView {
             let newer = field.newer.clone();
             let change = if changed {
                 match (&field.older, &field.newer) {
-                    (None, _) => crate::comparison::Change::Added,
-                    (_, None) => crate::comparison::Change::Removed,
-                    _ => crate::comparison::Change::Changed,
+                    (None, _) => crate::model::compare::Change::Added,
+                    (_, None) => crate::model::compare::Change::Removed,
+                    _ => crate::model::compare::Change::Changed,
                 }
             } else {
-                crate::comparison::Change::Same
+                crate::model::compare::Change::Same
             };
             view! {
                 <tr data-change=change.code() data-key=field.key>
@@ -164,7 +165,7 @@ fn TextDiff(comparison: TextComparison, older: i32, newer: i32, field: &'static 
     };
     let unchanged = rows
         .iter()
-        .all(|r| r.change == crate::comparison::Change::Same);
+        .all(|r| r.change == crate::model::compare::Change::Same);
     view! {
         {unchanged.then(|| view! { <p class="note">{move || t().no_changes}</p> })}
         <table class="data compare diff" data-field=field>
@@ -180,7 +181,7 @@ fn TextDiff(comparison: TextComparison, older: i32, newer: i32, field: &'static 
                     .into_iter()
                     .map(|row| {
                         let change = row.change;
-                        let same = change == crate::comparison::Change::Same;
+                        let same = change == crate::model::compare::Change::Same;
                         view! {
                             <tr data-change=change.code()>
                                 <td>{row.older}</td>

@@ -4,15 +4,15 @@
 
 use leptos::prelude::*;
 
-use crate::access::current_session;
-use crate::deployment::{
-    ALREADY_CONFIRMED, CheckTestDocument, ConfirmDeploymentTest, DeploymentTestView, EMPTY_CASE,
-    TestDocument, TestView, UNFINISHED, deployment_tests,
-};
+use crate::api::access::current_session;
+use crate::api::deployment::{CheckTestDocument, ConfirmDeploymentTest, deployment_tests};
 use crate::deployment_texts::DeploymentTexts;
 use crate::error::ServiceError;
 use crate::i18n::use_language;
 use crate::local_time::Time;
+use crate::model::deployment::{
+    ALREADY_CONFIRMED, DeploymentTestView, EMPTY_CASE, TestDocument, TestView, UNFINISHED,
+};
 
 use super::{CodedText, VersionStatus, is_not_found};
 

@@ -3,11 +3,11 @@
 use crate::local_time::Time;
 use leptos::prelude::*;
 
-use crate::access::{
-    Access, ChooseController, LinkedController, RuleView, current_access, current_session,
-};
+use crate::api::access::{ChooseController, current_access, current_session};
+use crate::api::identity::current_identity;
 use crate::i18n::use_language;
-use crate::identity::{CertificateIdentity, current_identity};
+use crate::model::access::{Access, LinkedController, RuleView};
+use crate::model::identity::CertificateIdentity;
 
 #[component]
 pub fn HomePage() -> impl IntoView {

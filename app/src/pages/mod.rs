@@ -14,7 +14,7 @@ mod structured;
 use leptos::prelude::*;
 use leptos_meta::{Html, Title};
 
-use crate::access::{SignOut, current_session};
+use crate::api::access::{SignOut, current_session};
 use crate::error::ServiceError;
 use crate::i18n::{Language, use_language};
 
@@ -68,7 +68,7 @@ pub fn Layout(children: Children) -> impl IntoView {
 
 /// A coded value (a document type, a service task) named in the reader's language.
 #[component]
-pub fn CodedText(value: Option<crate::documents::HeaderValue>) -> impl IntoView {
+pub fn CodedText(value: Option<crate::model::documents::HeaderValue>) -> impl IntoView {
     let language = use_language();
     move || {
         value

@@ -6,14 +6,14 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use crate::api::search::{search_documents, search_form_choices};
 use crate::document_texts::DocumentTexts;
 use crate::error::ServiceError;
 use crate::i18n::Language;
 use crate::i18n::use_language;
 use crate::local_time::Time;
-use crate::search::{
+use crate::model::search::{
     CodeOption, SEARCH_PARAMETERS, SearchOptions, SearchPage as Results, SearchQuery, SortColumn,
-    search_documents, search_form_choices,
 };
 
 use super::{CodedText, VersionStatus, admin::Refusal, audit::encode};

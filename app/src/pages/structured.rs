@@ -4,10 +4,10 @@
 
 use leptos::prelude::*;
 
-use crate::documents::{
+use crate::i18n::use_language;
+use crate::model::documents::{
     DocumentView, HeaderValue, StructuredField, StructuredRendition, StructuredValue,
 };
-use crate::i18n::use_language;
 use crate::structured_labels::field_label;
 
 #[component]

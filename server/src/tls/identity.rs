@@ -1,6 +1,6 @@
 //! Reading the signed-in person's identity from a certificate the handshake verified.
 
-use app::identity::CertificateIdentity;
+use app::model::identity::CertificateIdentity;
 use time::format_description::well_known::Rfc3339;
 use x509_parser::{
     certificate::X509Certificate, oid_registry::OID_X509_SERIALNUMBER, prelude::FromDer,

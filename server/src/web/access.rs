@@ -3,15 +3,16 @@
 //! logged and audited here so that the pages only ever get a plain message.
 
 use app::{
-    access::{Access, LinkedController, RuleView, SessionView},
-    admin::{
+    model::access::{Access, LinkedController, RuleView, SessionView},
+    model::admin::{
         AuditPage, CardLinkView, ControllerChange, DeploymentTestChange, LinkFormOptions,
         LinkResult,
     },
-    comparison::ComparisonView,
-    deployment::DeploymentTestView,
-    documents::{DocumentView, StoredCdaView},
-    search::{ClientView, SearchOptions, SearchPage, SearchQuery},
+    model::client::ClientView,
+    model::compare::ComparisonView,
+    model::deployment::DeploymentTestView,
+    model::documents::{DocumentView, StoredCdaView},
+    model::search::{SearchOptions, SearchPage, SearchQuery},
     ssr::{ArchivistServices, AuditQuery, Caller, LinkRequest, ServiceError, ServiceFuture},
 };
 use sqlx::PgPool;

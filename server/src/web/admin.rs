@@ -4,7 +4,7 @@
 //! exactly as for a page that does not exist.
 
 use app::{
-    admin::{
+    model::admin::{
         AuditEntry, AuditPage, CardLinkView, ControllerChange, ControllerRow, DeploymentTestChange,
         LinkFormOptions, LinkResult,
     },

@@ -131,7 +131,7 @@ pub async fn card_status(State(state): State<CardStatusState>, request: Request)
 async fn linked(
     state: &CardStatusState,
     leaf: &CertificateDer<'_>,
-    identity: app::identity::CertificateIdentity,
+    identity: app::model::identity::CertificateIdentity,
 ) -> Result<(CardStatus, Option<String>), SignInError> {
     let client = app::ssr::VerifiedClient::new(vec![leaf.to_vec()].into(), identity);
     let card = state.authenticator.card_key(&client).await?;

@@ -3,7 +3,7 @@
 //! as `client.viewed` with the client's identity code.
 
 use app::{
-    search::{CaseGroup, ClientSet, ClientView, TaskGroup},
+    model::client::{CaseGroup, ClientSet, ClientView, TaskGroup},
     ssr::{Caller, ServiceError},
 };
 use serde_json::json;

@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use app::{
-    comparison::{Change, ComparisonView, DiffRow, HeaderChange, TextComparison, VersionRef},
-    documents::DocumentView,
+    model::compare::{Change, ComparisonView, DiffRow, HeaderChange, TextComparison, VersionRef},
+    model::documents::DocumentView,
     ssr::{Caller, ServiceError},
 };
 use roxmltree::{Document, Node, ParsingOptions};

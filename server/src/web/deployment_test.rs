@@ -3,7 +3,7 @@
 //! production. Each is audited; refused confirmations too, with the reason.
 
 use app::{
-    deployment::{
+    model::deployment::{
         ALREADY_CONFIRMED, Check, Confirmation, DeploymentTestView, EMPTY_CASE, Reset,
         TestDocument, TestView, UNFINISHED,
     },

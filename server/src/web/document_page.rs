@@ -3,7 +3,7 @@
 //! archive's data, and its set's versions. Audited as `document.viewed`.
 
 use app::{
-    documents::{
+    model::documents::{
         ArchiveData, ArchiveEventView, CodedValue, DocumentView, HeaderField, HeaderValue,
         RenditionInfo, SignatureView, StoredInfo, StructuredRendition, VersionRow,
     },
@@ -475,7 +475,7 @@ fn view_of(row: &Value) -> Option<DocumentView> {
 
 #[cfg(test)]
 mod tests {
-    use app::documents::HeaderValue;
+    use app::model::documents::HeaderValue;
 
     use super::{hl7_time, unversioned};
 

@@ -3,8 +3,8 @@
 //! and an opaque keyset cursor for the next page. Every search is audited.
 
 use app::{
-    documents::{CodedValue, HeaderValue},
-    search::{CodeOption, SearchOptions, SearchPage, SearchQuery, SearchRow, SortColumn},
+    model::documents::{CodedValue, HeaderValue},
+    model::search::{CodeOption, SearchOptions, SearchPage, SearchQuery, SearchRow, SortColumn},
     ssr::{Caller, ServiceError},
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};

@@ -4,7 +4,7 @@
 //! `/api/documents/{oid}/raw`, which serves the bytes themselves.
 
 use app::{
-    documents::{CdaToken, StoredCdaView, TokenKind},
+    model::documents::{CdaToken, StoredCdaView, TokenKind},
     ssr::{Caller, ServiceError},
 };
 use quick_xml::{Reader, events::Event};

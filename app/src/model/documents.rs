@@ -3,10 +3,9 @@
 //! reads it within the archivist's scope; another controller's document is "not found", like
 //! one that does not exist.
 
-use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
 
-use crate::{error::ServiceError, i18n::Language};
+use crate::i18n::Language;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocumentView {
@@ -213,12 +212,6 @@ pub struct RenditionInfo {
     pub pdf_number: Option<u16>,
 }
 
-/// One document version, within the active controllers.
-#[server(endpoint = "documents/view", input = GetUrl)]
-pub async fn open_document(document_oid: String) -> Result<DocumentView, ServiceError> {
-    crate::ssr::serve(move |services, caller| services.document(caller, document_oid)).await
-}
-
 /// The stored CDA as text for reading, cut into highlighted pieces whose concatenation is the
 /// stored text exactly. The bytes themselves are served by `/api/documents/{oid}/raw`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -259,11 +252,4 @@ impl TokenKind {
             TokenKind::Declaration => "xml-decl",
         }
     }
-}
-
-/// The stored CDA of one version, readable and highlighted (audited as a read of the raw CDA).
-/// Bytes that no longer match their SHA-256: `integrity`.
-#[server(endpoint = "documents/stored-cda", input = GetUrl)]
-pub async fn stored_cda(document_oid: String) -> Result<StoredCdaView, ServiceError> {
-    crate::ssr::serve(move |services, caller| services.stored_cda(caller, document_oid)).await
 }

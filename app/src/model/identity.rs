@@ -1,6 +1,5 @@
 //! Who the signed-in person is, as read from the verified client certificate.
 
-use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
 
 /// What the first page shows of the certificate that authenticated the TLS connection.
@@ -25,11 +24,4 @@ pub struct CertificateIdentity {
     /// SHA-256 of the DER SubjectPublicKeyInfo, lower-case hex: stays the same for the
     /// card's key whatever the certificate's other fields are.
     pub public_key_sha256: String,
-}
-
-/// The identity of the certificate on this request's TLS connection.
-#[server(endpoint = "identity", input = GetUrl)]
-pub async fn current_identity() -> Result<CertificateIdentity, crate::error::ServiceError> {
-    let client = crate::ssr::verified_client().await?;
-    Ok(client.identity().clone())
 }

@@ -1,11 +1,10 @@
 //! The deployment test (käyttöönottokoe) as the archivist sees it: per controller of the
-//! active scope, the state of its test, the documents of the test case with their checks, and
-//! the server functions that record a check and confirm the test.
+//! active scope, the state of its test, and the documents of the test case with their checks
+//! (the server functions that record a check and confirm the test are in `api::deployment`).
 
-use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
 
-use crate::{error::ServiceError, search::SearchRow};
+use crate::model::search::SearchRow;
 
 /// One controller of the active scope and its deployment test.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,34 +76,3 @@ pub struct Check {
 pub const ALREADY_CONFIRMED: &str = "already_confirmed";
 pub const UNFINISHED: &str = "unfinished";
 pub const EMPTY_CASE: &str = "empty_case";
-
-/// The deployment tests of the active controllers (audited).
-#[server(endpoint = "deployment-tests", input = GetUrl)]
-pub async fn deployment_tests() -> Result<Vec<DeploymentTestView>, ServiceError> {
-    crate::ssr::serve(move |services, caller| services.deployment_tests(caller)).await
-}
-
-/// Records that the archivist compared a test document with the source system.
-#[server(endpoint = "deployment-tests/check")]
-pub async fn check_test_document(
-    csrf_token: String,
-    controller: String,
-    document: String,
-) -> Result<(), ServiceError> {
-    let _ = csrf_token;
-    crate::ssr::serve(move |services, caller| {
-        services.check_test_document(caller, controller, document)
-    })
-    .await
-}
-
-/// Confirms the controller's deployment test, which moves the controller to production.
-#[server(endpoint = "deployment-tests/confirm")]
-pub async fn confirm_deployment_test(
-    csrf_token: String,
-    controller: String,
-) -> Result<(), ServiceError> {
-    let _ = csrf_token;
-    crate::ssr::serve(move |services, caller| services.confirm_deployment_test(caller, controller))
-        .await
-}

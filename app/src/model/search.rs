@@ -1,10 +1,9 @@
 //! Searching the documents of the active controllers: the filter as the search page's address
 //! holds it, and one page of results with the cursor to the next.
 
-use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
 
-use crate::{documents::HeaderValue, error::ServiceError};
+use crate::model::documents::HeaderValue;
 
 /// The search form's fields, as typed (the server parses and checks them). Empty fields do not
 /// filter.
@@ -215,58 +214,6 @@ pub struct SearchRow {
     pub client_id: String,
     pub client_name: Option<String>,
     pub controller_name: String,
-}
-
-/// One page of documents in the query's order (newest document time first by default).
-#[server(endpoint = "documents/search", input = GetUrl)]
-pub async fn search_documents(query: SearchQuery) -> Result<SearchPage, ServiceError> {
-    crate::ssr::serve(move |services, caller| services.search(caller, query)).await
-}
-
-/// What the search form offers in its code fields.
-#[server(endpoint = "documents/search-options", input = GetUrl)]
-pub async fn search_form_choices() -> Result<SearchOptions, ServiceError> {
-    crate::ssr::serve(move |services, caller| services.search_options(caller)).await
-}
-
-/// A client's document sets in the active controllers, grouped by controller and case, then by
-/// service task; groups and sets newest first.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClientView {
-    pub client_id: String,
-    pub client_name: Option<String>,
-    pub cases: Vec<CaseGroup>,
-    /// More sets than the page shows (the newest are shown).
-    pub truncated: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CaseGroup {
-    pub controller_name: String,
-    /// `None`: documents that name no case.
-    pub case_oid: Option<String>,
-    pub tasks: Vec<TaskGroup>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TaskGroup {
-    pub service_task: Option<HeaderValue>,
-    pub sets: Vec<ClientSet>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClientSet {
-    pub set_oid: String,
-    pub version_count: i32,
-    /// The set's current (or nullifying) version.
-    pub current: SearchRow,
-}
-
-/// Every document set of one client (a personal identity code) in the active controllers
-/// (audited). A malformed code: `invalid:client`.
-#[server(endpoint = "clients/documents", input = GetUrl)]
-pub async fn client_documents(client: String) -> Result<ClientView, ServiceError> {
-    crate::ssr::serve(move |services, caller| services.client(caller, client)).await
 }
 
 #[cfg(test)]

@@ -1,10 +1,9 @@
 //! Two versions of one document set side by side: their header fields, and line diffs of the
 //! display text and of the structured (JSON) rendition, computed on the server.
 
-use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
 
-use crate::{documents::HeaderValue, error::ServiceError};
+use crate::model::documents::HeaderValue;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ComparisonView {
@@ -78,11 +77,4 @@ impl Change {
             Change::Added => "added",
         }
     }
-}
-
-/// Compares two versions of one set within the active controllers (audited). Either not found
-/// (or another controller's): 404; versions of different sets: 422 `invalid:other_set`.
-#[server(endpoint = "documents/compare", input = GetUrl)]
-pub async fn compare_versions(a: String, b: String) -> Result<ComparisonView, ServiceError> {
-    crate::ssr::serve(move |services, caller| services.compare(caller, a, b)).await
 }
