@@ -5,7 +5,6 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::access::current_session;
 use crate::api::admin::{
     CreateController, DefineDeploymentTest, LinkCard, MergeController, RenameController,
     ResetDeploymentTest, UnlinkCard, admin_overview, card_links,
@@ -15,7 +14,7 @@ use crate::i18n::{Texts, use_language};
 use crate::local_time::Time;
 use crate::model::admin::{CardLinkView, ControllerRow, LinkFormOptions, LinkResult};
 
-use super::{NotFound, is_not_found};
+use super::{CsrfField, NotFound, SessionResource, is_not_found, session_resource};
 
 /// The page's text for a refused input (the server's `invalid:…` codes).
 pub fn invalid_text(t: &'static Texts, error: &ServiceError) -> &'static str {
@@ -125,15 +124,7 @@ fn Administration(options: LinkFormOptions, changes: ControllerActions) -> impl 
         move || (searched(), link.version().get(), unlink.version().get()),
         |(card, _, _)| card_links(card),
     );
-    let session = Resource::new(|| (), |_| current_session());
-    let token = move || {
-        session
-            .get()
-            .and_then(Result::ok)
-            .flatten()
-            .map(|s| s.csrf_token)
-            .unwrap_or_default()
-    };
+    let session = session_resource();
 
     view! {
         <h1>{move || t().admin_heading}</h1>
@@ -148,16 +139,16 @@ fn Administration(options: LinkFormOptions, changes: ControllerActions) -> impl 
             </div>
             <p class="note">{move || t().card_search_hint}</p>
         </form>
-        <LinkForm options=options.clone() link token />
-        <DeploymentTests controllers=options.controllers.clone() token />
-        <Controllers controllers=options.controllers changes token />
+        <LinkForm options=options.clone() link session />
+        <DeploymentTests controllers=options.controllers.clone() session />
+        <Controllers controllers=options.controllers changes session />
         <section aria-labelledby="history-heading">
             <h2 id="history-heading">{move || t().history_heading}</h2>
             <UnlinkResult unlink />
             <Transition fallback=move || view! { <p>{move || t().loading}</p> }>
                 {move || Suspend::new(async move {
                     match links.await {
-                        Ok(rows) => view! { <LinkHistory rows unlink token /> }.into_any(),
+                        Ok(rows) => view! { <LinkHistory rows unlink session /> }.into_any(),
                         Err(error) => view! { <Refusal error /> }.into_any(),
                     }
                 })}
@@ -170,7 +161,7 @@ fn Administration(options: LinkFormOptions, changes: ControllerActions) -> impl 
 fn LinkForm(
     options: LinkFormOptions,
     link: ServerAction<LinkCard>,
-    token: impl Fn() -> String + Send + Sync + Copy + 'static,
+    session: SessionResource,
 ) -> impl IntoView {
     let language = use_language();
     let t = move || language.get().texts();
@@ -287,7 +278,7 @@ fn LinkForm(
                         <dd>{move || format!("{} – {}", from.get(), until.get())}</dd>
                     </dl>
                     <ActionForm action=link>
-                        <input type="hidden" name="csrf_token" prop:value=token />
+                        <CsrfField session />
                         <input type="hidden" name="card_number" prop:value=move || card.get() />
                         <input type="hidden" name="issuer" prop:value=move || issuer.get() />
                         <input type="hidden" name="controller" prop:value=move || controller.get() />
@@ -350,7 +341,7 @@ fn UnlinkResult(unlink: ServerAction<UnlinkCard>) -> impl IntoView {
 fn LinkHistory(
     rows: Vec<CardLinkView>,
     unlink: ServerAction<UnlinkCard>,
-    token: impl Fn() -> String + Send + Sync + Copy + 'static,
+    session: SessionResource,
 ) -> impl IntoView {
     let language = use_language();
     let t = move || language.get().texts();
@@ -377,7 +368,7 @@ fn LinkHistory(
                     }}
                 </p>
                 <ActionForm action=unlink>
-                    <input type="hidden" name="csrf_token" prop:value=token />
+                    <CsrfField session />
                     <input
                         type="hidden"
                         name="card_number"
@@ -490,7 +481,7 @@ fn LinkHistory(
 fn Controllers(
     controllers: Vec<ControllerRow>,
     changes: ControllerActions,
-    token: impl Fn() -> String + Send + Sync + Copy + 'static,
+    session: SessionResource,
 ) -> impl IntoView {
     let language = use_language();
     let t = move || language.get().texts();
@@ -553,7 +544,7 @@ fn Controllers(
 
             <h3>{move || t().create_controller_heading}</h3>
             <ActionForm action=changes.create attr:class="link-form">
-                <input type="hidden" name="csrf_token" prop:value=token />
+                <CsrfField session />
                 <label>
                     {move || t().controller_oid}
                     <input type="text" name="oid" data-field="new-controller-oid" required />
@@ -568,7 +559,7 @@ fn Controllers(
 
             <h3>{move || t().rename_controller_heading}</h3>
             <ActionForm action=changes.rename attr:class="link-form">
-                <input type="hidden" name="csrf_token" prop:value=token />
+                <CsrfField session />
                 <label>
                     {move || t().controller_label}
                     <select name="oid">{options(&controllers)}</select>
@@ -616,7 +607,7 @@ fn Controllers(
                     <p id="confirm-merge-text">{move || t().confirm_merge}</p>
                     <p class="mono">{move || format!("{} → {}", merged.get(), successor.get())}</p>
                     <ActionForm action=changes.merge>
-                        <input type="hidden" name="csrf_token" prop:value=token />
+                        <CsrfField session />
                         <input type="hidden" name="oid" prop:value=move || merged.get() />
                         <input type="hidden" name="successor" prop:value=move || successor.get() />
                         <button type="submit" data-action="confirm-merge">{move || t().confirm}</button>
@@ -634,10 +625,7 @@ fn Controllers(
 /// Deployment tests: define a controller's test case, or start the test again with a reason
 /// (asked once more: the controller goes back to deployment).
 #[component]
-fn DeploymentTests(
-    controllers: Vec<ControllerRow>,
-    token: impl Fn() -> String + Send + Sync + Copy + 'static,
-) -> impl IntoView {
+fn DeploymentTests(controllers: Vec<ControllerRow>, session: SessionResource) -> impl IntoView {
     let language = use_language();
     let t = move || language.get().texts();
     let define = ServerAction::<DefineDeploymentTest>::new();
@@ -673,7 +661,7 @@ fn DeploymentTests(
             <h2 id="tests-heading">{move || t().tests_heading}</h2>
             <p>{move || t().tests_intro}</p>
             <ActionForm action=define attr:class="link-form">
-                <input type="hidden" name="csrf_token" prop:value=token />
+                <CsrfField session />
                 <label>
                     {move || t().test_controller_label}
                     <select name="controller" data-field="test-controller">{choices}</select>
@@ -690,7 +678,7 @@ fn DeploymentTests(
             </ActionForm>
             {move || outcome(define.value().get(), |t| t.test_defined)}
             <ActionForm action=reset attr:class="link-form">
-                <input type="hidden" name="csrf_token" prop:value=token />
+                <CsrfField session />
                 <label>
                     {move || t().test_controller_label}
                     <select name="controller" data-field="reset-controller">{choices}</select>

@@ -4,7 +4,6 @@
 
 use leptos::prelude::*;
 
-use crate::api::access::current_session;
 use crate::api::deployment::{CheckTestDocument, ConfirmDeploymentTest, deployment_tests};
 use crate::deployment_texts::DeploymentTexts;
 use crate::error::ServiceError;
@@ -14,7 +13,7 @@ use crate::model::deployment::{
     ALREADY_CONFIRMED, DeploymentTestView, EMPTY_CASE, TestDocument, TestView, UNFINISHED,
 };
 
-use super::{CodedText, VersionStatus, is_not_found};
+use super::{CodedText, CsrfField, SessionResource, VersionStatus, is_not_found, session_resource};
 
 #[component]
 pub fn DeploymentTestPage() -> impl IntoView {
@@ -34,15 +33,7 @@ pub fn DeploymentTestPage() -> impl IntoView {
         },
         |_| deployment_tests(),
     );
-    let session = Resource::new(|| (), |_| current_session());
-    let token = Signal::derive(move || {
-        session
-            .get()
-            .and_then(Result::ok)
-            .flatten()
-            .map(|s| s.csrf_token)
-            .unwrap_or_default()
-    });
+    let session = session_resource();
     view! {
         <h1>{move || t().heading}</h1>
         <p>{move || t().intro}</p>
@@ -56,7 +47,7 @@ pub fn DeploymentTestPage() -> impl IntoView {
                     Ok(tests) => {
                         tests
                             .into_iter()
-                            .map(|test| view! { <ControllerTest test actions token /> })
+                            .map(|test| view! { <ControllerTest test actions session /> })
                             .collect_view()
                             .into_any()
                     }
@@ -129,7 +120,7 @@ fn ActionOutcome(actions: Actions) -> impl IntoView {
 }
 
 #[component]
-fn ControllerTest(test: DeploymentTestView, actions: Actions, token: Signal<String>) -> AnyView {
+fn ControllerTest(test: DeploymentTestView, actions: Actions, session: SessionResource) -> AnyView {
     let language = use_language();
     let t = move || language.get().deployment_texts();
     let heading_id = format!("test-{}", test.controller_oid.replace('.', "-"));
@@ -167,7 +158,7 @@ fn ControllerTest(test: DeploymentTestView, actions: Actions, token: Signal<Stri
             </dl>
             {match test.test {
                 None => view! { <p class="note">{move || t().not_defined_body}</p> }.into_any(),
-                Some(view) => view! { <TestCase view controller actions token /> }.into_any(),
+                Some(view) => view! { <TestCase view controller actions session /> }.into_any(),
             }}
         </section>
     }
@@ -179,7 +170,7 @@ fn TestCase(
     view: TestView,
     controller: String,
     actions: Actions,
-    token: Signal<String>,
+    session: SessionResource,
 ) -> AnyView {
     let language = use_language();
     let t = move || language.get().deployment_texts();
@@ -235,10 +226,10 @@ fn TestCase(
         </dl>
         <h3>{move || t().documents_heading}</h3>
         <p data-field="progress">{format!("{checked} / {total} ")} {move || t().progress}</p>
-        <TestDocuments documents controller=controller_for_rows open actions token />
+        <TestDocuments documents controller=controller_for_rows open actions session />
         {open
             .then(|| {
-                view! { <ConfirmTest controller ready actions token /> }
+                view! { <ConfirmTest controller ready actions session /> }
             })}
     }
     .into_any()
@@ -250,7 +241,7 @@ fn TestDocuments(
     controller: String,
     open: bool,
     actions: Actions,
-    token: Signal<String>,
+    session: SessionResource,
 ) -> AnyView {
     let language = use_language();
     let t = move || language.get().deployment_texts();
@@ -270,7 +261,7 @@ fn TestDocuments(
                 {documents
                     .into_iter()
                     .map(|document| {
-                        view! { <TestDocumentRow document controller=controller.clone() open actions token /> }
+                        view! { <TestDocumentRow document controller=controller.clone() open actions session /> }
                     })
                     .collect_view()}
             </tbody>
@@ -285,7 +276,7 @@ fn TestDocumentRow(
     controller: String,
     open: bool,
     actions: Actions,
-    token: Signal<String>,
+    session: SessionResource,
 ) -> AnyView {
     let language = use_language();
     let t = move || language.get().deployment_texts();
@@ -346,7 +337,7 @@ fn TestDocumentRow(
         .into_any(),
         (None, true) => view! {
             <ActionForm action=actions.check>
-                <input type="hidden" name="csrf_token" prop:value=token />
+                <CsrfField session />
                 <input type="hidden" name="controller" value=controller.clone() />
                 <input type="hidden" name="document" value=document_field />
                 <button type="submit" data-action="check-document">
@@ -374,7 +365,7 @@ fn ConfirmTest(
     controller: String,
     ready: bool,
     actions: Actions,
-    token: Signal<String>,
+    session: SessionResource,
 ) -> AnyView {
     let language = use_language();
     let t = move || language.get().deployment_texts();
@@ -406,7 +397,7 @@ fn ConfirmTest(
             <div class="confirmation" role="alertdialog" aria-labelledby=question_id.get_value()>
                 <p id=question_id.get_value()>{move || t().confirm_question}</p>
                 <ActionForm action=actions.confirm>
-                    <input type="hidden" name="csrf_token" prop:value=token />
+                    <CsrfField session />
                     <input type="hidden" name="controller" value=controller.get_value() />
                     <button type="submit" data-action="confirm-test">
                         {move || t().confirm_button}

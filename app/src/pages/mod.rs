@@ -17,6 +17,7 @@ use leptos_meta::{Html, Title};
 use crate::api::access::{SignOut, current_session};
 use crate::error::ServiceError;
 use crate::i18n::{Language, use_language};
+use crate::model::access::SessionView;
 
 /// Header with the service name and the language chooser, and the main landmark.
 ///
@@ -92,6 +93,35 @@ pub fn VersionStatus(status: String, version: i32) -> impl IntoView {
         " "
         {version}
     }
+}
+
+/// The page's signed-in session, read once; its CSRF token goes into every form of the page.
+pub type SessionResource = Resource<Result<Option<SessionView>, ServiceError>>;
+
+/// The session of the page being shown (one request, whatever number of forms use it).
+pub fn session_resource() -> SessionResource {
+    Resource::new(|| (), |_| current_session())
+}
+
+/// A form's hidden CSRF field. The server renders it with the session's token, so that a form
+/// sent before the WebAssembly has taken over the page passes the check like one sent after
+/// (a DOM property set by the browser alone would be empty until then).
+#[component]
+pub fn CsrfField(session: SessionResource) -> AnyView {
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                let token = session
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|s| s.csrf_token)
+                    .unwrap_or_default();
+                view! { <input type="hidden" name="csrf_token" value=token /> }
+            })}
+        </Suspense>
+    }
+    .into_any()
 }
 
 /// Whether a server function answered "not found" (the server's one answer for what does not

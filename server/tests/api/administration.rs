@@ -288,6 +288,34 @@ async fn the_audit_page_shows_an_archivist_only_their_controllers_rows() {
 }
 
 #[tokio::test]
+async fn the_administration_forms_carry_the_sessions_token_before_the_page_is_interactive() {
+    let app = TestApp::spawn().await;
+    let _pool = set_up(&app).await;
+    let admin = Session::start(&app, "archivist-1").await;
+    let page = admin.get("/admin").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    // What the server renders is what a form sends before the WebAssembly has loaded.
+    let tokens: Vec<&str> = page
+        .body
+        .split(r#"name="csrf_token""#)
+        .skip(1)
+        .map(|rest| {
+            rest.split('>')
+                .next()
+                .and_then(|attributes| attributes.split(r#"value=""#).nth(1))
+                .and_then(|value| value.split('"').next())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert!(tokens.len() >= 4, "the page's forms: {tokens:?}");
+    assert!(
+        tokens.iter().all(|token| *token == admin.token),
+        "every form carries the session's token: {tokens:?}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn an_administrator_downloads_the_audit_log_as_csv() {
     let app = TestApp::spawn().await;
     let pool = set_up(&app).await;
