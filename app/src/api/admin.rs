@@ -24,8 +24,8 @@ pub async fn card_links(card_number: String) -> Result<Vec<CardLinkView>, Servic
     crate::ssr::serve(move |services, caller| services.card_links(caller, card_number)).await
 }
 
-/// Links a card number to a controller. Dates are `YYYY-MM-DD` (UTC) or empty; `valid_until`
-/// is the last day the link is in force.
+/// Links a card number to a controller. Dates are `YYYY-MM-DD` (Finland's days) or empty;
+/// `valid_until` is the last day the link is in force.
 #[server(endpoint = "admin/link-card")]
 pub async fn link_card(
     csrf_token: String,
