@@ -167,7 +167,7 @@ drop_database() {
   psql "$DATABASE_URL" -Xqc "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)"
 }
 
-# The certificate policy of the demo cards (server/src/demo/pki.rs, DEMO_CARD_POLICY).
+# The certificate policy of the demo cards (server/identity/src/demo.rs, DEMO_CARD_POLICY).
 DEMO_CARD_POLICY=1.3.6.1.4.1.32473.1.10.1
 
 # Links the demo cards (by SATU, the default card number rule) to the demo controllers that

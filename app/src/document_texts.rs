@@ -430,7 +430,7 @@ impl Language {
         }
     }
 
-    /// The label of a header field by the key the server sends (`web::document_page`).
+    /// The label of a header field by the key the server sends (`web::document`).
     pub fn header_label(self, key: &str) -> &'static str {
         let (fi, sv, en) = match key {
             "effective_time" => ("Asiakirjan aika", "Dokumentets tidpunkt", "Document time"),

@@ -10,7 +10,7 @@
 
 pub mod api;
 pub mod compare_texts;
-pub mod deployment_texts;
+pub mod deployment_test_texts;
 pub mod document_texts;
 pub mod error;
 pub mod i18n;
@@ -123,7 +123,7 @@ pub fn App() -> impl IntoView {
                     />
                     <Route
                         path=StaticSegment("deployment-test")
-                        view=pages::deployment::DeploymentTestPage
+                        view=pages::deployment_test::DeploymentTestPage
                         ssr=SsrMode::Async
                     />
                     <Route

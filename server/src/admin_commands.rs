@@ -8,17 +8,17 @@ use sqlx::PgPool;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use x509_parser::{certificate::X509Certificate, prelude::FromDer};
 
+use identity::{CardKey, CardNumber, enrolment::ENROLMENT_HEADER, files};
+use settings::Settings;
+
 use crate::{
     administration::{self, Actor, AdminError},
     archive::{ControllerOid, DocumentOid},
     audit::{AuditAction, AuditFilter, AuditLog, OperatorEvent, Outcome},
-    auth::{CardKey, CardNumber},
-    config::Settings,
     store::{
         cards::{self, Enrolment, LinkOutcome, Validity},
         controllers,
     },
-    tls::files,
 };
 
 /// The issuing CA a card number is under: the one named with `--issuer`, which must be one of
@@ -148,14 +148,6 @@ pub async fn unlink(
         ))
     }
 }
-
-/// The columns of an enrolment file, in this order.
-pub const ENROLMENT_HEADER: [&str; 4] = [
-    "card_number",
-    "issuer",
-    "certificate_serial",
-    "public_key_sha256",
-];
 
 /// Reads and checks an enrolment file: every row's problem is reported with its line, and one
 /// bad row refuses the whole file.

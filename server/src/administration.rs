@@ -4,18 +4,19 @@
 
 use std::net::IpAddr;
 
-use app::ssr::VerifiedClient;
+use identity::VerifiedClient;
 use serde_json::json;
 use sqlx::PgPool;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
+use identity::CardKey;
+
 use crate::{
     archive::{ControllerOid, DocumentOid},
     audit::{AuditAction, AuditEvent, AuditLog, OperatorEvent, Outcome, operator_account},
-    auth::CardKey,
     store::{
         cards::{self, CardLinkError, LinkOutcome, Validity},
-        controllers, deployment_tests,
+        controllers, deployment_test,
     },
 };
 
@@ -239,7 +240,7 @@ pub async fn merge_controller(
 #[derive(Debug, thiserror::Error)]
 pub enum DeploymentTestChangeError {
     #[error("{0}")]
-    Tests(#[from] deployment_tests::DeploymentTestError),
+    Tests(#[from] deployment_test::DeploymentTestError),
     #[error("the change was made but could not be written to the audit log: {0}")]
     Audit(sqlx::Error),
 }
@@ -251,9 +252,9 @@ pub async fn define_deployment_test(
     controller: &ControllerOid,
     documents: &[DocumentOid],
     clients: &[String],
-) -> Result<deployment_tests::Defined, DeploymentTestChangeError> {
+) -> Result<deployment_test::Defined, DeploymentTestChangeError> {
     let defined =
-        deployment_tests::define(pool, controller, documents, clients, &actor.label()).await?;
+        deployment_test::define(pool, controller, documents, clients, &actor.label()).await?;
     record_change(
         pool,
         actor,
@@ -280,7 +281,7 @@ pub async fn reset_deployment_test(
     controller: &ControllerOid,
     reason: &str,
 ) -> Result<i32, DeploymentTestChangeError> {
-    let round = deployment_tests::reset(pool, controller, reason, &actor.label()).await?;
+    let round = deployment_test::reset(pool, controller, reason, &actor.label()).await?;
     record_change(
         pool,
         actor,

@@ -4,12 +4,12 @@ use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
+use settings::Settings;
+
 use crate::{
     admin_commands,
     archive::{ControllerOid, DocumentOid},
-    commands,
-    config::Settings,
-    db, demo, startup,
+    commands, db, demo, startup,
     store::cards::Validity,
     telemetry, tls,
 };

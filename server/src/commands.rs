@@ -6,10 +6,11 @@ use std::{io::Write, path::Path, time::Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
+use settings::Settings;
+
 use crate::{
     archive::xmldsig::TrustAnchors,
     audit::{AuditAction, AuditLog, OperatorEvent, Outcome as AuditOutcome},
-    config::Settings,
     db,
     demo::documents,
     import::{Importer, Observer, Outcome, Source},

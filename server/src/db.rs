@@ -2,7 +2,7 @@
 
 use sqlx::{PgPool, postgres::PgPoolOptions};
 
-use crate::config::DatabaseSettings;
+use settings::DatabaseSettings;
 
 /// The migrations, compiled into the binary so that `archivist migrate` needs no files.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");

@@ -11,7 +11,6 @@ pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod commands;
-pub mod config;
 pub mod db;
 pub mod demo;
 pub mod import;

@@ -6,10 +6,11 @@ use std::{future::Future, net::SocketAddr, sync::Arc};
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
+use settings::Settings;
+
 use crate::{
     audit::AuditLog,
     auth::Authenticator,
-    config::Settings,
     db::{self, DbError},
     tls::{AcceptLoop, TlsConfigError, TlsReloader, forwarded::ForwardedCertificates},
     web::{self, AppState, Connections, ServerServices},
@@ -61,7 +62,6 @@ impl Application {
             issuers,
         );
         let guard = web::session::SessionGuard {
-            authenticator: authenticator.clone(),
             audit: AuditLog::new(pool.clone()),
             absolute_timeout: settings.session.absolute_timeout(),
         };
@@ -69,7 +69,7 @@ impl Application {
             AppState {
                 leptos_options,
                 pool: pool.clone(),
-                services: app::ssr::Services(Arc::new(services)),
+                services: Arc::new(services),
                 revocation: tls.revocation,
             },
             guard,

@@ -2,7 +2,7 @@
 
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
-use crate::config::{LogFormat, LogSettings};
+use settings::{LogFormat, LogSettings};
 
 /// Installs the global subscriber. `RUST_LOG`, when set, replaces the configured filter
 /// (which `Settings::load` has already checked).

@@ -13,7 +13,7 @@ use crate::{
 /// one of those is checked against cross-site forgery.
 #[server(endpoint = "access", input = GetUrl)]
 pub async fn current_access() -> Result<Access, ServiceError> {
-    crate::ssr::serve(move |services, caller| services.access(caller)).await
+    crate::ssr::serve(move |services| services.access()).await
 }
 
 /// The signed-in session, or `None` where there is none (the signed-out page starts none).
@@ -21,9 +21,8 @@ pub async fn current_access() -> Result<Access, ServiceError> {
 pub async fn current_session() -> Result<Option<SessionView>, ServiceError> {
     // Not `serve`: no session is an answer here, not a refusal, and must not set the status of
     // the page being rendered (the signed-out page, a 404 page).
-    let caller = crate::ssr::caller().await?;
     let services = crate::ssr::services().await?;
-    match services.session(&caller).await {
+    match services.session().await {
         Ok(view) => Ok(Some(view)),
         Err(ServiceError::NoSession) => Ok(None),
         Err(e) => Err(crate::ssr::refused(e)),
@@ -36,14 +35,14 @@ pub async fn choose_controller(csrf_token: String, controller: String) -> Result
     // Checked by the server's CSRF layer before this runs; named so that forms send it.
     let _ = csrf_token;
     let controller = Some(controller).filter(|c| !c.is_empty());
-    crate::ssr::serve(move |services, caller| services.choose_controller(caller, controller)).await
+    crate::ssr::serve(move |services| services.choose_controller(controller)).await
 }
 
 /// Ends the session and shows the signed-out page.
 #[server(endpoint = "sign-out")]
 pub async fn sign_out(csrf_token: String) -> Result<(), ServiceError> {
     let _ = csrf_token;
-    crate::ssr::serve(move |services, caller| services.sign_out(caller)).await?;
+    crate::ssr::serve(move |services| services.sign_out()).await?;
     leptos_axum::redirect(crate::SIGNED_OUT_PATH);
     Ok(())
 }

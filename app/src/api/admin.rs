@@ -14,14 +14,14 @@ use crate::model::admin::{ControllerChange, DeploymentTestChange};
 
 #[server(endpoint = "admin/overview", input = GetUrl)]
 pub async fn admin_overview() -> Result<LinkFormOptions, ServiceError> {
-    crate::ssr::serve(move |services, caller| services.admin_overview(caller)).await
+    crate::ssr::serve(move |services| services.admin_overview()).await
 }
 
 /// The link history of a card number (empty: every card's).
 #[server(endpoint = "admin/card-links", input = GetUrl)]
 pub async fn card_links(card_number: String) -> Result<Vec<CardLinkView>, ServiceError> {
     let card_number = Some(card_number).filter(|c| !c.trim().is_empty());
-    crate::ssr::serve(move |services, caller| services.card_links(caller, card_number)).await
+    crate::ssr::serve(move |services| services.card_links(card_number)).await
 }
 
 /// Links a card number to a controller. Dates are `YYYY-MM-DD` (Finland's days) or empty;
@@ -36,17 +36,14 @@ pub async fn link_card(
     valid_until: String,
 ) -> Result<LinkResult, ServiceError> {
     let _ = csrf_token;
-    crate::ssr::serve(move |services, caller| {
-        services.link_card(
-            caller,
-            crate::ssr::LinkRequest {
-                card_number,
-                issuer,
-                controller,
-                valid_from,
-                valid_until,
-            },
-        )
+    crate::ssr::serve(move |services| {
+        services.link_card(crate::ssr::LinkRequest {
+            card_number,
+            issuer,
+            controller,
+            valid_from,
+            valid_until,
+        })
     })
     .await
 }
@@ -59,10 +56,7 @@ pub async fn unlink_card(
     controller: String,
 ) -> Result<(), ServiceError> {
     let _ = csrf_token;
-    crate::ssr::serve(move |services, caller| {
-        services.unlink_card(caller, card_number, issuer, controller)
-    })
-    .await
+    crate::ssr::serve(move |services| services.unlink_card(card_number, issuer, controller)).await
 }
 
 /// The audit rows the caller may see that match the filter (empty fields: no filter; dates
@@ -75,17 +69,14 @@ pub async fn audit_search(
     card_number: String,
     controller: String,
 ) -> Result<AuditPage, ServiceError> {
-    crate::ssr::serve(move |services, caller| {
-        services.audit(
-            caller,
-            crate::ssr::AuditQuery {
-                since,
-                until,
-                action,
-                card_number,
-                controller,
-            },
-        )
+    crate::ssr::serve(move |services| {
+        services.audit(crate::ssr::AuditQuery {
+            since,
+            until,
+            action,
+            card_number,
+            controller,
+        })
     })
     .await
 }
@@ -158,7 +149,7 @@ async fn change_deployment_test(
     change: DeploymentTestChange,
 ) -> Result<(), ServiceError> {
     let _ = csrf_token;
-    crate::ssr::serve(move |services, caller| services.change_deployment_test(caller, change)).await
+    crate::ssr::serve(move |services| services.change_deployment_test(change)).await
 }
 
 #[cfg(feature = "ssr")]
@@ -167,5 +158,5 @@ async fn change_controller(
     change: ControllerChange,
 ) -> Result<(), ServiceError> {
     let _ = csrf_token;
-    crate::ssr::serve(move |services, caller| services.change_controller(caller, change)).await
+    crate::ssr::serve(move |services| services.change_controller(change)).await
 }

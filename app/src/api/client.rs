@@ -8,5 +8,5 @@ use crate::{error::ServiceError, model::client::ClientView};
 /// (audited). A malformed code: `invalid:client`.
 #[server(endpoint = "clients/documents", input = GetUrl)]
 pub async fn client_documents(client: String) -> Result<ClientView, ServiceError> {
-    crate::ssr::serve(move |services, caller| services.client(caller, client)).await
+    crate::ssr::serve(move |services| services.client(client)).await
 }

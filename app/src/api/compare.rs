@@ -8,5 +8,5 @@ use crate::{error::ServiceError, model::compare::ComparisonView};
 /// (or another controller's): 404; versions of different sets: 422 `invalid:other_set`.
 #[server(endpoint = "documents/compare", input = GetUrl)]
 pub async fn compare_versions(a: String, b: String) -> Result<ComparisonView, ServiceError> {
-    crate::ssr::serve(move |services, caller| services.compare(caller, a, b)).await
+    crate::ssr::serve(move |services| services.compare(a, b)).await
 }

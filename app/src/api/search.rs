@@ -10,11 +10,11 @@ use crate::{
 /// One page of documents in the query's order (newest document time first by default).
 #[server(endpoint = "documents/search", input = GetUrl)]
 pub async fn search_documents(query: SearchQuery) -> Result<SearchPage, ServiceError> {
-    crate::ssr::serve(move |services, caller| services.search(caller, query)).await
+    crate::ssr::serve(move |services| services.search(query)).await
 }
 
 /// What the search form offers in its code fields.
 #[server(endpoint = "documents/search-options", input = GetUrl)]
 pub async fn search_form_choices() -> Result<SearchOptions, ServiceError> {
-    crate::ssr::serve(move |services, caller| services.search_options(caller)).await
+    crate::ssr::serve(move |services| services.search_options()).await
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{documents::HeaderValue, search::SearchRow};
+use crate::model::{document::HeaderValue, search::SearchRow};
 
 /// A client's document sets in the active controllers, grouped by controller and case, then by
 /// service task; groups and sets newest first.

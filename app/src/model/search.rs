@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::documents::HeaderValue;
+use crate::model::document::HeaderValue;
 
 /// The search form's fields, as typed (the server parses and checks them). Empty fields do not
 /// filter.

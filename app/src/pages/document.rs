@@ -6,9 +6,9 @@ use crate::local_time::Time;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::documents::open_document;
+use crate::api::document::open_document;
 use crate::i18n::{Language, use_language};
-use crate::model::documents::{DocumentView, HeaderValue};
+use crate::model::document::{DocumentView, HeaderValue};
 
 use super::{NotFound, admin::Refusal, is_not_found, structured::StructuredBlock};
 

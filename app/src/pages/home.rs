@@ -84,7 +84,7 @@ fn AccessSection() -> impl IntoView {
                                         {move || language.get().document_texts().lookup_link}
                                     </a>
                                     <a href="/deployment-test">
-                                        {move || language.get().deployment_texts().nav_link}
+                                        {move || language.get().deployment_test_texts().nav_link}
                                     </a>
                                     <a href="/audit">{move || t().nav_audit}</a>
                                     {administrator

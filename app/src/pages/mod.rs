@@ -4,7 +4,7 @@ pub mod admin;
 pub mod audit;
 pub mod client;
 pub mod compare;
-pub mod deployment;
+pub mod deployment_test;
 pub mod document;
 pub mod home;
 pub mod search;
@@ -69,7 +69,7 @@ pub fn Layout(children: Children) -> impl IntoView {
 
 /// A coded value (a document type, a service task) named in the reader's language.
 #[component]
-pub fn CodedText(value: Option<crate::model::documents::HeaderValue>) -> impl IntoView {
+pub fn CodedText(value: Option<crate::model::document::HeaderValue>) -> impl IntoView {
     let language = use_language();
     move || {
         value

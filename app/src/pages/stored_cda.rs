@@ -4,10 +4,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::documents::stored_cda;
+use crate::api::document::stored_cda;
 use crate::error::ServiceError;
 use crate::i18n::use_language;
-use crate::model::documents::StoredCdaView;
+use crate::model::document::StoredCdaView;
 
 use super::{NotFound, admin::Refusal, is_not_found};
 

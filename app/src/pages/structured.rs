@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::i18n::use_language;
-use crate::model::documents::{
+use crate::model::document::{
     DocumentView, HeaderValue, StructuredField, StructuredRendition, StructuredValue,
 };
 use crate::structured_labels::field_label;

@@ -1,16 +1,16 @@
 //! The server's own checks, run on the certificate read from the card: the same verifier
-//! (`server::tls::build_client_verifier`: chain to the configured issuing CAs, validity,
+//! (`identity::verifier::build_client_verifier`: chain to the configured issuing CAs, validity,
 //! revocation by the configured CRLs, key usage, certificate policies) and the same card
 //! number rule, from the same configuration file.
 
 use std::path::Path;
 
-use rustls::pki_types::{CertificateDer, UnixTime};
-use server::{
-    auth::{CardNumberError, CardNumberRule},
-    config::Settings,
-    tls::{CrlNumbers, HandshakeRefusal, build_client_verifier},
+use identity::{
+    CardNumberError, CardNumberRule, HandshakeRefusal,
+    verifier::{CrlNumbers, build_client_verifier},
 };
+use rustls::pki_types::{CertificateDer, UnixTime};
+use settings::Settings;
 use time::OffsetDateTime;
 
 use crate::failure::Failure;
@@ -30,7 +30,7 @@ pub struct CheckNotes {
 
 /// Verifies the card's certificate exactly as the server's TLS layer would at `now`.
 pub fn verify(settings: &Settings, der: &[u8], now: OffsetDateTime) -> Result<CheckNotes, Failure> {
-    let build = build_client_verifier(&settings.tls, now, &CrlNumbers::default())
+    let build = build_client_verifier(&settings.tls.verifier(), now, &CrlNumbers::default())
         .map_err(|e| Failure::Configuration(e.to_string()))?;
     let seconds = u64::try_from(now.unix_timestamp()).unwrap_or(0);
     let at = UnixTime::since_unix_epoch(std::time::Duration::from_secs(seconds));

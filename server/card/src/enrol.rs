@@ -1,5 +1,5 @@
 //! `enrol --out FILE`: one enrolment record, read from one card in one card session, in the
-//! CSV format `archivist card import-enrolment` reads (`server::admin_commands`). Several cards
+//! CSV format `archivist card import-enrolment` reads (`identity::enrolment`). Several cards
 //! go into one file: a record is appended to a file that already has the header.
 
 use std::{
@@ -8,7 +8,7 @@ use std::{
     path::Path,
 };
 
-use server::{admin_commands::ENROLMENT_HEADER, auth::CardNumber, tls::identity::read_identity};
+use identity::{CardNumber, certificate::read_identity, enrolment::ENROLMENT_HEADER};
 
 use crate::{failure::Failure, fineid::CardContents};
 

@@ -1,8 +1,9 @@
 //! `archivist-card`: reads a DVV professional card in a local reader, says in plain words why
 //! sign-in would fail, and writes enrolment records. Never asks for or sends a PIN.
 //!
-//! The certificate checks and the card number rule are the server's own (`server::tls`,
-//! `server::auth`); this crate adds only the card reading and the messages.
+//! The certificate checks, the card number rule and the settings are the server's own (the
+//! `identity` and `settings` crates, which the server is built on too); this crate adds only
+//! the card reading and the messages, and does not link the server.
 
 // Request paths and commands report failures as errors; a panic is for tests only.
 #![cfg_attr(not(test), deny(clippy::expect_used, clippy::panic))]

@@ -1,7 +1,7 @@
 //! What `check` prints about a card: the certificate's holder and fields, the card number, and
 //! the card number the server derives, with labels in the user's language.
 
-use server::tls::identity::{IdentityError, read_identity};
+use identity::certificate::{IdentityError, read_identity};
 use x509_parser::{
     certificate::X509Certificate, extensions::ParsedExtension,
     oid_registry::OID_X509_EXT_CERTIFICATE_POLICIES, prelude::FromDer,

@@ -18,7 +18,7 @@ use tokio_rustls::TlsConnector;
 
 use crate::failure::Failure;
 
-/// The server's answer (`server::web::card_status`).
+/// The server's answer (the server's `web::card_status`).
 #[derive(Debug, Deserialize)]
 pub struct CardStatus {
     pub accepted: bool,
@@ -66,7 +66,7 @@ async fn request(
         .to_owned();
     let port = uri.port_u16().unwrap_or(443);
 
-    let config = ClientConfig::builder_with_provider(server::tls::crypto_provider())
+    let config = ClientConfig::builder_with_provider(identity::verifier::crypto_provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| unreachable(&e))?
         .with_root_certificates(roots(server_ca)?)

@@ -19,13 +19,12 @@ use std::{
     time::Duration,
 };
 
+use identity::{CardKey, CardNumber, CardNumberRule, demo::DEMO_CARD_POLICY};
 use rustls::pki_types::{CertificateDer, pem::PemObject};
 use server::{
     admin_commands,
     administration::{self, Actor},
     archive::ControllerOid,
-    auth::{CardKey, CardNumber, CardNumberRule},
-    demo::pki::DEMO_CARD_POLICY,
     store::cards::{self, Validity},
 };
 use sqlx::PgPool;

@@ -1,13 +1,11 @@
 //! The authentication layer above TLS: from a verified card certificate to the card number the
 //! configured rule reads, and from that to the controllers the card may see now.
 
-mod card_number;
 mod scope;
 
-pub use card_number::{CardKey, CardNumber, CardNumberError, CardNumberRule};
 pub use scope::ControllerScope;
 
-use app::ssr::VerifiedClient;
+use identity::{CardKey, CardNumber, CardNumberError, CardNumberRule, VerifiedClient};
 use sqlx::PgPool;
 
 use crate::store::cards;
@@ -59,10 +57,9 @@ impl Authenticator {
         Ok(self.rule.derive(leaf)?)
     }
 
-    /// The scope of this request: the card's links in force now, read afresh so that an unlink
-    /// takes effect on the next request.
-    pub async fn scope(&self, client: &VerifiedClient) -> Result<ControllerScope, SignInError> {
-        let card = self.card_key(client).await?;
+    /// The scope of a card: its links in force now, read afresh so that an unlink takes effect
+    /// on the next request.
+    pub async fn scope_of(&self, card: CardKey) -> Result<ControllerScope, sqlx::Error> {
         let controllers = cards::controllers_in_force(&self.pool, &card).await?;
         Ok(ControllerScope::new(card, controllers))
     }

@@ -67,7 +67,7 @@ impl ControllerScope {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::CardNumber;
+    use identity::CardNumber;
 
     #[test]
     fn the_database_setting_lists_each_controller_once() {

@@ -1,14 +1,14 @@
-//! `archivist demo`: everything a newcomer needs to try the interface on one machine.
+//! `archivist demo`: everything a newcomer needs to try the interface on one machine. The demo
+//! PKI is `identity::demo`, beside the certificate checks it is made to pass and to fail.
 
 pub mod documents;
-pub mod pki;
 
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
     #[error(transparent)]
-    Pki(#[from] pki::PkiError),
+    Pki(#[from] identity::demo::PkiError),
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -20,9 +20,9 @@ pub enum DemoError {
 /// Returns the folder and whether a new PKI was made.
 pub fn create(dir: &Path, force: bool) -> Result<(PathBuf, bool), DemoError> {
     let pki_dir = dir.join("pki");
-    let created = force || !pki::DemoCa::exists_in(&pki_dir);
+    let created = force || !identity::demo::DemoCa::exists_in(&pki_dir);
     if created {
-        pki::DemoCa::new()?.write_to(&pki_dir)?;
+        identity::demo::DemoCa::new()?.write_to(&pki_dir)?;
     }
     // The signing CA of the demo documents is fixed (documents are reproducible); written every
     // time so that older demo folders get it too.

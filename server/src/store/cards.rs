@@ -5,10 +5,9 @@
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
-use crate::{
-    archive::ControllerOid,
-    auth::{CardKey, CardNumber},
-};
+use identity::{CardKey, CardNumber};
+
+use crate::archive::ControllerOid;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CardLinkError {

@@ -6,7 +6,7 @@
 pub mod archive;
 pub mod cards;
 pub mod controllers;
-pub mod deployment_tests;
+pub mod deployment_test;
 pub mod operator;
 pub mod retention;
 pub mod scoped;

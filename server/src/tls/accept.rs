@@ -6,7 +6,6 @@
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
-use app::ssr::VerifiedClient;
 use axum::{Router, body::Body, extract::ConnectInfo};
 use hyper::body::Incoming;
 use hyper_util::{
@@ -20,7 +19,9 @@ use tokio::{
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
-use super::{HandshakeRefusal, first_request::FirstRequestDeadline, identity::read_identity};
+use identity::{HandshakeRefusal, VerifiedClient, certificate::read_identity};
+
+use super::first_request::FirstRequestDeadline;
 
 /// What to do with connections once TLS has done its part.
 pub trait ConnectionHandler: Send + Sync + 'static {
@@ -202,7 +203,7 @@ impl<H: ConnectionHandler> Connection<H> {
 /// The client's verified chain and identity; `None` when the client presented no certificate.
 fn verified_client(
     tls: &rustls::ServerConnection,
-) -> Result<Option<VerifiedClient>, super::identity::IdentityError> {
+) -> Result<Option<VerifiedClient>, identity::certificate::IdentityError> {
     match tls.peer_certificates() {
         Some(chain) => client_from_chain(chain),
         None => Ok(None),
@@ -212,7 +213,7 @@ fn verified_client(
 /// A [`VerifiedClient`] from a chain that a verifier has accepted, leaf first.
 pub(crate) fn client_from_chain(
     chain: &[rustls::pki_types::CertificateDer<'_>],
-) -> Result<Option<VerifiedClient>, super::identity::IdentityError> {
+) -> Result<Option<VerifiedClient>, identity::certificate::IdentityError> {
     let Some(leaf) = chain.first() else {
         return Ok(None);
     };

@@ -7,8 +7,10 @@ use std::path::PathBuf;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use x509_parser::{prelude::FromDer, revocation_list::CertificateRevocationList};
 
-use super::{TlsConfigError, files};
-use crate::config::TlsSettings;
+use identity::{files, verifier::VerifierError};
+
+use super::TlsConfigError;
+use settings::TlsSettings;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CrlStatus {
@@ -72,9 +74,11 @@ pub fn crl_status(settings: &TlsSettings) -> Result<Vec<CrlStatus>, TlsConfigErr
     }
     for path in &crl_files {
         for der in files::revocation_lists("tls.client_crl", path)? {
-            let bad = |detail: String| TlsConfigError::BadCrl {
-                path: path.clone(),
-                detail,
+            let bad = |detail: String| {
+                TlsConfigError::Verifier(VerifierError::BadCrl {
+                    path: path.clone(),
+                    detail,
+                })
             };
             let (_, crl) =
                 CertificateRevocationList::from_der(&der).map_err(|e| bad(e.to_string()))?;
@@ -100,7 +104,7 @@ pub fn crl_status(settings: &TlsSettings) -> Result<Vec<CrlStatus>, TlsConfigErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo::pki::DemoCa;
+    use identity::demo::DemoCa;
     use time::Duration;
 
     /// A demo PKI written to a fresh folder, as if made at `made`.

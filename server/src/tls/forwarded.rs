@@ -15,7 +15,6 @@ use std::{
     sync::Arc,
 };
 
-use app::ssr::VerifiedClient;
 use axum::{
     extract::{ConnectInfo, Request, State},
     http::{HeaderMap, StatusCode},
@@ -23,9 +22,12 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
+use identity::VerifiedClient;
 use rustls::pki_types::{CertificateDer, UnixTime};
 
-use super::{CurrentVerifier, HandshakeRefusal, accept::client_from_chain};
+use identity::HandshakeRefusal;
+
+use super::{CurrentVerifier, accept::client_from_chain};
 use crate::audit::{AuditAction, AuditEvent, AuditLog, Outcome};
 
 pub const CLIENT_CERT: &str = "client-cert";

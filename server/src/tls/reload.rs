@@ -10,8 +10,10 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
-use super::{TlsConfigError, build_server_config, server_config::CrlNumbers};
-use crate::config::TlsSettings;
+use identity::verifier::CrlNumbers;
+
+use super::{TlsConfigError, build_server_config};
+use settings::TlsSettings;
 
 type FileStamp = (PathBuf, Option<SystemTime>, Option<u64>);
 
@@ -139,7 +141,7 @@ fn health(build: &super::TlsBuild, reload_failing: bool) -> RevocationHealth {
 fn stamps(settings: &TlsSettings) -> Vec<FileStamp> {
     let crl_files = settings.client_crl.iter().flat_map(|entry| {
         let mut paths = vec![entry.clone()];
-        if let Ok(files) = super::files::crl_paths("tls.client_crl", entry) {
+        if let Ok(files) = identity::files::crl_paths("tls.client_crl", entry) {
             paths.extend(files);
         }
         paths

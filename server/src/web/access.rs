@@ -10,22 +10,27 @@ use app::{
     },
     model::client::ClientView,
     model::compare::ComparisonView,
-    model::deployment::DeploymentTestView,
-    model::documents::{DocumentView, StoredCdaView},
+    model::deployment_test::DeploymentTestView,
+    model::document::{DocumentView, StoredCdaView},
     model::search::{SearchOptions, SearchPage, SearchQuery},
-    ssr::{ArchivistServices, AuditQuery, Caller, LinkRequest, ServiceError, ServiceFuture},
+    ssr::{ArchivistServices, AuditQuery, LinkRequest, ServiceError, ServiceFuture},
 };
+use identity::CardNumberRule;
 use sqlx::PgPool;
+use std::sync::Arc;
 use time::format_description::well_known::Rfc3339;
 
 use crate::{
     archive::ControllerOid,
     audit::{AuditAction, AuditEvent, AuditLog, Outcome},
-    auth::{Authenticator, CardNumberRule, ControllerScope, SignInError},
+    auth::{Authenticator, ControllerScope, SignInError},
     store::scoped,
 };
 
-use super::session::{self, SignedIn};
+use super::{
+    context::{RequestContext, ScopeError},
+    session::{self, SignedIn},
+};
 
 pub struct ServerServices {
     pub(super) pool: PgPool,
@@ -51,8 +56,11 @@ impl ServerServices {
     }
 
     /// The session [`super::session::establish`] made sure of before the request got here.
-    pub(super) async fn signed_in(&self, caller: &Caller) -> Result<SignedIn, ServiceError> {
-        match session::signed_in(&caller.session).await {
+    pub(super) async fn signed_in(
+        &self,
+        caller: &RequestContext,
+    ) -> Result<SignedIn, ServiceError> {
+        match session::signed_in(caller.session()).await {
             Ok(Some(signed_in)) => Ok(signed_in),
             Ok(None) => Err(ServiceError::NoSession),
             Err(error) => {
@@ -63,20 +71,16 @@ impl ServerServices {
     }
 
     /// The card's whole scope now; a card without a card number has none.
-    pub(super) async fn full_scope(
+    pub(super) async fn full_scope<'c>(
         &self,
-        caller: &Caller,
-    ) -> Result<ControllerScope, ServiceError> {
-        match self.authenticator.scope(&caller.client).await {
-            Ok(scope) => Ok(scope),
-            Err(SignInError::CardNumber(_)) => Err(ServiceError::NotFound),
-            Err(SignInError::Database(error)) => Err(unavailable(error)),
-        }
+        caller: &'c RequestContext,
+    ) -> Result<&'c ControllerScope, ServiceError> {
+        caller.scope().await.map_err(refusal)
     }
 
-    async fn choose(
+    async fn choose_controller(
         &self,
-        caller: &Caller,
+        caller: &RequestContext,
         controller: Option<String>,
     ) -> Result<(), ServiceError> {
         let scope = self.full_scope(caller).await?;
@@ -90,7 +94,7 @@ impl ServerServices {
                     .ok_or(ServiceError::NotFound)?,
             ),
         };
-        session::choose_controller(&caller.session, chosen.as_ref())
+        session::choose_controller(caller.session(), chosen.as_ref())
             .await
             .map_err(|error| {
                 tracing::error!(%error, "cannot keep the choice of controller");
@@ -102,16 +106,22 @@ impl ServerServices {
     /// sees it.
     pub(super) async fn active_scope(
         &self,
-        caller: &Caller,
+        caller: &RequestContext,
     ) -> Result<ControllerScope, ServiceError> {
-        let chosen = self.signed_in(caller).await?.active_controller();
-        Ok(self.full_scope(caller).await?.narrowed_to(chosen.as_ref()))
+        caller.active_scope().await.map_err(|error| match error {
+            ScopeError::SignIn(error) => refusal(error),
+            ScopeError::NoSession => ServiceError::NoSession,
+            ScopeError::Session(error) => {
+                tracing::error!(%error, "cannot read the session");
+                ServiceError::Unavailable
+            }
+        })
     }
 
     /// Records something the caller did, with the caller's certificate and card number.
     pub(super) async fn record_success(
         &self,
-        caller: &Caller,
+        caller: &RequestContext,
         action: AuditAction,
         details: Option<serde_json::Value>,
     ) -> Result<(), ServiceError> {
@@ -123,26 +133,20 @@ impl ServerServices {
     /// where there is one: one place for every audited read and change of the pages.
     pub(super) async fn record_access(
         &self,
-        caller: &Caller,
+        caller: &RequestContext,
         action: AuditAction,
         outcome: Outcome,
         controller: Option<&str>,
         document: Option<&str>,
         details: Option<serde_json::Value>,
     ) -> Result<(), ServiceError> {
-        let card_number = self
-            .authenticator
-            .card_key(&caller.client)
-            .await
-            .ok()
-            .map(|key| key.card_number);
         self.audit
             .record(AuditEvent {
                 action,
                 outcome,
-                client_address: caller.address,
-                certificate: Some(caller.client.identity()),
-                card_number: card_number.as_ref().map(|n| n.as_str()),
+                client_address: caller.address(),
+                certificate: Some(caller.client().identity()),
+                card_number: caller.card_number().await.map(|n| n.as_str()),
                 controller_oid: controller,
                 document_oid: document,
                 details,
@@ -151,29 +155,29 @@ impl ServerServices {
             .map_err(unavailable)
     }
 
-    async fn end_session(&self, caller: &Caller) -> Result<(), ServiceError> {
+    async fn sign_out(&self, caller: &RequestContext) -> Result<(), ServiceError> {
         self.signed_in(caller).await?;
         self.record_success(caller, AuditAction::SessionSignedOut, None)
             .await?;
-        session::end(&caller.session).await.map_err(|error| {
+        session::end(caller.session()).await.map_err(|error| {
             tracing::error!(%error, "cannot end the session");
             ServiceError::Unavailable
         })
     }
 
-    async fn current_access(&self, caller: &Caller) -> Result<Access, ServiceError> {
+    async fn access(&self, caller: &RequestContext) -> Result<Access, ServiceError> {
         let chosen = self.signed_in(caller).await?.active_controller();
-        let scope = match self.authenticator.scope(&caller.client).await {
+        let scope = match caller.scope().await {
             Ok(scope) => scope,
             Err(SignInError::CardNumber(refusal)) => {
                 let reason = refusal.reason_code();
-                tracing::warn!(address = %caller.address, reason, "card number refused");
+                tracing::warn!(address = %caller.address(), reason, "card number refused");
                 self.audit
                     .record(AuditEvent {
                         action: AuditAction::CardNumberRefused,
                         outcome: Outcome::Refused { reason },
-                        client_address: caller.address,
-                        certificate: Some(caller.client.identity()),
+                        client_address: caller.address(),
+                        certificate: Some(caller.client().identity()),
                         card_number: None,
                         controller_oid: None,
                         document_oid: None,
@@ -187,12 +191,8 @@ impl ServerServices {
             }
             Err(SignInError::Database(error)) => return Err(unavailable(error)),
         };
-        let administrator = self
-            .authenticator
-            .is_administrator(scope.card())
-            .await
-            .map_err(unavailable)?;
-        let controllers = scoped::controller_summaries(&self.pool, &scope)
+        let administrator = caller.is_administrator().await.map_err(unavailable)?;
+        let controllers = scoped::controller_summaries(&self.pool, scope)
             .await
             .map_err(unavailable)?
             .into_iter()
@@ -229,144 +229,131 @@ pub(super) fn unavailable(error: sqlx::Error) -> ServiceError {
     ServiceError::Unavailable
 }
 
-impl ArchivistServices for ServerServices {
-    fn access<'a>(&'a self, caller: &'a Caller) -> ServiceFuture<'a, Access> {
-        Box::pin(self.current_access(caller))
+/// A card without a card number has no scope: to the pages, what it asks for is not there.
+fn refusal(error: SignInError) -> ServiceError {
+    match error {
+        SignInError::CardNumber(_) => ServiceError::NotFound,
+        SignInError::Database(error) => unavailable(error),
+    }
+}
+
+/// The server's services bound to one request's caller: what [`super::context::attach`] hands
+/// the pages for that request.
+pub struct ForRequest {
+    services: Arc<ServerServices>,
+    caller: RequestContext,
+}
+
+impl ForRequest {
+    pub(super) fn new(services: Arc<ServerServices>, caller: RequestContext) -> Self {
+        Self { services, caller }
+    }
+}
+
+impl ArchivistServices for ForRequest {
+    fn access<'a>(&'a self) -> ServiceFuture<'a, Access> {
+        Box::pin(self.services.access(&self.caller))
     }
 
-    fn session<'a>(&'a self, caller: &'a Caller) -> ServiceFuture<'a, SessionView> {
+    fn session<'a>(&'a self) -> ServiceFuture<'a, SessionView> {
         Box::pin(async move {
-            let signed_in = self.signed_in(caller).await?;
+            let signed_in = self.services.signed_in(&self.caller).await?;
             Ok(SessionView {
                 csrf_token: signed_in.csrf_token().to_owned(),
             })
         })
     }
 
-    fn choose_controller<'a>(
-        &'a self,
-        caller: &'a Caller,
-        controller: Option<String>,
-    ) -> ServiceFuture<'a, ()> {
-        Box::pin(self.choose(caller, controller))
+    fn choose_controller<'a>(&'a self, controller: Option<String>) -> ServiceFuture<'a, ()> {
+        Box::pin(self.services.choose_controller(&self.caller, controller))
     }
 
-    fn sign_out<'a>(&'a self, caller: &'a Caller) -> ServiceFuture<'a, ()> {
-        Box::pin(self.end_session(caller))
+    fn sign_out<'a>(&'a self) -> ServiceFuture<'a, ()> {
+        Box::pin(self.services.sign_out(&self.caller))
     }
 
-    fn admin_overview<'a>(&'a self, caller: &'a Caller) -> ServiceFuture<'a, LinkFormOptions> {
-        Box::pin(self.overview(caller))
+    fn admin_overview<'a>(&'a self) -> ServiceFuture<'a, LinkFormOptions> {
+        Box::pin(self.services.admin_overview(&self.caller))
     }
 
     fn card_links<'a>(
         &'a self,
-        caller: &'a Caller,
         card_number: Option<String>,
     ) -> ServiceFuture<'a, Vec<CardLinkView>> {
-        Box::pin(self.links(caller, card_number))
+        Box::pin(self.services.card_links(&self.caller, card_number))
     }
 
-    fn link_card<'a>(
-        &'a self,
-        caller: &'a Caller,
-        request: LinkRequest,
-    ) -> ServiceFuture<'a, LinkResult> {
-        Box::pin(self.link(caller, request))
+    fn link_card<'a>(&'a self, request: LinkRequest) -> ServiceFuture<'a, LinkResult> {
+        Box::pin(self.services.link_card(&self.caller, request))
     }
 
     fn unlink_card<'a>(
         &'a self,
-        caller: &'a Caller,
         card_number: String,
         issuer: String,
         controller: String,
     ) -> ServiceFuture<'a, ()> {
-        Box::pin(self.unlink(caller, card_number, issuer, controller))
+        Box::pin(
+            self.services
+                .unlink_card(&self.caller, card_number, issuer, controller),
+        )
     }
 
-    fn change_controller<'a>(
-        &'a self,
-        caller: &'a Caller,
-        change: ControllerChange,
-    ) -> ServiceFuture<'a, ()> {
-        Box::pin(self.controller_change(caller, change))
+    fn change_controller<'a>(&'a self, change: ControllerChange) -> ServiceFuture<'a, ()> {
+        Box::pin(self.services.change_controller(&self.caller, change))
     }
 
-    fn change_deployment_test<'a>(
-        &'a self,
-        caller: &'a Caller,
-        change: DeploymentTestChange,
-    ) -> ServiceFuture<'a, ()> {
-        Box::pin(self.deployment_test_change(caller, change))
+    fn change_deployment_test<'a>(&'a self, change: DeploymentTestChange) -> ServiceFuture<'a, ()> {
+        Box::pin(self.services.change_deployment_test(&self.caller, change))
     }
 
-    fn audit<'a>(&'a self, caller: &'a Caller, query: AuditQuery) -> ServiceFuture<'a, AuditPage> {
-        Box::pin(self.audit_rows(caller, query))
+    fn audit<'a>(&'a self, query: AuditQuery) -> ServiceFuture<'a, AuditPage> {
+        Box::pin(self.services.audit(&self.caller, query))
     }
 
-    fn document<'a>(
-        &'a self,
-        caller: &'a Caller,
-        document_oid: String,
-    ) -> ServiceFuture<'a, DocumentView> {
-        Box::pin(self.document_view(caller, document_oid))
+    fn document<'a>(&'a self, document_oid: String) -> ServiceFuture<'a, DocumentView> {
+        Box::pin(self.services.document(&self.caller, document_oid))
     }
 
-    fn search<'a>(
-        &'a self,
-        caller: &'a Caller,
-        query: SearchQuery,
-    ) -> ServiceFuture<'a, SearchPage> {
-        Box::pin(self.search_page(caller, query))
+    fn search<'a>(&'a self, query: SearchQuery) -> ServiceFuture<'a, SearchPage> {
+        Box::pin(self.services.search(&self.caller, query))
     }
 
-    fn client<'a>(&'a self, caller: &'a Caller, client: String) -> ServiceFuture<'a, ClientView> {
-        Box::pin(self.client_view(caller, client))
+    fn client<'a>(&'a self, client: String) -> ServiceFuture<'a, ClientView> {
+        Box::pin(self.services.client(&self.caller, client))
     }
 
-    fn search_options<'a>(&'a self, caller: &'a Caller) -> ServiceFuture<'a, SearchOptions> {
-        Box::pin(self.search_choices(caller))
+    fn search_options<'a>(&'a self) -> ServiceFuture<'a, SearchOptions> {
+        Box::pin(self.services.search_options(&self.caller))
     }
 
-    fn stored_cda<'a>(
-        &'a self,
-        caller: &'a Caller,
-        document_oid: String,
-    ) -> ServiceFuture<'a, StoredCdaView> {
-        Box::pin(self.stored_cda_view(caller, document_oid))
+    fn stored_cda<'a>(&'a self, document_oid: String) -> ServiceFuture<'a, StoredCdaView> {
+        Box::pin(self.services.stored_cda(&self.caller, document_oid))
     }
 
-    fn compare<'a>(
-        &'a self,
-        caller: &'a Caller,
-        a: String,
-        b: String,
-    ) -> ServiceFuture<'a, ComparisonView> {
-        Box::pin(self.comparison(caller, a, b))
+    fn compare<'a>(&'a self, a: String, b: String) -> ServiceFuture<'a, ComparisonView> {
+        Box::pin(self.services.compare(&self.caller, a, b))
     }
 
-    fn deployment_tests<'a>(
-        &'a self,
-        caller: &'a Caller,
-    ) -> ServiceFuture<'a, Vec<DeploymentTestView>> {
-        Box::pin(self.deployment_test_views(caller))
+    fn deployment_tests<'a>(&'a self) -> ServiceFuture<'a, Vec<DeploymentTestView>> {
+        Box::pin(self.services.deployment_tests(&self.caller))
     }
 
     fn check_test_document<'a>(
         &'a self,
-        caller: &'a Caller,
         controller: String,
         document: String,
     ) -> ServiceFuture<'a, ()> {
-        Box::pin(self.check_document(caller, controller, document))
+        Box::pin(
+            self.services
+                .check_test_document(&self.caller, controller, document),
+        )
     }
 
-    fn confirm_deployment_test<'a>(
-        &'a self,
-        caller: &'a Caller,
-        controller: String,
-    ) -> ServiceFuture<'a, ()> {
-        Box::pin(self.confirm_test(caller, controller))
+    fn confirm_deployment_test<'a>(&'a self, controller: String) -> ServiceFuture<'a, ()> {
+        Box::pin(
+            self.services
+                .confirm_deployment_test(&self.caller, controller),
+        )
     }
 }

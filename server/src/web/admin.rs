@@ -8,20 +8,22 @@ use app::{
         AuditEntry, AuditPage, CardLinkView, ControllerChange, ControllerRow, DeploymentTestChange,
         LinkFormOptions, LinkResult,
     },
-    ssr::{AuditQuery, Caller, LinkRequest, ServiceError},
+    ssr::{AuditQuery, LinkRequest, ServiceError},
 };
 use serde_json::json;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
+use identity::{CardKey, CardNumber};
+
+use super::context::RequestContext;
 use crate::{
     administration::{self, Actor, AdminError, ControllerChangeError, DeploymentTestChangeError},
     archive::{ControllerOid, DocumentOid},
     audit::{AuditAction, AuditFilter, AuditRow},
-    auth::{CardKey, CardNumber, SignInError},
     store::{
         cards::{self, CardLinkError, LinkOutcome, Validity},
         controllers::{self, ControllerError},
-        deployment_tests::DeploymentTestError,
+        deployment_test::DeploymentTestError,
     },
 };
 
@@ -69,18 +71,10 @@ fn admin_failed(error: AdminError) -> ServiceError {
 
 impl ServerServices {
     /// The caller's card key if it holds the administrator right now.
-    async fn administrator(&self, caller: &Caller) -> Result<CardKey, ServiceError> {
-        let card =
-            self.authenticator
-                .card_key(&caller.client)
-                .await
-                .map_err(|error| match error {
-                    SignInError::CardNumber(_) => ServiceError::NotFound,
-                    SignInError::Database(error) => unavailable(error),
-                })?;
-        match self.authenticator.is_administrator(&card).await {
-            Ok(true) => Ok(card),
-            Ok(false) => Err(ServiceError::NotFound),
+    async fn administrator(&self, caller: &RequestContext) -> Result<CardKey, ServiceError> {
+        match caller.administrator().await {
+            Ok(Some(card)) => Ok(card.clone()),
+            Ok(None) => Err(ServiceError::NotFound),
             Err(error) => Err(unavailable(error)),
         }
     }
@@ -93,7 +87,10 @@ impl ServerServices {
         }
     }
 
-    pub(super) async fn overview(&self, caller: &Caller) -> Result<LinkFormOptions, ServiceError> {
+    pub(super) async fn admin_overview(
+        &self,
+        caller: &RequestContext,
+    ) -> Result<LinkFormOptions, ServiceError> {
         self.administrator(caller).await?;
         let controllers = controllers::list(&self.pool).await.map_err(|error| {
             tracing::error!(%error, "cannot list controllers");
@@ -113,9 +110,9 @@ impl ServerServices {
         })
     }
 
-    pub(super) async fn links(
+    pub(super) async fn card_links(
         &self,
-        caller: &Caller,
+        caller: &RequestContext,
         number: Option<String>,
     ) -> Result<Vec<CardLinkView>, ServiceError> {
         self.administrator(caller).await?;
@@ -150,9 +147,9 @@ impl ServerServices {
             .collect())
     }
 
-    pub(super) async fn link(
+    pub(super) async fn link_card(
         &self,
-        caller: &Caller,
+        caller: &RequestContext,
         request: LinkRequest,
     ) -> Result<LinkResult, ServiceError> {
         let admin = self.administrator(caller).await?;
@@ -167,8 +164,8 @@ impl ServerServices {
         };
         let actor = Actor::Administrator {
             card: &admin,
-            client: &caller.client,
-            address: caller.address,
+            client: caller.client(),
+            address: caller.address(),
         };
         match administration::link_card(&self.pool, &actor, &card, &controller, validity).await {
             Ok(LinkOutcome::Linked) => Ok(LinkResult::Linked),
@@ -177,9 +174,9 @@ impl ServerServices {
         }
     }
 
-    pub(super) async fn unlink(
+    pub(super) async fn unlink_card(
         &self,
-        caller: &Caller,
+        caller: &RequestContext,
         number: String,
         issuer: String,
         controller: String,
@@ -192,8 +189,8 @@ impl ServerServices {
         let controller = controller_oid(&controller)?;
         let actor = Actor::Administrator {
             card: &admin,
-            client: &caller.client,
-            address: caller.address,
+            client: caller.client(),
+            address: caller.address(),
         };
         match administration::unlink_card(&self.pool, &actor, &card, &controller).await {
             Ok(true) => Ok(()),
@@ -202,16 +199,16 @@ impl ServerServices {
         }
     }
 
-    pub(super) async fn deployment_test_change(
+    pub(super) async fn change_deployment_test(
         &self,
-        caller: &Caller,
+        caller: &RequestContext,
         change: DeploymentTestChange,
     ) -> Result<(), ServiceError> {
         let admin = self.administrator(caller).await?;
         let actor = Actor::Administrator {
             card: &admin,
-            client: &caller.client,
-            address: caller.address,
+            client: caller.client(),
+            address: caller.address(),
         };
         let pool = &self.pool;
         let result = match change {
@@ -266,16 +263,16 @@ impl ServerServices {
         })
     }
 
-    pub(super) async fn controller_change(
+    pub(super) async fn change_controller(
         &self,
-        caller: &Caller,
+        caller: &RequestContext,
         change: ControllerChange,
     ) -> Result<(), ServiceError> {
         let admin = self.administrator(caller).await?;
         let actor = Actor::Administrator {
             card: &admin,
-            client: &caller.client,
-            address: caller.address,
+            client: caller.client(),
+            address: caller.address(),
         };
         let pool = &self.pool;
         let result = match change {
@@ -313,9 +310,9 @@ impl ServerServices {
         })
     }
 
-    pub(super) async fn audit_rows(
+    pub(super) async fn audit(
         &self,
-        caller: &Caller,
+        caller: &RequestContext,
         query: AuditQuery,
     ) -> Result<AuditPage, ServiceError> {
         let filter = audit_filter(&query)?;
@@ -327,7 +324,7 @@ impl ServerServices {
         let scope = if whole_log {
             None
         } else {
-            Some(self.full_scope(caller).await?)
+            Some(self.full_scope(caller).await?.clone())
         };
         // The search itself is on record: the rows hold people's identifiers.
         self.record_success(

@@ -2,12 +2,12 @@
 //! `archivist audit export`, streamed from the database as it is read. Anyone else gets the
 //! not-found page. The download is itself recorded before the first row is sent.
 
-use std::{collections::HashMap, net::SocketAddr};
+use std::collections::HashMap;
 
-use app::ssr::{AuditQuery, VerifiedClient};
+use app::ssr::AuditQuery;
 use axum::{
     body::{Body, Bytes},
-    extract::{ConnectInfo, Query, State},
+    extract::{Query, State},
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -15,37 +15,25 @@ use serde_json::json;
 use sqlx::PgPool;
 use tokio::sync::mpsc;
 
-use crate::{
-    audit::{AuditAction, AuditEvent, AuditLog, ExportError, Outcome},
-    auth::{Authenticator, SignInError},
-};
+use crate::audit::{AuditAction, AuditEvent, AuditLog, ExportError, Outcome};
 
-use super::{admin::audit_filter, errors};
+use super::{admin::audit_filter, context::RequestContext, errors};
 
 #[derive(Clone)]
 pub struct AuditDownload {
     pub pool: PgPool,
-    pub authenticator: Authenticator,
 }
 
 pub async fn audit_csv(
     State(download): State<AuditDownload>,
-    client: VerifiedClient,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: RequestContext,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let card = match download.authenticator.card_key(&client).await {
-        Ok(card) => card,
-        Err(SignInError::CardNumber(_)) => return errors::not_found(),
-        Err(SignInError::Database(error)) => {
-            return errors::database_failed(&error, "exporting the audit log");
-        }
-    };
-    match download.authenticator.is_administrator(&card).await {
-        Ok(true) => {}
-        Ok(false) => return errors::not_found(),
+    let card = match caller.administrator().await {
+        Ok(Some(card)) => card,
+        Ok(None) => return errors::not_found(),
         Err(error) => return errors::database_failed(&error, "exporting the audit log"),
-    }
+    };
     let param = |name: &str| params.get(name).cloned().unwrap_or_default();
     let query = AuditQuery {
         since: param("since"),
@@ -66,8 +54,8 @@ pub async fn audit_csv(
         .record(AuditEvent {
             action: AuditAction::AuditExported,
             outcome: Outcome::Success,
-            client_address: peer.ip(),
-            certificate: Some(client.identity()),
+            client_address: caller.address(),
+            certificate: Some(caller.client().identity()),
             card_number: Some(card.card_number.as_str()),
             controller_oid: None,
             document_oid: None,

@@ -22,11 +22,13 @@ use rustls::pki_types::{CertificateDer, UnixTime};
 use serde::Serialize;
 use sqlx::PgPool;
 
+use identity::{HandshakeRefusal, certificate::read_identity};
+
 use crate::{
     audit::{AuditAction, AuditEvent, AuditLog, Outcome},
     auth::{Authenticator, SignInError},
     store::cards,
-    tls::{CurrentVerifier, HandshakeRefusal, identity::read_identity},
+    tls::CurrentVerifier,
 };
 
 use super::errors;
@@ -133,7 +135,7 @@ async fn linked(
     leaf: &CertificateDer<'_>,
     identity: app::model::identity::CertificateIdentity,
 ) -> Result<(CardStatus, Option<String>), SignInError> {
-    let client = app::ssr::VerifiedClient::new(vec![leaf.to_vec()].into(), identity);
+    let client = identity::VerifiedClient::new(vec![leaf.to_vec()].into(), identity);
     let card = state.authenticator.card_key(&client).await?;
     let controllers = cards::controllers_in_force(&state.pool, &card).await?;
     let number = card.card_number.to_string();

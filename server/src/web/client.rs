@@ -4,10 +4,11 @@
 
 use app::{
     model::client::{CaseGroup, ClientSet, ClientView, TaskGroup},
-    ssr::{Caller, ServiceError},
+    ssr::ServiceError,
 };
 use serde_json::json;
 
+use super::context::RequestContext;
 use crate::{
     archive::PersonalIdentityCode,
     audit::{AuditAction, Outcome},
@@ -23,9 +24,9 @@ use super::{
 const MAX_SETS: i64 = 2000;
 
 impl ServerServices {
-    pub(super) async fn client_view(
+    pub(super) async fn client(
         &self,
-        caller: &Caller,
+        caller: &RequestContext,
         client: String,
     ) -> Result<ClientView, ServiceError> {
         let client = PersonalIdentityCode::parse(client.trim())

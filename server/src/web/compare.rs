@@ -6,13 +6,14 @@ use std::time::{Duration, Instant};
 
 use app::{
     model::compare::{Change, ComparisonView, DiffRow, HeaderChange, TextComparison, VersionRef},
-    model::documents::DocumentView,
-    ssr::{Caller, ServiceError},
+    model::document::DocumentView,
+    ssr::ServiceError,
 };
 use roxmltree::{Document, Node, ParsingOptions};
 use serde_json::{Value, json};
 use similar::{Algorithm, DiffOp, capture_diff_slices_deadline};
 
+use super::context::RequestContext;
 use crate::{
     archive::DocumentOid,
     audit::{AuditAction, Outcome},
@@ -61,9 +62,9 @@ const BLOCKS: &[&str] = &[
 ];
 
 impl ServerServices {
-    pub(super) async fn comparison(
+    pub(super) async fn compare(
         &self,
-        caller: &Caller,
+        caller: &RequestContext,
         a: String,
         b: String,
     ) -> Result<ComparisonView, ServiceError> {
@@ -111,7 +112,7 @@ impl ServerServices {
 
     async fn text_comparison(
         &self,
-        caller: &Caller,
+        caller: &RequestContext,
         scope: &ControllerScope,
         (controller, older, newer): (&str, &DocumentOid, &DocumentOid),
         kind: &str,

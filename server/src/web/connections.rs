@@ -3,18 +3,18 @@
 
 use std::net::SocketAddr;
 
-use app::ssr::VerifiedClient;
 use axum::{
     Router,
     extract::Request,
     middleware::{self, Next},
     response::Response,
 };
+use identity::{HandshakeRefusal, VerifiedClient};
 
 use crate::{
     audit::{AuditAction, AuditEvent, AuditLog, Outcome},
     auth::Authenticator,
-    tls::{ConnectionHandler, HandshakeRefusal},
+    tls::ConnectionHandler,
 };
 
 use super::errors;

@@ -13,7 +13,6 @@
 
 use std::net::SocketAddr;
 
-use app::ssr::VerifiedClient;
 use axum::{
     body::{Body, to_bytes},
     extract::{ConnectInfo, Request, State},
@@ -21,6 +20,7 @@ use axum::{
     middleware::Next,
     response::{Html, IntoResponse, Response},
 };
+use identity::VerifiedClient;
 use subtle::ConstantTimeEq;
 use tower_sessions::Session;
 

@@ -3,15 +3,16 @@
 //! production. Each is audited; refused confirmations too, with the reason.
 
 use app::{
-    model::deployment::{
+    model::deployment_test::{
         ALREADY_CONFIRMED, Check, Confirmation, DeploymentTestView, EMPTY_CASE, Reset,
         TestDocument, TestView, UNFINISHED,
     },
-    ssr::{Caller, ServiceError},
+    ssr::ServiceError,
 };
 use serde_json::json;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
+use super::context::RequestContext;
 use crate::{
     archive::{ControllerOid, DocumentOid},
     audit::{AuditAction, Outcome},
@@ -27,9 +28,9 @@ use super::{
 };
 
 impl ServerServices {
-    pub(super) async fn deployment_test_views(
+    pub(super) async fn deployment_tests(
         &self,
-        caller: &Caller,
+        caller: &RequestContext,
     ) -> Result<Vec<DeploymentTestView>, ServiceError> {
         let scope = self.active_scope(caller).await?;
         let tests = deployment_test::tests(&self.pool, &scope)
@@ -56,9 +57,9 @@ impl ServerServices {
             .collect())
     }
 
-    pub(super) async fn check_document(
+    pub(super) async fn check_test_document(
         &self,
-        caller: &Caller,
+        caller: &RequestContext,
         controller: String,
         document: String,
     ) -> Result<(), ServiceError> {
@@ -100,9 +101,9 @@ impl ServerServices {
         Ok(())
     }
 
-    pub(super) async fn confirm_test(
+    pub(super) async fn confirm_deployment_test(
         &self,
-        caller: &Caller,
+        caller: &RequestContext,
         controller: String,
     ) -> Result<(), ServiceError> {
         let controller = ControllerOid::parse(&controller).map_err(|_| ServiceError::NotFound)?;
@@ -141,7 +142,7 @@ impl ServerServices {
     /// recorded for a controller outside the scope: that must look like one that does not exist.
     async fn refused(
         &self,
-        caller: &Caller,
+        caller: &RequestContext,
         action: AuditAction,
         controller: &ControllerOid,
         document: Option<&DocumentOid>,
@@ -175,7 +176,7 @@ impl ServerServices {
 
     async fn record(
         &self,
-        caller: &Caller,
+        caller: &RequestContext,
         action: AuditAction,
         outcome: Outcome,
         controller: Option<&ControllerOid>,
@@ -196,11 +197,11 @@ impl ServerServices {
 
 /// The signed-in card's holder, as a check or confirmation records them.
 fn checker<'a>(
-    caller: &'a Caller,
+    caller: &'a RequestContext,
     scope: &'a ControllerScope,
     certificate_sha256: &'a str,
 ) -> Checker<'a> {
-    let identity = caller.client.identity();
+    let identity = caller.client().identity();
     Checker {
         card_number: scope.card().card_number.as_str(),
         satu: identity.satu.as_deref(),
@@ -210,9 +211,9 @@ fn checker<'a>(
 }
 
 /// SHA-256 of the leaf certificate the connection was verified with, hex.
-fn certificate_sha256(caller: &Caller) -> String {
+fn certificate_sha256(caller: &RequestContext) -> String {
     caller
-        .client
+        .client()
         .chain()
         .first()
         .map(|der| hex::encode(ring::digest::digest(&ring::digest::SHA256, der)))

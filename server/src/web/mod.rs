@@ -8,11 +8,12 @@ mod card_status;
 mod client;
 mod compare;
 mod connections;
+pub mod context;
 pub mod csrf;
 mod days;
 mod deployment_test;
-mod document_page;
-mod documents;
+mod document;
+mod document_bytes;
 mod errors;
 mod health;
 mod metrics;
@@ -22,26 +23,24 @@ pub mod session;
 mod stored_cda;
 mod structured;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::{
     audit::AuditLog,
-    config::SessionSettings,
     tls::{self, forwarded::ForwardedCertificates},
 };
-use app::{
-    App, shell,
-    ssr::{NoClientCertificate, Services, VerifiedClient},
-};
+use app::{App, shell, ssr::NoClientCertificate};
 use axum::{
-    Extension, Router,
+    Router,
     extract::{FromRef, Request},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
+use identity::VerifiedClient;
 use leptos::config::LeptosOptions;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
+use settings::SessionSettings;
 use sqlx::PgPool;
 
 pub use access::ServerServices;
@@ -51,8 +50,8 @@ pub use connections::Connections;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
-    /// What the pages' server functions call (see `app::ssr::ArchivistServices`).
-    pub services: Services,
+    /// What the pages' server functions call, bound to each request by [`context::attach`].
+    pub services: Arc<ServerServices>,
     /// The state of revocation checking, for `/metrics`.
     pub revocation: tokio::sync::watch::Receiver<tls::RevocationHealth>,
 }
@@ -70,10 +69,9 @@ fn page_routes() -> Vec<AxumRouteListing> {
 ///
 /// Layers from the outside in: security headers on every response; a card certificate forwarded
 /// by a trusted load balancer verified (RFC 9440 headers removed from anyone else); no card, no
-/// page (except
-/// public assets); the session layer and its failure page; the session check (key binding,
-/// timeouts, sign-in); the CSRF checks on state-changing requests; the pages and server
-/// functions.
+/// page (except public assets); the session layer and its failure page; the request context
+/// (who is asking, resolved once); the session check (key binding, timeouts, sign-in); the CSRF
+/// checks on state-changing requests; the pages, server functions and byte endpoints.
 pub fn router(
     state: AppState,
     guard: session::SessionGuard,
@@ -82,20 +80,21 @@ pub fn router(
 ) -> Router {
     let routes = page_routes();
     let options = state.leptos_options.clone();
-    let services = state.services.clone();
     let audit: AuditLog = guard.audit.clone();
     let download = audit_export::AuditDownload {
         pool: state.pool.clone(),
-        authenticator: guard.authenticator.clone(),
     };
-    let documents = documents::DocumentBytes {
+    let documents = document_bytes::DocumentBytes {
         pool: state.pool.clone(),
-        authenticator: guard.authenticator.clone(),
         audit: audit.clone(),
+    };
+    let context = context::ContextState {
+        authenticator: state.services.authenticator.clone(),
+        services: state.services.clone(),
     };
     let card_status = card_status::CardStatusState {
         verifier: forwarded.verifier(),
-        authenticator: guard.authenticator.clone(),
+        authenticator: state.services.authenticator.clone(),
         pool: state.pool.clone(),
         audit: audit.clone(),
     };
@@ -106,19 +105,19 @@ pub fn router(
         )
         .route(
             "/api/documents/{document}/{part}",
-            get(documents::stored).with_state(documents.clone()),
+            get(document_bytes::stored).with_state(documents.clone()),
         )
         .route(
             "/api/documents/{document}/pdf/{n}",
-            get(documents::pdf).with_state(documents),
+            get(document_bytes::pdf).with_state(documents),
         )
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::metrics))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(Extension(services))
         .layer(middleware::from_fn_with_state(audit, csrf::protect))
         .layer(middleware::from_fn_with_state(guard, session::establish))
+        .layer(middleware::from_fn_with_state(context, context::attach))
         .layer(session::layer(state.pool.clone(), sessions))
         .layer(middleware::from_fn(session::repair_layer_response))
         // Outside the session and CSRF layers: no cookie, no state change (see the module).

@@ -3,14 +3,15 @@
 //! and an opaque keyset cursor for the next page. Every search is audited.
 
 use app::{
-    model::documents::{CodedValue, HeaderValue},
+    model::document::{CodedValue, HeaderValue},
     model::search::{CodeOption, SearchOptions, SearchPage, SearchQuery, SearchRow, SortColumn},
-    ssr::{Caller, ServiceError},
+    ssr::ServiceError,
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde_json::json;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
+use super::context::RequestContext;
 use crate::{
     archive::{DocumentOid, Oid, PersonalIdentityCode},
     audit::{AuditAction, Outcome},
@@ -28,9 +29,9 @@ use super::{
 const PAGE_ROWS: i64 = 50;
 
 impl ServerServices {
-    pub(super) async fn search_page(
+    pub(super) async fn search(
         &self,
-        caller: &Caller,
+        caller: &RequestContext,
         query: SearchQuery,
     ) -> Result<SearchPage, ServiceError> {
         let filter = filter_of(&query)?;
@@ -87,9 +88,9 @@ const REGISTERS: &str = "1.2.246.537.6.1264";
 const DOCUMENT_GROUPS: &str = "1.2.246.537.6.1505";
 
 impl ServerServices {
-    pub(super) async fn search_choices(
+    pub(super) async fn search_options(
         &self,
-        caller: &Caller,
+        caller: &RequestContext,
     ) -> Result<SearchOptions, ServiceError> {
         // Only a signed-in archivist gets the form.
         self.signed_in(caller).await?;

@@ -15,16 +15,16 @@
 //! - otherwise a new session is started, always under a new id from the store (a planted or
 //!   stale cookie's id is never adopted), and the sign-in is recorded.
 
-use std::{net::SocketAddr, time::Duration};
+use std::time::Duration;
 
-use app::ssr::VerifiedClient;
 use axum::{
-    extract::{ConnectInfo, Request, State},
+    extract::{Request, State},
     http::{StatusCode, header},
     middleware::Next,
     response::Response,
 };
 use serde::{Deserialize, Serialize};
+use settings::SessionSettings;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 use tower_sessions::{
@@ -35,11 +35,9 @@ use tower_sessions_sqlx_store::PostgresStore;
 use crate::{
     archive::ControllerOid,
     audit::{AuditAction, AuditEvent, AuditLog, Outcome},
-    auth::Authenticator,
-    config::SessionSettings,
 };
 
-use super::errors;
+use super::{context::RequestContext, errors};
 
 /// `__Host-` makes browsers refuse the cookie unless it is `Secure`, has `Path=/` and no
 /// `Domain`, so no sibling host can set or read it.
@@ -136,7 +134,6 @@ pub async fn delete_expired(pool: PgPool) {
 /// What [`establish`] needs besides the request.
 #[derive(Clone)]
 pub struct SessionGuard {
-    pub authenticator: Authenticator,
     pub audit: AuditLog,
     pub absolute_timeout: Duration,
 }
@@ -148,27 +145,17 @@ pub async fn establish(
     request: Request,
     next: Next,
 ) -> Response {
-    let (Some(client), Some(session)) = (
-        request.extensions().get::<VerifiedClient>().cloned(),
-        request.extensions().get::<Session>().cloned(),
-    ) else {
+    let Some(caller) = request.extensions().get::<RequestContext>().cloned() else {
         return next.run(request).await;
     };
     if !needs_session(request.uri().path()) {
         return next.run(request).await;
     }
-    let address = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(peer)| peer.ip());
-    let Some(address) = address else {
-        tracing::error!("a request without its peer address reached the session layer");
-        return errors::unavailable();
-    };
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    match guard.check(&session, &client, address, now).await {
+    match guard.check(&caller, now).await {
         Ok(()) => next.run(request).await,
         Err(error) => {
+            let address = caller.address();
             tracing::error!(%address, %error, "cannot keep the session; refusing the request");
             errors::unavailable()
         }
@@ -186,26 +173,17 @@ enum GuardError {
 }
 
 impl SessionGuard {
-    async fn check(
-        &self,
-        session: &Session,
-        client: &VerifiedClient,
-        address: std::net::IpAddr,
-        now: i64,
-    ) -> Result<(), GuardError> {
-        let identity = client.identity();
-        let card_number = self
-            .authenticator
-            .card_key(client)
-            .await
-            .ok()
-            .map(|key| key.card_number);
+    async fn check(&self, caller: &RequestContext, now: i64) -> Result<(), GuardError> {
+        let session = caller.session();
+        let address = caller.address();
+        let identity = caller.client().identity();
+        let card_number = caller.card_number().await;
         let event = |action, outcome| AuditEvent {
             action,
             outcome,
             client_address: address,
             certificate: Some(identity),
-            card_number: card_number.as_ref().map(|n| n.as_str()),
+            card_number: card_number.map(|n| n.as_str()),
             controller_oid: None,
             document_oid: None,
             details: None,

@@ -4,12 +4,13 @@
 //! `/api/documents/{oid}/raw`, which serves the bytes themselves.
 
 use app::{
-    model::documents::{CdaToken, StoredCdaView, TokenKind},
-    ssr::{Caller, ServiceError},
+    model::document::{CdaToken, StoredCdaView, TokenKind},
+    ssr::ServiceError,
 };
 use quick_xml::{Reader, events::Event};
 use serde_json::json;
 
+use super::context::RequestContext;
 use crate::{
     archive::DocumentOid,
     audit::{AuditAction, Outcome},
@@ -22,9 +23,9 @@ use super::access::{ServerServices, unavailable};
 const MAX_SHOWN_BYTES: i64 = 2 * 1024 * 1024;
 
 impl ServerServices {
-    pub(super) async fn stored_cda_view(
+    pub(super) async fn stored_cda(
         &self,
-        caller: &Caller,
+        caller: &RequestContext,
         document_oid: String,
     ) -> Result<StoredCdaView, ServiceError> {
         let document = DocumentOid::parse(document_oid.trim())

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use app::model::documents::{CodedValue, StructuredField, StructuredRendition, StructuredValue};
+use app::model::document::{CodedValue, StructuredField, StructuredRendition, StructuredValue};
 use serde::{
     Deserialize, Deserializer,
     de::{MapAccess, SeqAccess, Visitor},

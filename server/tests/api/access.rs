@@ -5,9 +5,9 @@
 
 use std::process::{Command, Output};
 
+use identity::{CardKey, CardNumber};
 use server::{
     archive::{ControllerOid, xmldsig::TrustAnchors},
-    auth::{CardKey, CardNumber},
     demo::documents::{self, Signer},
     import::{Importer, Silent, Source},
     store::{
@@ -249,7 +249,7 @@ async fn a_certificate_without_a_card_number_is_refused_with_its_reason() {
 #[tokio::test]
 async fn another_card_number_rule_reads_another_field() {
     let app = TestApp::spawn_with(|settings| {
-        settings.auth.card_number_rule = server::auth::CardNumberRule::SanOtherName {
+        settings.auth.card_number_rule = identity::CardNumberRule::SanOtherName {
             type_id: "1.3.6.1.4.1.311.20.2.3".to_owned(),
         };
     })

@@ -7,7 +7,7 @@ use server::{
     archive::{ControllerOid, DocumentOid},
     store::{
         cards::{self, Validity},
-        deployment_tests::{self, DeploymentTestError},
+        deployment_test::{self, DeploymentTestError},
     },
 };
 use sqlx::PgPool;
@@ -359,22 +359,22 @@ async fn definitions_and_resets_refuse_what_cannot_be_done() {
     let nobody = ControllerOid::parse(NOBODYS_CONTROLLER).expect("oid");
     let document = DocumentOid::parse(AWAITED).expect("oid");
     assert!(matches!(
-        deployment_tests::define(pool, &nobody, std::slice::from_ref(&document), &[], "test").await,
+        deployment_test::define(pool, &nobody, std::slice::from_ref(&document), &[], "test").await,
         Err(DeploymentTestError::UnknownController(_))
     ));
     assert!(matches!(
-        deployment_tests::define(pool, &archive.a, &[], &[], "test").await,
+        deployment_test::define(pool, &archive.a, &[], &[], "test").await,
         Err(DeploymentTestError::NothingNamed)
     ));
     assert!(matches!(
-        deployment_tests::define(pool, &archive.a, &[], &[" ".to_owned()], "test").await,
+        deployment_test::define(pool, &archive.a, &[], &[" ".to_owned()], "test").await,
         Err(DeploymentTestError::EmptyClient)
     ));
     assert!(matches!(
-        deployment_tests::reset(pool, &archive.a, "why", "test").await,
+        deployment_test::reset(pool, &archive.a, "why", "test").await,
         Err(DeploymentTestError::NoTest(_))
     ));
-    let defined = deployment_tests::define(
+    let defined = deployment_test::define(
         pool,
         &archive.a,
         std::slice::from_ref(&document),
@@ -384,7 +384,7 @@ async fn definitions_and_resets_refuse_what_cannot_be_done() {
     .await
     .expect("define");
     assert!(defined.created && defined.documents_added == 1);
-    let again = deployment_tests::define(
+    let again = deployment_test::define(
         pool,
         &archive.a,
         std::slice::from_ref(&document),
@@ -395,7 +395,7 @@ async fn definitions_and_resets_refuse_what_cannot_be_done() {
     .expect("define again");
     assert_eq!((again.created, again.documents_added), (false, 0));
     assert!(matches!(
-        deployment_tests::reset(pool, &archive.a, "  ", "test").await,
+        deployment_test::reset(pool, &archive.a, "  ", "test").await,
         Err(DeploymentTestError::NoReason)
     ));
 
@@ -410,7 +410,7 @@ async fn definitions_and_resets_refuse_what_cannot_be_done() {
     .await
     .expect("confirm by hand");
     assert!(matches!(
-        deployment_tests::define(pool, &archive.a, &[document], &[], "test").await,
+        deployment_test::define(pool, &archive.a, &[document], &[], "test").await,
         Err(DeploymentTestError::Confirmed(_))
     ));
     archive.stop().await;

@@ -42,7 +42,7 @@ fn row(card_number: &str, stem: &str) -> String {
 /// the enrolment file (removed when dropped), and the output of its import.
 async fn enrolled_app() -> (TestApp, tempfile::NamedTempFile, std::process::Output) {
     let app = TestApp::spawn_with(|s| {
-        s.auth.card_number_rule = server::auth::CardNumberRule::Enrolled;
+        s.auth.card_number_rule = identity::CardNumberRule::Enrolled;
     })
     .await;
     let file = enrolment_file(&[row("KORTTI-0001", "archivist-1")]);

@@ -13,10 +13,8 @@ use rustls::{
     ClientConfig, RootCertStore,
     pki_types::{CertificateDer, PrivateKeyDer, ServerName, pem::PemObject},
 };
-use server::{
-    config::{DatabaseSettings, Settings, TlsSettings},
-    startup::Application,
-};
+use server::startup::Application;
+use settings::{DatabaseSettings, Settings, TlsSettings};
 use sqlx::{Connection, PgConnection};
 use tokio::{net::TcpStream, sync::oneshot, task::JoinHandle};
 use tokio_rustls::TlsConnector;
@@ -26,7 +24,7 @@ pub struct TestPki {
     _dir: tempfile::TempDir,
     pub path: PathBuf,
     /// The CA that made the files, for tests that issue new CRLs.
-    pub ca: server::demo::pki::DemoCa,
+    pub ca: identity::demo::DemoCa,
 }
 
 pub fn pki() -> &'static TestPki {
@@ -34,7 +32,7 @@ pub fn pki() -> &'static TestPki {
     PKI.get_or_init(|| {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("pki");
-        let ca = server::demo::pki::DemoCa::new().expect("demo CA");
+        let ca = identity::demo::DemoCa::new().expect("demo CA");
         ca.write_to(&path).expect("write demo PKI");
         TestPki {
             _dir: dir,

@@ -2,7 +2,8 @@
 //! client-authentication purpose, without digitalSignature, or of a policy not on the
 //! allowlist. Each refusal is in the audit log with its reason.
 
-use server::{config::Settings, demo::pki::DEMO_CARD_POLICY};
+use identity::demo::DEMO_CARD_POLICY;
+use settings::Settings;
 
 use crate::helpers::{TestApp, audit_rows_at_least};
 

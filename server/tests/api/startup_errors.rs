@@ -6,7 +6,7 @@ use server::startup::Application;
 
 use crate::helpers::{create_database, drop_database, pki, settings};
 
-async fn start_error(adjust: impl FnOnce(&mut server::config::Settings)) -> String {
+async fn start_error(adjust: impl FnOnce(&mut settings::Settings)) -> String {
     let database = create_database().await;
     let site = tempfile::tempdir().expect("site");
     let mut settings = settings(&database, site.path());

@@ -1,6 +1,6 @@
 //! The archivist's side of the deployment test, within the scope: read the tests and their
 //! documents, record a check, confirm. Definitions and resets are administrators' changes
-//! (`store::deployment_tests`).
+//! (`store::deployment_test`).
 
 use sqlx::PgPool;
 use time::OffsetDateTime;

@@ -4,12 +4,12 @@
 
 use leptos::prelude::*;
 
-use crate::api::deployment::{CheckTestDocument, ConfirmDeploymentTest, deployment_tests};
-use crate::deployment_texts::DeploymentTexts;
+use crate::api::deployment_test::{CheckTestDocument, ConfirmDeploymentTest, deployment_tests};
+use crate::deployment_test_texts::DeploymentTexts;
 use crate::error::ServiceError;
 use crate::i18n::use_language;
 use crate::local_time::Time;
-use crate::model::deployment::{
+use crate::model::deployment_test::{
     ALREADY_CONFIRMED, DeploymentTestView, EMPTY_CASE, TestDocument, TestView, UNFINISHED,
 };
 
@@ -18,7 +18,7 @@ use super::{CodedText, CsrfField, SessionResource, VersionStatus, is_not_found, 
 #[component]
 pub fn DeploymentTestPage() -> impl IntoView {
     let language = use_language();
-    let t = move || language.get().deployment_texts();
+    let t = move || language.get().deployment_test_texts();
     let actions = Actions {
         check: ServerAction::new(),
         confirm: ServerAction::new(),
@@ -91,7 +91,7 @@ fn refusal(t: &DeploymentTexts, error: &ServiceError) -> &'static str {
 #[component]
 fn ActionOutcome(actions: Actions) -> impl IntoView {
     let language = use_language();
-    let t = move || language.get().deployment_texts();
+    let t = move || language.get().deployment_test_texts();
     let message = move || {
         let failed = |result: Option<Result<(), ServiceError>>| match result {
             Some(Err(error)) => Some(error),
@@ -122,7 +122,7 @@ fn ActionOutcome(actions: Actions) -> impl IntoView {
 #[component]
 fn ControllerTest(test: DeploymentTestView, actions: Actions, session: SessionResource) -> AnyView {
     let language = use_language();
-    let t = move || language.get().deployment_texts();
+    let t = move || language.get().deployment_test_texts();
     let heading_id = format!("test-{}", test.controller_oid.replace('.', "-"));
     let production = test.production_since.clone();
     let state = match &test.test {
@@ -173,7 +173,7 @@ fn TestCase(
     session: SessionResource,
 ) -> AnyView {
     let language = use_language();
-    let t = move || language.get().deployment_texts();
+    let t = move || language.get().deployment_test_texts();
     let checked = view
         .documents
         .iter()
@@ -244,7 +244,7 @@ fn TestDocuments(
     session: SessionResource,
 ) -> AnyView {
     let language = use_language();
-    let t = move || language.get().deployment_texts();
+    let t = move || language.get().deployment_test_texts();
     let d = move || language.get().document_texts();
     view! {
         <table class="data" data-field="test-documents">
@@ -279,7 +279,7 @@ fn TestDocumentRow(
     session: SessionResource,
 ) -> AnyView {
     let language = use_language();
-    let t = move || language.get().deployment_texts();
+    let t = move || language.get().deployment_test_texts();
     let origin = move || {
         if document.named {
             t().named_document
@@ -368,7 +368,7 @@ fn ConfirmTest(
     session: SessionResource,
 ) -> AnyView {
     let language = use_language();
-    let t = move || language.get().deployment_texts();
+    let t = move || language.get().deployment_test_texts();
     let confirming = RwSignal::new(false);
     // A finished request closes the question, whatever its result.
     Effect::new(move |_| {

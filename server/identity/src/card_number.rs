@@ -11,6 +11,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "checks")]
 use x509_parser::{
     certificate::X509Certificate, der_parser::asn1_rs::Any, extensions::GeneralName,
     oid_registry::Oid, prelude::FromDer,
@@ -126,6 +127,7 @@ impl CardNumberError {
     }
 }
 
+#[cfg(feature = "checks")]
 impl CardNumberRule {
     /// Checked once at startup, so a typo in an OID is a configuration error, not a refusal of
     /// every card.
@@ -137,7 +139,7 @@ impl CardNumberRule {
         };
         // Dotted form as the archive checks every OID, and encodable by x509-parser, which
         // compares it with the certificate's.
-        if crate::archive::Oid::parse(oid).is_ok() && oid.parse::<Oid<'_>>().is_ok() {
+        if crate::oid::Oid::parse(oid).is_ok() && oid.parse::<Oid<'_>>().is_ok() {
             Ok(())
         } else {
             Err("must be a dotted OID such as 2.5.4.5")
@@ -168,6 +170,7 @@ impl CardNumberRule {
     }
 }
 
+#[cfg(feature = "checks")]
 fn subject_attribute(cert: &X509Certificate<'_>, oid: &str) -> Result<String, CardNumberError> {
     let oid: Oid<'_> = oid.parse().map_err(|_| CardNumberError::Missing)?;
     let values: Vec<_> = cert.subject().iter_by_oid(&oid).collect();
@@ -181,6 +184,7 @@ fn subject_attribute(cert: &X509Certificate<'_>, oid: &str) -> Result<String, Ca
     }
 }
 
+#[cfg(feature = "checks")]
 fn san_other_name(cert: &X509Certificate<'_>, type_id: &str) -> Result<String, CardNumberError> {
     let type_id: Oid<'_> = type_id.parse().map_err(|_| CardNumberError::Missing)?;
     let san = cert
@@ -201,6 +205,7 @@ fn san_other_name(cert: &X509Certificate<'_>, type_id: &str) -> Result<String, C
     }
 }
 
+#[cfg(feature = "checks")]
 /// The text inside an otherName's `[0] EXPLICIT` value: a UTF8String, PrintableString or
 /// IA5String. Anything else is not a card number.
 fn other_name_text(explicit: &[u8]) -> Option<String> {
@@ -214,6 +219,7 @@ fn other_name_text(explicit: &[u8]) -> Option<String> {
         .flatten()
 }
 
+#[cfg(feature = "checks")]
 /// Eight digits and a check character. The check character itself is not recomputed: DVV does
 /// not publish the algorithm for SATUs, and a wrong guess would lock real archivists out.
 fn is_satu_shaped(value: &str) -> bool {
@@ -226,7 +232,7 @@ fn is_satu_shaped(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo::pki::{CardProfile, DemoCa};
+    use crate::demo::{CardProfile, DemoCa};
 
     const UPN: &str = "1.3.6.1.4.1.311.20.2.3";
 

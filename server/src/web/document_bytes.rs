@@ -13,12 +13,11 @@
 //! error (page, error log, audit row), never a silent wrong answer. Large objects are read in
 //! pieces, twice (hash, then send), so memory does not grow with size.
 
-use std::{collections::HashMap, net::SocketAddr};
+use std::collections::HashMap;
 
-use app::ssr::VerifiedClient;
 use axum::{
     body::{Body, Bytes},
-    extract::{ConnectInfo, Path, Query, State},
+    extract::{Path, Query, State},
     http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
@@ -26,16 +25,18 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use ring::digest::{Context, SHA256};
 use serde_json::json;
 use sqlx::PgPool;
-use tower_sessions::Session;
 
 use crate::{
     archive::DocumentOid,
     audit::{AuditAction, AuditEvent, AuditLog, Outcome},
-    auth::{Authenticator, ControllerScope, SignInError},
+    auth::{ControllerScope, SignInError},
     store::scoped::{self, StoredObject, StoredPart},
 };
 
-use super::{errors, session};
+use super::{
+    context::{RequestContext, ScopeError},
+    errors,
+};
 
 /// Bytes read from the database at a time.
 const PIECE: i64 = 1024 * 1024;
@@ -48,29 +49,19 @@ const RENDITION_CSP: &str = "default-src 'none'; img-src data:; style-src 'unsaf
 #[derive(Clone)]
 pub struct DocumentBytes {
     pub pool: PgPool,
-    pub authenticator: Authenticator,
     pub audit: AuditLog,
 }
 
-/// Who is asking, from the request.
+/// Who is asking, and whether as a file.
 pub struct Reader {
-    client: VerifiedClient,
-    session: Session,
-    address: SocketAddr,
+    caller: RequestContext,
     download: bool,
 }
 
 impl Reader {
-    fn new(
-        client: VerifiedClient,
-        session: Session,
-        address: SocketAddr,
-        query: &HashMap<String, String>,
-    ) -> Self {
+    fn new(caller: RequestContext, query: &HashMap<String, String>) -> Self {
         Self {
-            client,
-            session,
-            address,
+            caller,
             download: query.get("download").is_some_and(|v| v == "1"),
         }
     }
@@ -79,9 +70,7 @@ impl Reader {
 /// `raw` (the stored CDA) or `rendition` (the display form).
 pub async fn stored(
     State(state): State<DocumentBytes>,
-    client: VerifiedClient,
-    session: Session,
-    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    caller: RequestContext,
     Path((document, part)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
@@ -90,22 +79,20 @@ pub async fn stored(
         "rendition" => StoredPart::Display,
         _ => return errors::not_found(),
     };
-    let reader = Reader::new(client, session, address, &query);
+    let reader = Reader::new(caller, &query);
     serve(&state, reader, &document, part).await
 }
 
 pub async fn pdf(
     State(state): State<DocumentBytes>,
-    client: VerifiedClient,
-    session: Session,
-    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    caller: RequestContext,
     Path((document, n)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let Some(n) = n.parse::<u16>().ok().filter(|n| *n >= 1) else {
         return bad_request("the PDF number is a whole number from 1");
     };
-    let reader = Reader::new(client, session, address, &query);
+    let reader = Reader::new(caller, &query);
     serve(&state, reader, &document, StoredPart::Pdf(n)).await
 }
 
@@ -118,9 +105,19 @@ async fn serve(
     let Ok(document) = DocumentOid::parse(document) else {
         return bad_request("this is not a document OID (digits separated by dots)");
     };
-    let scope = match active_scope(state, &reader).await {
+    let scope = match reader.caller.active_scope().await {
         Ok(scope) => scope,
-        Err(response) => return *response,
+        // The session layer signs every card in before a request gets here.
+        Err(ScopeError::NoSession | ScopeError::SignIn(SignInError::CardNumber(_))) => {
+            return errors::not_found();
+        }
+        Err(ScopeError::Session(error)) => {
+            tracing::error!(%error, "cannot read the session");
+            return errors::unavailable();
+        }
+        Err(ScopeError::SignIn(SignInError::Database(error))) => {
+            return errors::database_failed(&error, "document bytes");
+        }
     };
     let object = match scoped::stored_object(&state.pool, &scope, &document, part).await {
         Ok(Some(object)) => object,
@@ -165,29 +162,6 @@ async fn serve(
         reader.download,
     );
     response
-}
-
-/// The card's scope narrowed to the controller chosen in the session.
-async fn active_scope(
-    state: &DocumentBytes,
-    reader: &Reader,
-) -> Result<ControllerScope, Box<Response>> {
-    let chosen = match session::signed_in(&reader.session).await {
-        Ok(Some(signed_in)) => signed_in.active_controller(),
-        // The session layer signs every card in before a request gets here.
-        Ok(None) => return Err(Box::new(errors::not_found())),
-        Err(error) => {
-            tracing::error!(%error, "cannot read the session");
-            return Err(Box::new(errors::unavailable()));
-        }
-    };
-    match state.authenticator.scope(&reader.client).await {
-        Ok(scope) => Ok(scope.narrowed_to(chosen.as_ref())),
-        Err(SignInError::CardNumber(_)) => Err(Box::new(errors::not_found())),
-        Err(SignInError::Database(error)) => {
-            Err(Box::new(errors::database_failed(&error, "document bytes")))
-        }
-    }
 }
 
 async fn hash_in_pieces(
@@ -312,7 +286,6 @@ async fn record(
     part: StoredPart,
     action: AuditAction,
 ) -> Result<(), sqlx::Error> {
-    let card = state.authenticator.card_key(&reader.client).await.ok();
     let outcome = if action == AuditAction::DocumentIntegrityFailed {
         Outcome::Refused {
             reason: "sha256_mismatch",
@@ -329,9 +302,9 @@ async fn record(
         .record(AuditEvent {
             action,
             outcome,
-            client_address: reader.address.ip(),
-            certificate: Some(reader.client.identity()),
-            card_number: card.as_ref().map(|c| c.card_number.as_str()),
+            client_address: reader.caller.address(),
+            certificate: Some(reader.caller.client().identity()),
+            card_number: reader.caller.card_number().await.map(|n| n.as_str()),
             controller_oid: Some(&object.controller_oid),
             document_oid: Some(document.as_str()),
             details: Some(detail),

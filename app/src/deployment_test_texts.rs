@@ -170,7 +170,7 @@ const EN: DeploymentTexts = DeploymentTexts {
 };
 
 impl Language {
-    pub fn deployment_texts(self) -> &'static DeploymentTexts {
+    pub fn deployment_test_texts(self) -> &'static DeploymentTexts {
         match self {
             Language::Fi => &FI,
             Language::Sv => &SV,

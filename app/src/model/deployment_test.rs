@@ -1,6 +1,6 @@
 //! The deployment test (käyttöönottokoe) as the archivist sees it: per controller of the
 //! active scope, the state of its test, and the documents of the test case with their checks
-//! (the server functions that record a check and confirm the test are in `api::deployment`).
+//! (the server functions that record a check and confirm the test are in `api::deployment_test`).
 
 use serde::{Deserialize, Serialize};
 

@@ -2,12 +2,12 @@
 
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 
-use crate::{error::ServiceError, model::deployment::DeploymentTestView};
+use crate::{error::ServiceError, model::deployment_test::DeploymentTestView};
 
 /// The deployment tests of the active controllers (audited).
 #[server(endpoint = "deployment-tests", input = GetUrl)]
 pub async fn deployment_tests() -> Result<Vec<DeploymentTestView>, ServiceError> {
-    crate::ssr::serve(move |services, caller| services.deployment_tests(caller)).await
+    crate::ssr::serve(move |services| services.deployment_tests()).await
 }
 
 /// Records that the archivist compared a test document with the source system.
@@ -18,10 +18,7 @@ pub async fn check_test_document(
     document: String,
 ) -> Result<(), ServiceError> {
     let _ = csrf_token;
-    crate::ssr::serve(move |services, caller| {
-        services.check_test_document(caller, controller, document)
-    })
-    .await
+    crate::ssr::serve(move |services| services.check_test_document(controller, document)).await
 }
 
 /// Confirms the controller's deployment test, which moves the controller to production.
@@ -31,6 +28,5 @@ pub async fn confirm_deployment_test(
     controller: String,
 ) -> Result<(), ServiceError> {
     let _ = csrf_token;
-    crate::ssr::serve(move |services, caller| services.confirm_deployment_test(caller, controller))
-        .await
+    crate::ssr::serve(move |services| services.confirm_deployment_test(controller)).await
 }

@@ -3,15 +3,16 @@
 //! archive's data, and its set's versions. Audited as `document.viewed`.
 
 use app::{
-    model::documents::{
+    model::document::{
         ArchiveData, ArchiveEventView, CodedValue, DocumentView, HeaderField, HeaderValue,
         RenditionInfo, SignatureView, StoredInfo, StructuredRendition, VersionRow,
     },
-    ssr::{Caller, ServiceError},
+    ssr::ServiceError,
 };
 use serde_json::{Map, Value, json};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
+use super::context::RequestContext;
 use crate::{
     archive::DocumentOid,
     audit::{AuditAction, Outcome},
@@ -105,9 +106,9 @@ const HEADER: &[(&str, Field)] = &[
 ];
 
 impl ServerServices {
-    pub(super) async fn document_view(
+    pub(super) async fn document(
         &self,
-        caller: &Caller,
+        caller: &RequestContext,
         document_oid: String,
     ) -> Result<DocumentView, ServiceError> {
         let document = DocumentOid::parse(document_oid.trim())
@@ -155,7 +156,7 @@ impl ServerServices {
     /// nothing of it is shown.
     pub(super) async fn checked_rendition(
         &self,
-        caller: &Caller,
+        caller: &RequestContext,
         scope: &ControllerScope,
         (controller, document): (&str, &DocumentOid),
         kind: &str,
@@ -475,7 +476,7 @@ fn view_of(row: &Value) -> Option<DocumentView> {
 
 #[cfg(test)]
 mod tests {
-    use app::model::documents::HeaderValue;
+    use app::model::document::HeaderValue;
 
     use super::{hl7_time, unversioned};
 

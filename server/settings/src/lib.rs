@@ -1,6 +1,10 @@
 //! Settings: built-in defaults, then the TOML file given with `--config`, then environment
 //! variables (`ARCHIVIST_…`, nested keys joined with `__`, and `DATABASE_URL`).
-//! Every setting and its default is listed in the README.
+//! Every setting and its default is listed in the README. The server and the card tool read
+//! them through this one crate, so the tool can never disagree with the server about a card.
+
+// Settings errors are reported, never panicked on.
+#![cfg_attr(not(test), deny(clippy::expect_used, clippy::panic))]
 
 use std::{
     fmt,
@@ -15,7 +19,7 @@ use figment::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::auth::CardNumberRule;
+use identity::{CardNumberRule, Oid, verifier::VerifierSettings};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -202,6 +206,18 @@ impl TlsSettings {
     pub fn header_read_timeout(&self) -> Duration {
         Duration::from_secs(self.header_read_timeout_secs)
     }
+
+    /// What the client certificate verifier is built from.
+    pub fn verifier(&self) -> VerifierSettings<'_> {
+        VerifierSettings {
+            client_ca: &self.client_ca,
+            client_crl: &self.client_crl,
+            card_policies: &self.card_policies,
+            crl_grace: time::Duration::seconds(
+                i64::try_from(self.crl_grace_secs).unwrap_or(i64::MAX),
+            ),
+        }
+    }
 }
 
 impl Default for DatabaseSettings {
@@ -317,7 +333,7 @@ impl Settings {
             .tls
             .card_policies
             .iter()
-            .any(|oid| crate::archive::Oid::parse(oid).is_err())
+            .any(|oid| Oid::parse(oid).is_err())
         {
             return problem(
                 "tls.card_policies",

@@ -3,7 +3,7 @@
 
 use rustls::{CertificateError, Error as TlsError};
 
-use super::card_checks::CardRefusal;
+use crate::card_checks::CardRefusal;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HandshakeRefusal {

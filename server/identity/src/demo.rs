@@ -1,4 +1,4 @@
-//! The demo PKI, shaped like DVV's social welfare and health care professional-card hierarchy
+//! The demo PKI (feature `demo`: `archivist demo` and the tests), shaped like DVV's social welfare and health care professional-card hierarchy
 //! (certificates.md): a TEST root, an issuing CA for professional cards with its CRL, a service
 //! CA for the server certificate, card certificates like real ones, and certificates that must
 //! be refused. Every name says TEST; nothing here is trusted outside the demo.
@@ -13,8 +13,6 @@ use rcgen::{
 };
 use ring::rand::{SecureRandom, SystemRandom};
 use time::{Duration, OffsetDateTime};
-
-use super::DemoError;
 
 /// Password of every demo PKCS#12 file; browsers refuse to import files without one.
 pub const PKCS12_PASSWORD: &str = "demo";
@@ -48,6 +46,11 @@ pub enum PkiError {
     Random,
     #[error("{0:?} is not a policy OID")]
     Policy(String),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 type Ca = CertifiedIssuer<'static, KeyPair>;
@@ -487,12 +490,12 @@ impl DemoCa {
     }
 
     /// Writes the whole demo PKI into `dir` (see the README for the file names).
-    pub fn write_to(&self, dir: &Path) -> Result<(), DemoError> {
-        let write = |file: &str, contents: &[u8]| -> Result<(), DemoError> {
+    pub fn write_to(&self, dir: &Path) -> Result<(), PkiError> {
+        let write = |file: &str, contents: &[u8]| -> Result<(), PkiError> {
             let path = dir.join(file);
-            std::fs::write(&path, contents).map_err(|source| DemoError::Write { path, source })
+            std::fs::write(&path, contents).map_err(|source| PkiError::Write { path, source })
         };
-        std::fs::create_dir_all(dir).map_err(|source| DemoError::Write {
+        std::fs::create_dir_all(dir).map_err(|source| PkiError::Write {
             path: dir.to_owned(),
             source,
         })?;

@@ -186,7 +186,7 @@ impl ClientCertVerifier for CardCertificateVerifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo::pki::{CardProfile, DEMO_CARD_POLICY, DEMO_OTHER_POLICY, DemoCa};
+    use crate::demo::{CardProfile, DEMO_CARD_POLICY, DEMO_OTHER_POLICY, DemoCa};
     use rustls::pki_types::pem::PemObject;
 
     fn ca_der(ca: &DemoCa) -> Vec<CertificateDer<'static>> {
