@@ -7,12 +7,6 @@ mod support {
     pub mod virtual_card;
 }
 
-// The server's own test harness (a server per test, a client presenting a demo card), shared
-// rather than copied; this crate uses only part of it.
-#[allow(dead_code)]
-#[path = "../../tests/api/helpers.rs"]
-mod helpers;
-
 use std::{
     path::{Path, PathBuf},
     process::{Command, Output},
@@ -33,7 +27,8 @@ use support::{
     virtual_card::{Mode, VirtualCard},
 };
 
-use helpers::{TestApp, database_url, issuer, pki};
+// The server's own test fixtures (a server per test, a client presenting a demo card).
+use test_support::{TestApp, database_url, issuer, pki};
 
 /// The token serial the virtual cards carry; the printed card number is its last nine.
 const TOKEN_SERIAL: &[u8] = b"FI0000123456789";

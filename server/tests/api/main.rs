@@ -5,6 +5,7 @@ mod helpers;
 
 mod access;
 mod administration;
+mod architecture;
 mod archive;
 mod card_status;
 mod deployment_test;

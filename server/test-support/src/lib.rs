@@ -1,0 +1,559 @@
+//! The tests' shared fixtures: starting a server for one test on a database of its own (dropped
+//! by a guard even when the test fails), the demo PKI, and a small HTTPS client that presents a
+//! card certificate. The server's integration tests and the card tool's tests use them.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::{Arc, OnceLock},
+};
+
+use http_body_util::{BodyExt, Full};
+use hyper::{Request, Response, Version, body::Bytes};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls::{
+    ClientConfig, RootCertStore,
+    pki_types::{CertificateDer, PrivateKeyDer, ServerName, pem::PemObject},
+};
+use server::startup::Application;
+use settings::{DatabaseSettings, Settings, TlsSettings};
+use sqlx::{Connection, PgConnection};
+use tokio::{net::TcpStream, sync::oneshot, task::JoinHandle};
+use tokio_rustls::TlsConnector;
+
+/// The demo PKI, made once for the whole test binary.
+pub struct TestPki {
+    _dir: tempfile::TempDir,
+    pub path: PathBuf,
+    /// The CA that made the files, for tests that issue new CRLs.
+    pub ca: identity::demo::DemoCa,
+}
+
+pub fn pki() -> &'static TestPki {
+    static PKI: OnceLock<TestPki> = OnceLock::new();
+    PKI.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("pki");
+        let ca = identity::demo::DemoCa::new().expect("demo CA");
+        ca.write_to(&path).expect("write demo PKI");
+        TestPki {
+            _dir: dir,
+            path,
+            ca,
+        }
+    })
+}
+
+impl TestPki {
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// The certificate serial number of a demo card, big-endian bytes.
+    pub fn serial(&self, stem: &str) -> Vec<u8> {
+        let der = CertificateDer::from_pem_file(self.file(&format!("{stem}.pem"))).expect("cert");
+        let (_, cert) = x509_parser::parse_x509_certificate(&der).expect("parse");
+        cert.raw_serial().to_vec()
+    }
+}
+
+/// The administrative database URL: `DATABASE_URL`, which the test command always sets.
+pub fn admin_url() -> String {
+    std::env::var("DATABASE_URL")
+        .expect("DATABASE_URL must point to a PostgreSQL server where tests may create databases")
+}
+
+pub fn database_url(name: &str) -> String {
+    let mut url = url::Url::parse(&admin_url()).expect("DATABASE_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+/// One test's own database. It is dropped when the guard goes out of scope, so also when the
+/// test fails half-way (a panic unwinds through the guard); dropping it earlier on purpose
+/// ([`drop_database`]) is harmless.
+pub struct TestDatabase {
+    name: String,
+}
+
+impl std::ops::Deref for TestDatabase {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.name
+    }
+}
+
+impl std::fmt::Display for TestDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        // Drop cannot await, and the test's runtime may be the one unwinding: the database is
+        // dropped from a thread of its own with a runtime of its own. A failure is reported,
+        // never raised (a panic while unwinding would abort every other test).
+        let name = std::mem::take(&mut self.name);
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(try_drop_database(&name))
+        })
+        .join();
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => eprintln!("could not drop a test database: {error}"),
+            Err(_) => eprintln!("could not drop a test database: the dropping thread panicked"),
+        }
+    }
+}
+
+/// A fresh, empty database for one test.
+pub async fn create_database() -> TestDatabase {
+    let name = format!("archivist_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = PgConnection::connect(&admin_url())
+        .await
+        .expect("connect to DATABASE_URL");
+    sqlx::query(&format!(r#"CREATE DATABASE "{name}""#))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    TestDatabase { name }
+}
+
+async fn try_drop_database(name: &str) -> Result<(), String> {
+    let mut admin = PgConnection::connect(&admin_url())
+        .await
+        .map_err(|e| e.to_string())?;
+    sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
+        .execute(&mut admin)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Drops a test's database now (the server under test may still be running: its connections
+/// are ended).
+pub async fn drop_database(name: &str) {
+    try_drop_database(name).await.expect("drop test database");
+}
+
+/// Settings for a test server: the shared demo PKI, port 0, a site folder with a style sheet.
+pub fn settings(database: &str, site_root: &Path) -> Settings {
+    let pki = pki();
+    let defaults = Settings::default();
+    Settings {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        site_root: site_root.to_owned(),
+        tls: TlsSettings {
+            certificate: pki.file("server.pem"),
+            private_key: pki.file("server.key"),
+            client_ca: vec![pki.file("issuing-ca.pem")],
+            client_crl: vec![pki.file("issuing-ca.crl")],
+            ..defaults.tls
+        },
+        database: DatabaseSettings {
+            url: Some(database_url(database)),
+            ..defaults.database
+        },
+        ..defaults
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub database: TestDatabase,
+    _site: tempfile::TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let database = create_database().await;
+        let site = tempfile::tempdir().expect("site dir");
+        std::fs::create_dir_all(site.path().join("pkg")).expect("pkg dir");
+        std::fs::write(site.path().join("pkg/archivist.css"), "body{}").expect("css");
+        let mut settings = settings(&database, site.path());
+        adjust(&mut settings);
+        let app = Application::build(&settings).await.expect("server starts");
+        let addr = app.local_addr();
+        let (tx, rx) = oneshot::channel();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = rx.await;
+        }));
+        Self {
+            addr,
+            database,
+            _site: site,
+            shutdown: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    pub fn client(&self, card: Option<&str>) -> TestClient {
+        TestClient::new(self.addr, card)
+    }
+
+    /// A connection to this test's database, as the tests' own observer.
+    pub async fn db(&self) -> PgConnection {
+        PgConnection::connect(&database_url(&self.database))
+            .await
+            .expect("connect to the test database")
+    }
+
+    /// Stops the server (letting requests finish) and drops the database.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        drop_database(&self.database).await;
+    }
+}
+
+pub struct TestResponse {
+    pub status: u16,
+    pub version: Version,
+    pub headers: hyper::HeaderMap,
+    pub content_type: String,
+    pub body: String,
+    pub body_bytes: Vec<u8>,
+}
+
+/// An HTTPS client that trusts the demo root and presents `card` (a demo PKI file stem).
+/// How long a test waits for one answer; far beyond any healthy request on a busy machine.
+pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
+pub struct TestClient {
+    addr: SocketAddr,
+    config: Arc<ClientConfig>,
+}
+
+impl TestClient {
+    pub fn new(addr: SocketAddr, card: Option<&str>) -> Self {
+        let pki = pki();
+        let mut roots = RootCertStore::empty();
+        for cert in CertificateDer::pem_file_iter(pki.file("root-ca.pem")).expect("root") {
+            roots.add(cert.expect("root cert")).expect("add root");
+        }
+        let builder =
+            ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .expect("versions")
+                .with_root_certificates(roots);
+        let config = match card {
+            None => builder.with_no_client_auth(),
+            Some(stem) => {
+                let mut chain: Vec<CertificateDer<'static>> =
+                    CertificateDer::pem_file_iter(pki.file(&format!("{stem}.pem")))
+                        .expect("card cert")
+                        .collect::<Result<_, _>>()
+                        .expect("card cert pem");
+                let cas: Vec<CertificateDer<'static>> =
+                    CertificateDer::pem_file_iter(pki.file(&format!("{stem}.chain.pem")))
+                        .expect("chain")
+                        .collect::<Result<_, _>>()
+                        .expect("chain pem");
+                chain.extend(cas);
+                let key = PrivateKeyDer::from_pem_file(pki.file(&format!("{stem}.key")))
+                    .expect("card key");
+                builder
+                    .with_client_auth_cert(chain, key)
+                    .expect("client auth")
+            }
+        };
+        Self {
+            addr,
+            config: Arc::new(config),
+        }
+    }
+
+    pub async fn tls(
+        &self,
+        alpn: &[&[u8]],
+    ) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
+        let mut config = (*self.config).clone();
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        let tcp = TcpStream::connect(self.addr).await?;
+        TlsConnector::from(Arc::new(config))
+            .connect(ServerName::try_from("localhost").expect("name"), tcp)
+            .await
+    }
+
+    /// One request over a new HTTP/1.1 connection.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: &str,
+    ) -> Result<TestResponse, String> {
+        self.request_with(method, path, body, &[]).await
+    }
+
+    pub async fn get(&self, path: &str) -> Result<TestResponse, String> {
+        self.request("GET", path, "").await
+    }
+
+    /// One request over a new HTTP/1.1 connection with extra headers (a cookie, an origin).
+    pub async fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: &str,
+        headers: &[(&str, String)],
+    ) -> Result<TestResponse, String> {
+        self.request_bytes(method, path, body.as_bytes(), headers)
+            .await
+    }
+
+    /// One request with a body of any bytes (a DER certificate) over a new HTTP/1.1 connection;
+    /// `headers` replace the defaults. A server that does not answer within
+    /// [`REQUEST_DEADLINE`] fails the request instead of hanging the test run.
+    pub async fn request_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        headers: &[(&str, String)],
+    ) -> Result<TestResponse, String> {
+        tokio::time::timeout(
+            REQUEST_DEADLINE,
+            self.request_unbounded(method, path, body, headers),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "no answer to {method} {path} within {REQUEST_DEADLINE:?}"
+            ))
+        })
+    }
+
+    async fn request_unbounded(
+        &self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        headers: &[(&str, String)],
+    ) -> Result<TestResponse, String> {
+        let tls = self.tls(&[b"http/1.1"]).await.map_err(|e| e.to_string())?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(connection);
+        let mut request = self.build(method, path, body);
+        for (name, value) in headers {
+            request.headers_mut().insert(
+                hyper::header::HeaderName::from_bytes(name.as_bytes()).expect("header name"),
+                hyper::header::HeaderValue::from_str(value).expect("header value"),
+            );
+        }
+        send(&mut sender, request).await
+    }
+
+    /// The origin a browser sends with this server's own pages' requests.
+    pub fn origin(&self) -> String {
+        format!("https://localhost:{}", self.addr.port())
+    }
+
+    /// One GET over a new connection that negotiates HTTP/2 by ALPN.
+    pub async fn get_h2(&self, path: &str) -> Result<TestResponse, String> {
+        let tls = self.tls(&[b"h2"]).await.map_err(|e| e.to_string())?;
+        let (mut sender, connection) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
+                .await
+                .map_err(|e| e.to_string())?;
+        tokio::spawn(connection);
+        let response = sender
+            .send_request(self.build("GET", path, b""))
+            .await
+            .map_err(|e| e.to_string())?;
+        collect(response).await
+    }
+
+    fn build(&self, method: &str, path: &str, body: &[u8]) -> Request<Full<Bytes>> {
+        Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", format!("localhost:{}", self.addr.port()))
+            .header("content-type", "application/x-www-form-urlencoded")
+            // A server function answers a browser's form post (Accept: text/html) with a
+            // redirect; the hydrated page asks for JSON, as do these tests.
+            .header(
+                "accept",
+                if method == "GET" && !path.starts_with("/api/") {
+                    "text/html"
+                } else {
+                    "application/json"
+                },
+            )
+            .body(Full::new(Bytes::copy_from_slice(body)))
+            .expect("request")
+    }
+}
+
+async fn send(
+    sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    request: Request<Full<Bytes>>,
+) -> Result<TestResponse, String> {
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| e.to_string())?;
+    collect(response).await
+}
+
+async fn collect(response: Response<hyper::body::Incoming>) -> Result<TestResponse, String> {
+    let status = response.status().as_u16();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    Ok(TestResponse {
+        status,
+        version,
+        headers,
+        content_type,
+        body: String::from_utf8_lossy(&body).into_owned(),
+        body_bytes: body.to_vec(),
+    })
+}
+
+/// The issuing CA's name as the card certificates carry it.
+pub fn issuer() -> String {
+    let der = CertificateDer::from_pem_file(pki().file("issuing-ca.pem")).expect("CA");
+    let (_, cert) = x509_parser::parse_x509_certificate(&der).expect("parse");
+    cert.subject().to_string()
+}
+
+/// The SHA-256 of a demo card's public key, computed here from the certificate file.
+pub fn public_key_sha256(stem: &str) -> String {
+    let der = CertificateDer::from_pem_file(pki().file(&format!("{stem}.pem"))).expect("cert");
+    let (_, cert) = x509_parser::parse_x509_certificate(&der).expect("parse");
+    hex::encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        cert.public_key().raw,
+    ))
+}
+
+/// Audit rows of the test database as (action, outcome, reason, satu), oldest first.
+pub async fn audit_rows(app: &TestApp) -> Vec<(String, String, Option<String>, Option<String>)> {
+    let mut db = app.db().await;
+    sqlx::query_as("SELECT action, outcome, reason, satu FROM audit_log ORDER BY id")
+        .fetch_all(&mut db)
+        .await
+        .expect("read audit log")
+}
+
+/// The audit rows once there are at least `count`: a refused handshake is recorded by the
+/// server after the client has already seen the refusal, so the test waits (at most 5 s).
+pub async fn audit_rows_at_least(
+    app: &TestApp,
+    count: usize,
+) -> Vec<(String, String, Option<String>, Option<String>)> {
+    for _ in 0..50 {
+        let rows = audit_rows(app).await;
+        if rows.len() >= count {
+            return rows;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    audit_rows(app).await
+}
+
+/// The session cookie's name.
+pub const COOKIE: &str = "__Host-archivist-session";
+
+/// A signed-in browser session of one card: its cookie and CSRF token, for server functions.
+pub struct Session {
+    pub client: TestClient,
+    pub cookie: String,
+    pub token: String,
+}
+
+impl Session {
+    pub async fn start(app: &TestApp, card: &str) -> Self {
+        let client = app.client(Some(card));
+        let front = client.get("/").await.expect("front page");
+        let cookie = front
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix(&format!("{COOKIE}=")))
+            .and_then(|rest| rest.split(';').next())
+            .expect("session cookie")
+            .to_owned();
+        let mut session = Self {
+            client,
+            cookie,
+            token: String::new(),
+        };
+        let view: serde_json::Value =
+            serde_json::from_str(&session.get("/api/session").await.body).expect("json");
+        session.token = view["csrf_token"].as_str().expect("token").to_owned();
+        session
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.client
+            .request_with(
+                "GET",
+                path,
+                "",
+                &[("cookie", format!("{COOKIE}={}", self.cookie))],
+            )
+            .await
+            .expect("get")
+    }
+
+    pub async fn post(&self, path: &str, form: &str) -> TestResponse {
+        self.client
+            .request_with(
+                "POST",
+                path,
+                &format!("csrf_token={}&{form}", self.token),
+                &[
+                    ("cookie", format!("{COOKIE}={}", self.cookie)),
+                    ("origin", self.client.origin()),
+                ],
+            )
+            .await
+            .expect("post")
+    }
+}
+
+/// A server function's refusal as `kind:code` (`invalid:card_number`, `conflict:unfinished`) or
+/// `kind` (`not_found`), read from its JSON body; a body that is not one is returned whole, so
+/// that a failing assertion shows what came instead.
+pub fn refusal(body: &str) -> String {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(body) else {
+        return body.to_owned();
+    };
+    let kind = value["error"].as_str().map(str::to_owned);
+    match (kind, value["code"].as_str()) {
+        (Some(kind), Some(code)) => format!("{kind}:{code}"),
+        (Some(kind), None) => kind,
+        _ => body.to_owned(),
+    }
+}
