@@ -13,6 +13,7 @@ use crate::{
     auth::Authenticator,
     db::{self, DbError},
     tls::{AcceptLoop, TlsConfigError, TlsReloader, forwarded::ForwardedCertificates},
+    web::csrf::SiteOrigins,
     web::{self, AppState, Connections, ServerServices},
 };
 
@@ -27,6 +28,8 @@ pub enum StartupError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("origins: {0}")]
+    Origins(String),
 }
 
 /// A server bound to its port, not yet serving.
@@ -65,6 +68,27 @@ impl Application {
             audit: AuditLog::new(pool.clone()),
             absolute_timeout: settings.session.absolute_timeout(),
         };
+        let listener =
+            TcpListener::bind(settings.listen)
+                .await
+                .map_err(|source| StartupError::Listen {
+                    addr: settings.listen,
+                    source,
+                })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| StartupError::Listen {
+                addr: settings.listen,
+                source,
+            })?;
+        // The origins state-changing requests must come from: never the request's own Host.
+        let origins = if settings.origins.is_empty() {
+            SiteOrigins::of_certificate(&settings.tls.certificate, local_addr.port())
+                .map_err(StartupError::Origins)?
+        } else {
+            SiteOrigins::new(settings.origins.iter().cloned())
+        };
+        tracing::info!(origins = ?origins.as_slice(), "forms are accepted from these origins");
         let router = web::router(
             AppState {
                 leptos_options,
@@ -73,6 +97,7 @@ impl Application {
                 revocation: tls.revocation,
             },
             guard,
+            origins,
             &settings.session,
             ForwardedCertificates::new(
                 settings.proxy.trusted.clone(),
@@ -87,19 +112,6 @@ impl Application {
             );
         }
 
-        let listener =
-            TcpListener::bind(settings.listen)
-                .await
-                .map_err(|source| StartupError::Listen {
-                    addr: settings.listen,
-                    source,
-                })?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| StartupError::Listen {
-                addr: settings.listen,
-                source,
-            })?;
         let accept = AcceptLoop::new(
             listener,
             tls.acceptor,

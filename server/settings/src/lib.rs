@@ -26,6 +26,11 @@ use identity::{CardNumberRule, Oid, verifier::VerifierSettings};
 pub struct Settings {
     /// Address and port the HTTPS server listens on.
     pub listen: SocketAddr,
+    /// The site's own origins (`https://host[:port]`), as browsers name them in `Origin`: a
+    /// state-changing request from any other is refused. Empty: every DNS name and address of
+    /// the server certificate with the port listened on. Set it when browsers reach the site
+    /// under another name or port (a load balancer's). Never taken from the request.
+    pub origins: Vec<String>,
     /// Folder of the compiled site (`pkg/` with the WebAssembly, script and style sheet).
     pub site_root: PathBuf,
     pub log: LogSettings,
@@ -161,6 +166,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            origins: Vec::new(),
             site_root: PathBuf::from("target/site"),
             log: LogSettings::default(),
             tls: TlsSettings::default(),
@@ -296,6 +302,12 @@ impl Settings {
 
     fn validate(&self) -> Result<(), ConfigError> {
         let problem = |setting, problem| Err(ConfigError::Value { setting, problem });
+        if !self.origins.iter().all(|o| is_https_origin(o)) {
+            return problem(
+                "origins",
+                "must list origins such as https://archive.example:3443 (https, a host and an optional port, nothing else)",
+            );
+        }
         if self.tls.client_ca.is_empty() {
             return problem(
                 "tls.client_ca",
@@ -347,9 +359,41 @@ impl Settings {
     }
 }
 
+/// `https://` and a host with an optional port: no path, query, user or white space.
+fn is_https_origin(origin: &str) -> bool {
+    origin.strip_prefix("https://").is_some_and(|authority| {
+        !authority.is_empty()
+            && !authority.contains(['/', '?', '#', '@'])
+            && !authority.chars().any(char::is_whitespace)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origins_are_https_hosts_with_an_optional_port() {
+        for good in [
+            "https://archive.example",
+            "https://archive.example:3443",
+            "https://[::1]:3443",
+        ] {
+            assert!(is_https_origin(good), "{good}");
+        }
+        for bad in [
+            "",
+            "https://",
+            "http://archive.example",
+            "archive.example",
+            "https://archive.example/",
+            "https://archive.example/path",
+            "https://user@archive.example",
+            "https://archive.example ",
+        ] {
+            assert!(!is_https_origin(bad), "{bad}");
+        }
+    }
     use std::io::Write;
 
     fn no_env() -> Env {
@@ -445,6 +489,16 @@ mod tests {
         let f = file("[auth.card_number_rule]\nkind = \"printed_number\"\n");
         let err = Settings::load_from(Some(f.path()), no_env()).expect_err("must fail");
         assert!(err.to_string().contains("printed_number"), "{err}");
+    }
+
+    #[test]
+    fn origins_must_be_https_origins() {
+        let f = file("origins = [\"https://archive.example\", \"http://archive.example\"]\n");
+        let err = Settings::load_from(Some(f.path()), no_env()).expect_err("must fail");
+        assert!(err.to_string().contains("origins"), "{err}");
+        let f = file("origins = [\"https://archive.example:8443\"]\n");
+        let s = Settings::load_from(Some(f.path()), no_env()).expect("valid");
+        assert_eq!(s.origins, ["https://archive.example:8443"]);
     }
 
     #[test]

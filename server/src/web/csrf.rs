@@ -2,8 +2,9 @@
 //! HEAD and OPTIONS) must come from one of our own pages, shown in this session.
 //!
 //! Two independent checks, since either alone has had holes in some browser or proxy:
-//! - the `Origin` header must name this very site (and `Sec-Fetch-Site`, where the browser sends
-//!   it, must say `same-origin`);
+//! - the `Origin` header must be one of the site's own origins (the `origins` setting, or the
+//!   server certificate's names with the port listened on; never the request's own `Host`), and
+//!   `Sec-Fetch-Site`, where the browser sends it, must say `same-origin`;
 //! - the session's token must come along, in the `x-csrf-token` header or as the `csrf_token`
 //!   field of a form (every state-changing server function takes it as its first argument, so
 //!   Leptos' forms send it with or without WebAssembly).
@@ -11,7 +12,11 @@
 //! Reading server functions are GET requests and change nothing; the cookie's `SameSite=Strict`
 //! is a third line of defence, not counted on.
 
-use std::net::SocketAddr;
+use std::{
+    net::{IpAddr, SocketAddr},
+    path::Path,
+    sync::Arc,
+};
 
 use axum::{
     body::{Body, to_bytes},
@@ -23,10 +28,11 @@ use axum::{
 use identity::VerifiedClient;
 use subtle::ConstantTimeEq;
 use tower_sessions::Session;
+use x509_parser::extensions::GeneralName;
 
 use crate::audit::{AuditAction, AuditEvent, AuditLog, Outcome};
 
-use super::{errors, session};
+use super::{context::RequestContext, errors, session};
 
 /// The form field and header that carry the token.
 pub const TOKEN_FIELD: &str = "csrf_token";
@@ -58,8 +64,75 @@ impl CsrfRefusal {
     }
 }
 
-/// The origin check: `Origin` names the host the request was sent to, over https.
-pub fn check_origin(headers: &HeaderMap, authority: Option<&str>) -> Result<(), CsrfRefusal> {
+/// The site's own origins, as browsers write them in `Origin` (`https://host[:port]`).
+#[derive(Clone, Debug)]
+pub struct SiteOrigins(Arc<[String]>);
+
+impl SiteOrigins {
+    pub fn new(origins: impl IntoIterator<Item = String>) -> Self {
+        Self(origins.into_iter().collect())
+    }
+
+    /// Every DNS name and address of the server certificate (the first in `certificate`), at
+    /// `port`; browsers leave out the default port 443.
+    pub fn of_certificate(certificate: &Path, port: u16) -> Result<Self, String> {
+        let chain = identity::files::certificates("tls.certificate", certificate)
+            .map_err(|e| e.to_string())?;
+        let leaf = chain
+            .first()
+            .ok_or_else(|| format!("{} holds no certificate", certificate.display()))?;
+        let (_, parsed) = x509_parser::parse_x509_certificate(leaf)
+            .map_err(|e| format!("tls.certificate: {e}"))?;
+        let port = if port == 443 {
+            String::new()
+        } else {
+            format!(":{port}")
+        };
+        let mut origins = Vec::new();
+        if let Ok(Some(names)) = parsed.subject_alternative_name() {
+            for name in &names.value.general_names {
+                let host = match name {
+                    GeneralName::DNSName(name) => name.to_ascii_lowercase(),
+                    GeneralName::IPAddress(bytes) => match bytes.len() {
+                        4 => ip_host(<[u8; 4]>::try_from(*bytes).map(IpAddr::from)),
+                        16 => ip_host(<[u8; 16]>::try_from(*bytes).map(IpAddr::from)),
+                        _ => continue,
+                    },
+                    _ => continue,
+                };
+                if !host.is_empty() {
+                    origins.push(format!("https://{host}{port}"));
+                }
+            }
+        }
+        if origins.is_empty() {
+            return Err(
+                "the server certificate names no DNS name or address: set `origins`".to_owned(),
+            );
+        }
+        Ok(Self::new(origins))
+    }
+
+    pub fn allows(&self, origin: &str) -> bool {
+        self.0.iter().any(|own| own.eq_ignore_ascii_case(origin))
+    }
+
+    pub fn as_slice(&self) -> &[String] {
+        &self.0
+    }
+}
+
+/// An address as a URL host: IPv6 in brackets.
+fn ip_host(address: Result<IpAddr, std::array::TryFromSliceError>) -> String {
+    match address {
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Ok(IpAddr::V6(v6)) => format!("[{v6}]"),
+        Err(_) => String::new(),
+    }
+}
+
+/// The origin check: `Origin` is one of the site's own origins.
+pub fn check_origin(headers: &HeaderMap, origins: &SiteOrigins) -> Result<(), CsrfRefusal> {
     if headers
         .get("sec-fetch-site")
         .is_some_and(|site| site.as_bytes() != b"same-origin")
@@ -70,10 +143,10 @@ pub fn check_origin(headers: &HeaderMap, authority: Option<&str>) -> Result<(), 
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .ok_or(CsrfRefusal::OriginMissing)?;
-    let host = authority.ok_or(CsrfRefusal::OriginMismatch)?;
-    match origin.strip_prefix("https://") {
-        Some(origin_host) if origin_host.eq_ignore_ascii_case(host) => Ok(()),
-        _ => Err(CsrfRefusal::OriginMismatch),
+    if origins.allows(origin) {
+        Ok(())
+    } else {
+        Err(CsrfRefusal::OriginMismatch)
     }
 }
 
@@ -96,9 +169,16 @@ fn is_form(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
 }
 
+/// What [`protect`] needs besides the request.
+#[derive(Clone)]
+pub struct CsrfState {
+    pub audit: AuditLog,
+    pub origins: SiteOrigins,
+}
+
 /// Middleware (inside [`session::establish`]): refuses state-changing requests that fail either
 /// check, with a 403 page and an audit row.
-pub async fn protect(State(audit): State<AuditLog>, request: Request, next: Next) -> Response {
+pub async fn protect(State(state): State<CsrfState>, request: Request, next: Next) -> Response {
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
@@ -106,29 +186,17 @@ pub async fn protect(State(audit): State<AuditLog>, request: Request, next: Next
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
-    // HTTP/2 carries the host in the URI (:authority), HTTP/1.1 in the Host header.
-    let authority = parts
-        .uri
-        .authority()
-        .map(|a| a.as_str().to_owned())
-        .or_else(|| {
-            parts
-                .headers
-                .get(header::HOST)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        });
     let body = match to_bytes(body, MAX_FORM_BYTES).await {
         Ok(bytes) => bytes,
         Err(_) => return errors::too_large(),
     };
-    let verdict = match check_origin(&parts.headers, authority.as_deref()) {
+    let verdict = match check_origin(&parts.headers, &state.origins) {
         Err(refusal) => Err(TokenCheck::Refused(refusal)),
         Ok(()) => check_token(&parts, &body).await,
     };
     match verdict {
         Ok(()) => next.run(Request::from_parts(parts, Body::from(body))).await,
-        Err(TokenCheck::Refused(refusal)) => refused(&audit, &parts, refusal).await,
+        Err(TokenCheck::Refused(refusal)) => refused(&state.audit, &parts, refusal).await,
         Err(TokenCheck::Unavailable) => errors::unavailable(),
     }
 }
@@ -178,6 +246,11 @@ async fn refused(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(peer)| peer.ip());
     let client = parts.extensions.get::<VerifiedClient>();
+    let caller = parts.extensions.get::<RequestContext>();
+    let card_number = match caller {
+        Some(caller) => caller.card_number().await,
+        None => None,
+    };
     tracing::warn!(
         ?address,
         path = parts.uri.path(),
@@ -192,10 +265,12 @@ async fn refused(
             },
             client_address: address,
             certificate: client.map(VerifiedClient::identity),
-            card_number: None,
+            card_number: card_number.map(|n| n.as_str()),
             controller_oid: None,
             document_oid: None,
-            details: None,
+            // The path without its query: state-changing requests are server functions and
+            // forms, whose paths hold no identifiers.
+            details: Some(serde_json::json!({ "path": parts.uri.path() })),
         };
         if let Err(error) = audit.record(event).await {
             tracing::error!(%error, "cannot write a CSRF refusal to the audit log");
@@ -223,15 +298,15 @@ mod tests {
     }
 
     #[test]
-    fn the_origin_must_be_this_site_over_https() {
-        let host = Some("archive.example:3443");
+    fn the_origin_must_be_one_of_the_sites_own() {
+        let origins = SiteOrigins::new(["https://archive.example:3443".to_owned()]);
         let ok = headers(&[("origin", "https://archive.example:3443")]);
-        assert_eq!(check_origin(&ok, host), Ok(()));
+        assert_eq!(check_origin(&ok, &origins), Ok(()));
         let same = headers(&[
             ("origin", "https://ARCHIVE.example:3443"),
             ("sec-fetch-site", "same-origin"),
         ]);
-        assert_eq!(check_origin(&same, host), Ok(()));
+        assert_eq!(check_origin(&same, &origins), Ok(()));
         for (h, refusal) in [
             (headers(&[]), CsrfRefusal::OriginMissing),
             (
@@ -246,6 +321,10 @@ mod tests {
                 headers(&[("origin", "https://archive.example:3443.evil.example")]),
                 CsrfRefusal::OriginMismatch,
             ),
+            (
+                headers(&[("origin", "https://archive.example")]),
+                CsrfRefusal::OriginMismatch,
+            ),
             (headers(&[("origin", "null")]), CsrfRefusal::OriginMismatch),
             (
                 headers(&[
@@ -255,13 +334,36 @@ mod tests {
                 CsrfRefusal::CrossSite,
             ),
         ] {
-            assert_eq!(check_origin(&h, host), Err(refusal), "{h:?}");
+            assert_eq!(check_origin(&h, &origins), Err(refusal), "{h:?}");
         }
+        // The request's own Host plays no part.
+        let forged = headers(&[("origin", "https://evil.example"), ("host", "evil.example")]);
         assert_eq!(
-            check_origin(&ok, None),
-            Err(CsrfRefusal::OriginMismatch),
-            "no host to compare with"
+            check_origin(&forged, &origins),
+            Err(CsrfRefusal::OriginMismatch)
         );
+    }
+
+    #[test]
+    fn the_origins_of_a_certificate_are_its_names_and_addresses_at_the_port() {
+        let dir = tempfile::tempdir().expect("dir");
+        identity::demo::DemoCa::new()
+            .expect("demo CA")
+            .write_to(dir.path())
+            .expect("write");
+        let server = dir.path().join("server.pem");
+        let origins = SiteOrigins::of_certificate(&server, 3443).expect("origins");
+        assert_eq!(
+            origins.as_slice(),
+            [
+                "https://localhost:3443",
+                "https://127.0.0.1:3443",
+                "https://[::1]:3443"
+            ]
+        );
+        let default_port = SiteOrigins::of_certificate(&server, 443).expect("origins");
+        assert!(default_port.allows("https://localhost"));
+        assert!(SiteOrigins::of_certificate(&dir.path().join("none.pem"), 443).is_err());
     }
 
     #[test]

@@ -75,6 +75,7 @@ fn page_routes() -> Vec<AxumRouteListing> {
 pub fn router(
     state: AppState,
     guard: session::SessionGuard,
+    origins: csrf::SiteOrigins,
     sessions: &SessionSettings,
     forwarded: ForwardedCertificates,
 ) -> Router {
@@ -115,7 +116,10 @@ pub fn router(
         .route("/metrics", get(metrics::metrics))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(middleware::from_fn_with_state(audit, csrf::protect))
+        .layer(middleware::from_fn_with_state(
+            csrf::CsrfState { audit, origins },
+            csrf::protect,
+        ))
         .layer(middleware::from_fn_with_state(guard, session::establish))
         .layer(middleware::from_fn_with_state(context, context::attach))
         .layer(session::layer(state.pool.clone(), sessions))

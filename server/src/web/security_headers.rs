@@ -1,6 +1,8 @@
 //! Security headers on every response. Pages rendered by Leptos carry a Content-Security-Policy
 //! with this response's script nonce (set in `app::shell`); every other response gets the
-//! strictest policy, since none of them needs to run anything.
+//! strictest policy, since none of them needs to run anything. Nothing but the site's own
+//! assets may be kept in a browser's cache: pages and server functions carry client data, and
+//! archivists share workstations.
 
 use axum::{
     extract::Request,
@@ -32,9 +34,18 @@ const FIXED: [(HeaderName, &str); 6] = [
     ),
 ];
 
+/// The site's own files (style sheet, scripts, icon): the same for every reader, no client data.
+fn is_asset(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == app::FAVICON_PATH || path == "/robots.txt"
+}
+
 pub async fn add_security_headers(request: Request, next: Next) -> Response {
+    let asset = is_asset(request.uri().path());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if !asset {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     for (name, value) in FIXED {
         // The display rendition endpoint may be framed by this site's own pages.
         if name == header::X_FRAME_OPTIONS {
@@ -49,4 +60,26 @@ pub async fn add_security_headers(request: Request, next: Next) -> Response {
         .entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(STRICT_CSP));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_asset;
+
+    #[test]
+    fn only_the_sites_own_files_may_be_cached() {
+        for path in ["/pkg/archivist.css", "/pkg/archivist.wasm", "/favicon.svg"] {
+            assert!(is_asset(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/search",
+            "/documents/1.2.3",
+            "/api/search",
+            "/audit.csv",
+            "/pkg",
+        ] {
+            assert!(!is_asset(path), "{path}");
+        }
+    }
 }

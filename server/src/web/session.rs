@@ -178,7 +178,7 @@ impl SessionGuard {
         let address = caller.address();
         let identity = caller.client().identity();
         let card_number = caller.card_number().await;
-        let event = |action, outcome| AuditEvent {
+        let event = |action, outcome, details| AuditEvent {
             action,
             outcome,
             client_address: address,
@@ -186,7 +186,7 @@ impl SessionGuard {
             card_number: card_number.map(|n| n.as_str()),
             controller_oid: None,
             document_oid: None,
-            details: None,
+            details,
         };
         if let Some(mut current) = session.get::<SignedIn>(SIGNED_IN).await? {
             match verdict(
@@ -203,9 +203,15 @@ impl SessionGuard {
                 }
                 Verdict::End(ending) => {
                     let (action, reason) = ending.audit();
+                    // Whose session was presented: its card's key, which the sign-in rows of
+                    // that card carry too.
+                    let details = serde_json::json!({
+                        "session_public_key_sha256": current.public_key_sha256,
+                        "session_signed_in_at": current.signed_in_at,
+                    });
                     // Recorded before the session goes, so the row exists whatever follows.
                     self.audit
-                        .record(event(action, Outcome::Refused { reason }))
+                        .record(event(action, Outcome::Refused { reason }, Some(details)))
                         .await?;
                     tracing::warn!(%address, reason, "session ended");
                     session.flush().await?;
@@ -220,7 +226,7 @@ impl SessionGuard {
         let signed_in = SignedIn::new(identity.public_key_sha256.clone(), now)
             .map_err(|_| GuardError::Random)?;
         self.audit
-            .record(event(AuditAction::SessionStarted, Outcome::Success))
+            .record(event(AuditAction::SessionStarted, Outcome::Success, None))
             .await?;
         session.insert(SIGNED_IN, signed_in).await?;
         Ok(())

@@ -157,6 +157,36 @@ async fn the_stored_cda_is_served_byte_exact_with_its_digest_and_audited() {
 }
 
 #[tokio::test]
+async fn pages_and_answers_with_client_data_are_never_cached() {
+    let archive = Archive::new().await;
+    let document = archive.document(&archive.a, false).await;
+    let client: String =
+        sqlx::query_scalar("SELECT client_id_value FROM document_version WHERE document_oid = $1")
+            .bind(&document)
+            .fetch_one(&archive.pool)
+            .await
+            .expect("client");
+    for path in [
+        "/".to_owned(),
+        "/search".to_owned(),
+        format!("/documents/{document}"),
+        format!("/documents/{document}/cda"),
+        format!("/client?client={client}"),
+        format!("/compare?a={document}&b={document}"),
+        "/audit".to_owned(),
+        format!("/api/documents/view?document_oid={document}"),
+        format!("/api/clients/documents?client={client}"),
+        "/api/access".to_owned(),
+        "/no-such-page".to_owned(),
+    ] {
+        let (response, _) = archive.get(&path).await;
+        assert!(response.status < 500, "{path}: {}", response.status);
+        assert_eq!(header(&response, "cache-control"), "no-store", "{path}");
+    }
+    archive.stop().await;
+}
+
+#[tokio::test]
 async fn another_controllers_document_is_the_same_404_as_none() {
     let archive = Archive::new().await;
     let theirs = archive.document(&archive.b, false).await;

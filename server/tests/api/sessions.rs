@@ -12,7 +12,7 @@ use sqlx::PgPool;
 
 use crate::{
     access::card,
-    helpers::{TestApp, TestClient, TestResponse, audit_rows, database_url},
+    helpers::{TestApp, TestClient, TestResponse, audit_rows, database_url, public_key_sha256},
 };
 
 const COOKIE: &str = "__Host-archivist-session";
@@ -164,6 +164,15 @@ async fn a_session_cookie_taken_to_another_card_destroys_the_session() {
         ),
         "{rows:?}"
     );
+    // Whose session it was: the owner's card key, as the owner's sign-in row has it.
+    let presented: Option<String> = sqlx::query_scalar(
+        "SELECT details->>'session_public_key_sha256' FROM audit_log
+         WHERE action = 'session.certificate_changed'",
+    )
+    .fetch_one(&mut app.db().await)
+    .await
+    .expect("the row");
+    assert_eq!(presented, Some(public_key_sha256("archivist-1")));
 
     // The stolen session is gone for its owner too: the card signs in again.
     let response = owner
@@ -272,6 +281,15 @@ async fn state_changing_requests_need_this_sites_origin_and_the_sessions_token()
             (last.0.as_str(), last.2.as_deref()),
             ("request.csrf_refused", Some(reason))
         );
+        // Which request, and whose card: an investigation needs both.
+        let (path, card_number): (Option<String>, Option<String>) = sqlx::query_as(
+            "SELECT details->>'path', card_number FROM audit_log ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_one(&mut app.db().await)
+        .await
+        .expect("the refusal's row");
+        assert_eq!(path.as_deref(), Some("/api/choose-controller"), "{reason}");
+        assert_eq!(card_number.as_deref(), Some("999000110"), "{reason}");
     }
     let access = client
         .request_with("GET", "/api/access", "", &[cookie(&session)])
@@ -302,6 +320,63 @@ async fn state_changing_requests_need_this_sites_origin_and_the_sessions_token()
         access.body
     );
     assert!(access.body.contains(a.as_str()), "both stay listed");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_origin_is_checked_against_the_sites_own_never_the_requests_host() {
+    let app = TestApp::spawn().await;
+    let (_, b, _) = linked_controllers(&app).await;
+    let client = app.client(Some("archivist-1"));
+    let session = sign_in(&client).await;
+    let token = token_of(&client, &session).await;
+    let body = format!("csrf_token={token}&controller={}", b.as_str());
+    // A forged Host that agrees with a forged Origin proves nothing.
+    let forged = client
+        .request_with(
+            "POST",
+            "/api/choose-controller",
+            &body,
+            &[
+                cookie(&session),
+                ("host", "evil.example".to_owned()),
+                ("origin", "https://evil.example".to_owned()),
+            ],
+        )
+        .await
+        .expect("post");
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    assert!(forged.body.contains("origin_mismatch"), "{}", forged.body);
+    // Every name of the server certificate is the site's own: the same post from 127.0.0.1.
+    let port = client.origin().rsplit(':').next().expect("port").to_owned();
+    let by_address = choose(
+        &client,
+        &session,
+        &body,
+        Some(format!("https://127.0.0.1:{port}")),
+    )
+    .await;
+    assert_eq!(by_address.status, 200, "{}", by_address.body);
+    app.stop().await;
+
+    // With `origins` set, only those.
+    let app =
+        TestApp::spawn_with(|s| s.origins = vec!["https://archive.example:8443".to_owned()]).await;
+    let (_, b, _) = linked_controllers(&app).await;
+    let client = app.client(Some("archivist-1"));
+    let session = sign_in(&client).await;
+    let token = token_of(&client, &session).await;
+    let body = format!("csrf_token={token}&controller={}", b.as_str());
+    let local = choose(&client, &session, &body, Some(client.origin())).await;
+    assert_eq!(local.status, 403, "{}", local.body);
+    let configured = choose(
+        &client,
+        &session,
+        &body,
+        Some("https://archive.example:8443".to_owned()),
+    )
+    .await;
+    assert_eq!(configured.status, 200, "{}", configured.body);
     app.stop().await;
 }
 
