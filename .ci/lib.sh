@@ -100,6 +100,15 @@ ensure_npm_packages() {
     die "wasm-opt from npm binaryen is not first on PATH"
 }
 
+# The release site and binary as shipped. What is shipped names no path of the machine that built
+# it (panic locations in the public WebAssembly named /root/.cargo/registry/…): dependencies'
+# sources become /cargo/…, ours /archivist/….
+build_release() {
+  local cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+  RUSTFLAGS="--remap-path-prefix=$cargo_home=/cargo --remap-path-prefix=$ROOT=/archivist${RUSTFLAGS:+ $RUSTFLAGS}" \
+    cargo leptos build --release
+}
+
 pg_bin_dir() {
   find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1
 }

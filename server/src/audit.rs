@@ -318,7 +318,9 @@ where
 
 impl AuditLog {
     /// The newest `limit` rows that match, newest first; with `controllers`, only rows about
-    /// one of those controllers (an archivist's view of their own controllers' material).
+    /// one of those controllers (an archivist's view of their own controllers' material). A row
+    /// is about a controller when it names it, or when it was a lookup (a search, a client's
+    /// documents) made in a scope that held it (`details.controllers`).
     pub async fn search(
         &self,
         filter: &AuditFilter,
@@ -338,8 +340,9 @@ impl AuditLog {
                  AND ($2::timestamptz IS NULL OR occurred_at < $2)
                  AND ($3::text IS NULL OR starts_with(action, $3))
                  AND ($4::text IS NULL OR card_number = $4 OR details->>'card_number' = $4)
-                 AND ($5::text IS NULL OR controller_oid = $5)
-                 AND ($6::text[] IS NULL OR controller_oid = ANY ($6))
+                 AND ($5::text IS NULL OR controller_oid = $5 OR details->'controllers' ? $5)
+                 AND ($6::text[] IS NULL OR controller_oid = ANY ($6)
+                      OR details->'controllers' ?| $6)
                ORDER BY occurred_at DESC, id DESC
                LIMIT $7"#,
             filter.since,
@@ -379,7 +382,7 @@ impl AuditLog {
                  AND ($2::timestamptz IS NULL OR occurred_at < $2)
                  AND ($3::text IS NULL OR starts_with(action, $3))
                  AND ($4::text IS NULL OR card_number = $4 OR details->>'card_number' = $4)
-                 AND ($5::text IS NULL OR controller_oid = $5)
+                 AND ($5::text IS NULL OR controller_oid = $5 OR details->'controllers' ? $5)
                ORDER BY occurred_at, id"#,
             filter.since,
             filter.until,

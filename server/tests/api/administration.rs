@@ -288,6 +288,60 @@ async fn the_audit_page_shows_an_archivist_only_their_controllers_rows() {
 }
 
 #[tokio::test]
+async fn lookups_made_in_a_controller_show_on_that_controllers_audit_page() {
+    let app = TestApp::spawn().await;
+    let pool = set_up(&app).await;
+    let b = ControllerOid::parse(B).expect("oid");
+    // archivist-1 works in A and B; archivist-2 only in B.
+    cards::link(&pool, &card("999000110"), &b, Validity::default(), "test")
+        .await
+        .expect("link");
+    let first = Session::start(&app, "archivist-1").await;
+    let search = first.get("/search").await;
+    assert_eq!(search.status, 200, "{}", search.body);
+    let lookup = first.get("/api/clients/documents?client=010101A900R").await;
+    assert_eq!(lookup.status, 200, "{}", lookup.body);
+
+    let second = Session::start(&app, "archivist-2").await;
+    let seen = |action: &'static str| {
+        let second = &second;
+        async move {
+            let page = second
+                .get(&format!(
+                    "/api/audit?since=&until=&action={action}&card_number=999000110&controller="
+                ))
+                .await;
+            assert_eq!(page.status, 200, "{}", page.body);
+            let page: serde_json::Value = serde_json::from_str(&page.body).expect("json");
+            page["rows"].as_array().map_or(0, Vec::len)
+        }
+    };
+    assert_eq!(seen("document.searched").await, 1, "the search in A and B");
+    assert_eq!(
+        seen("client.viewed").await,
+        1,
+        "the client looked up in A and B"
+    );
+
+    // A controller's own filter finds them too; a controller the lookup did not touch does not.
+    let admin_view = |controller: &'static str| {
+        let first = &first;
+        async move {
+            let page = first
+                .get(&format!(
+                    "/api/audit?since=&until=&action=document.searched&card_number=&controller={controller}"
+                ))
+                .await;
+            let page: serde_json::Value = serde_json::from_str(&page.body).expect("json");
+            page["rows"].as_array().map_or(0, Vec::len)
+        }
+    };
+    assert_eq!(admin_view(B).await, 1);
+    assert_eq!(admin_view("1.2.246.10.99999999.10.0").await, 0);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn the_administration_forms_carry_the_sessions_token_before_the_page_is_interactive() {
     let app = TestApp::spawn().await;
     let _pool = set_up(&app).await;
