@@ -52,6 +52,9 @@ pub enum AuditAction {
     SessionExpired,
     /// A state-changing request failed the CSRF checks; the reason says which.
     CsrfRefused,
+    /// Requests refused as not there (another controller's material looks the same), not
+    /// allowed or malformed; details hold the route, the count and the first identifiers.
+    RequestRefused,
     /// Someone searched the audit log on its page; details hold the filter.
     AuditSearched,
     /// Bindings of certificates to card numbers were imported; details hold the counts.
@@ -110,6 +113,7 @@ impl AuditAction {
             Self::SessionCertificateChanged => "session.certificate_changed",
             Self::SessionExpired => "session.expired",
             Self::CsrfRefused => "request.csrf_refused",
+            Self::RequestRefused => "request.refused",
             Self::AuditSearched => "audit.searched",
             Self::EnrolmentImported => "admin.enrolment_imported",
             Self::AuditExported => "audit.exported",

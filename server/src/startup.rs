@@ -13,8 +13,7 @@ use crate::{
     auth::Authenticator,
     db::{self, DbError},
     tls::{AcceptLoop, TlsConfigError, TlsReloader, forwarded::ForwardedCertificates},
-    web::csrf::SiteOrigins,
-    web::{self, AppState, Connections, ServerServices},
+    web::{self, AppState, Connections, ServerServices, csrf::SiteOrigins, refusals::RefusalLog},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +37,8 @@ pub struct Application {
     accept: AcceptLoop<Connections>,
     reloader: TlsReloader,
     pool: sqlx::PgPool,
+    refusals: RefusalLog,
+    refusal_interval: std::time::Duration,
 }
 
 impl Application {
@@ -58,11 +59,13 @@ impl Application {
             tracing::error!(%error, "cannot name the issuing CAs for the administrators' pages");
             Vec::new()
         });
+        let refusals = RefusalLog::new(AuditLog::new(pool.clone()));
         let services = ServerServices::new(
             pool.clone(),
             authenticator.clone(),
             AuditLog::new(pool.clone()),
             issuers,
+            refusals.clone(),
         );
         let guard = web::session::SessionGuard {
             audit: AuditLog::new(pool.clone()),
@@ -124,6 +127,8 @@ impl Application {
             accept,
             reloader,
             pool,
+            refusals,
+            refusal_interval: settings.audit.refusal_interval(),
         })
     }
 
@@ -136,9 +141,13 @@ impl Application {
         tracing::info!(address = %self.local_addr, "serving https");
         let reloader = tokio::spawn(self.reloader.run());
         let sessions = tokio::spawn(web::session::delete_expired(self.pool));
+        let refusals = self.refusals.spawn_flushing(self.refusal_interval);
         self.accept.run(shutdown).await;
         reloader.abort();
         sessions.abort();
+        refusals.abort();
+        // The refusals counted since the last row are not lost with the process.
+        self.refusals.flush().await;
     }
 }
 

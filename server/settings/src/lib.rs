@@ -40,6 +40,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub session: SessionSettings,
     pub proxy: ProxySettings,
+    pub audit: AuditSettings,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -49,6 +50,28 @@ pub struct ProxySettings {
     /// `Client-Cert-Chain` headers are verified and used. Empty (the default): the headers are
     /// removed from every request.
     pub trusted: Vec<std::net::IpAddr>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditSettings {
+    /// Seconds over which refused requests of one kind (card, address, route, reason) after
+    /// the first are counted into one `request.refused` row.
+    pub refusal_interval_secs: u64,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        Self {
+            refusal_interval_secs: 60,
+        }
+    }
+}
+
+impl AuditSettings {
+    pub fn refusal_interval(&self) -> Duration {
+        Duration::from_secs(self.refusal_interval_secs)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -175,6 +198,7 @@ impl Default for Settings {
             auth: AuthSettings::default(),
             session: SessionSettings::default(),
             proxy: ProxySettings::default(),
+            audit: AuditSettings::default(),
         }
     }
 }
@@ -307,6 +331,9 @@ impl Settings {
                 "origins",
                 "must list origins such as https://archive.example:3443 (https, a host and an optional port, nothing else)",
             );
+        }
+        if self.audit.refusal_interval_secs == 0 {
+            return problem("audit.refusal_interval_secs", "must be at least 1");
         }
         if self.tls.client_ca.is_empty() {
             return problem(

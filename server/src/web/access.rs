@@ -17,7 +17,7 @@ use app::{
 };
 use identity::CardNumberRule;
 use sqlx::PgPool;
-use std::sync::Arc;
+use std::{future::Future, sync::Arc};
 use time::format_description::well_known::Rfc3339;
 
 use crate::{
@@ -29,6 +29,7 @@ use crate::{
 
 use super::{
     context::{RequestContext, ScopeError},
+    refusals::RefusalLog,
     session::{self, SignedIn},
 };
 
@@ -38,6 +39,7 @@ pub struct ServerServices {
     pub(super) audit: AuditLog,
     /// The issuing CAs' names (`tls.client_ca`), under which administrators link card numbers.
     pub(super) issuers: Vec<String>,
+    pub(super) refusals: RefusalLog,
 }
 
 impl ServerServices {
@@ -46,12 +48,14 @@ impl ServerServices {
         authenticator: Authenticator,
         audit: AuditLog,
         issuers: Vec<String>,
+        refusals: RefusalLog,
     ) -> Self {
         Self {
             pool,
             authenticator,
             audit,
             issuers,
+            refusals,
         }
     }
 
@@ -250,6 +254,39 @@ impl ForRequest {
     }
 }
 
+impl ForRequest {
+    /// The answer of `route`, with a refusal (not there, malformed) noted in the refusal log.
+    fn noted<'a, T: Send + 'a>(
+        &'a self,
+        route: &'static str,
+        identifier: Option<String>,
+        answer: impl Future<Output = Result<T, ServiceError>> + Send + 'a,
+    ) -> ServiceFuture<'a, T> {
+        Box::pin(async move {
+            let result = answer.await;
+            if let Err(error) = &result
+                && let Some(reason) = refused_as(error)
+            {
+                self.services
+                    .refusals
+                    .record(&self.caller, route, &reason, identifier.as_deref())
+                    .await;
+            }
+            result
+        })
+    }
+}
+
+/// The refusals worth a trace: what was not there (or another controller's) and malformed
+/// input. A missing session, a conflict and an outage are answers of another kind.
+fn refused_as(error: &ServiceError) -> Option<String> {
+    match error {
+        ServiceError::NotFound => Some("not_found".to_owned()),
+        ServiceError::Invalid(field) => Some(format!("invalid:{field}")),
+        _ => None,
+    }
+}
+
 impl ArchivistServices for ForRequest {
     fn access<'a>(&'a self) -> ServiceFuture<'a, Access> {
         Box::pin(self.services.access(&self.caller))
@@ -265,7 +302,12 @@ impl ArchivistServices for ForRequest {
     }
 
     fn choose_controller<'a>(&'a self, controller: Option<String>) -> ServiceFuture<'a, ()> {
-        Box::pin(self.services.choose_controller(&self.caller, controller))
+        let asked = controller.clone();
+        self.noted(
+            "choose_controller",
+            asked,
+            self.services.choose_controller(&self.caller, controller),
+        )
     }
 
     fn sign_out<'a>(&'a self) -> ServiceFuture<'a, ()> {
@@ -273,18 +315,32 @@ impl ArchivistServices for ForRequest {
     }
 
     fn admin_overview<'a>(&'a self) -> ServiceFuture<'a, LinkFormOptions> {
-        Box::pin(self.services.admin_overview(&self.caller))
+        self.noted(
+            "admin_overview",
+            None,
+            self.services.admin_overview(&self.caller),
+        )
     }
 
     fn card_links<'a>(
         &'a self,
         card_number: Option<String>,
     ) -> ServiceFuture<'a, Vec<CardLinkView>> {
-        Box::pin(self.services.card_links(&self.caller, card_number))
+        let asked = card_number.clone();
+        self.noted(
+            "card_links",
+            asked,
+            self.services.card_links(&self.caller, card_number),
+        )
     }
 
     fn link_card<'a>(&'a self, request: LinkRequest) -> ServiceFuture<'a, LinkResult> {
-        Box::pin(self.services.link_card(&self.caller, request))
+        let asked = Some(request.controller.clone());
+        self.noted(
+            "link_card",
+            asked,
+            self.services.link_card(&self.caller, request),
+        )
     }
 
     fn unlink_card<'a>(
@@ -293,34 +349,51 @@ impl ArchivistServices for ForRequest {
         issuer: String,
         controller: String,
     ) -> ServiceFuture<'a, ()> {
-        Box::pin(
+        let asked = Some(controller.clone());
+        self.noted(
+            "unlink_card",
+            asked,
             self.services
                 .unlink_card(&self.caller, card_number, issuer, controller),
         )
     }
 
     fn change_controller<'a>(&'a self, change: ControllerChange) -> ServiceFuture<'a, ()> {
-        Box::pin(self.services.change_controller(&self.caller, change))
+        self.noted(
+            "change_controller",
+            None,
+            self.services.change_controller(&self.caller, change),
+        )
     }
 
     fn change_deployment_test<'a>(&'a self, change: DeploymentTestChange) -> ServiceFuture<'a, ()> {
-        Box::pin(self.services.change_deployment_test(&self.caller, change))
+        self.noted(
+            "change_deployment_test",
+            None,
+            self.services.change_deployment_test(&self.caller, change),
+        )
     }
 
     fn audit<'a>(&'a self, query: AuditQuery) -> ServiceFuture<'a, AuditPage> {
-        Box::pin(self.services.audit(&self.caller, query))
+        self.noted("audit", None, self.services.audit(&self.caller, query))
     }
 
     fn document<'a>(&'a self, document_oid: String) -> ServiceFuture<'a, DocumentView> {
-        Box::pin(self.services.document(&self.caller, document_oid))
+        let asked = Some(document_oid.clone());
+        self.noted(
+            "document",
+            asked,
+            self.services.document(&self.caller, document_oid),
+        )
     }
 
     fn search<'a>(&'a self, query: SearchQuery) -> ServiceFuture<'a, SearchPage> {
-        Box::pin(self.services.search(&self.caller, query))
+        self.noted("search", None, self.services.search(&self.caller, query))
     }
 
     fn client<'a>(&'a self, client: String) -> ServiceFuture<'a, ClientView> {
-        Box::pin(self.services.client(&self.caller, client))
+        let asked = Some(client.clone());
+        self.noted("client", asked, self.services.client(&self.caller, client))
     }
 
     fn search_options<'a>(&'a self) -> ServiceFuture<'a, SearchOptions> {
@@ -328,11 +401,17 @@ impl ArchivistServices for ForRequest {
     }
 
     fn stored_cda<'a>(&'a self, document_oid: String) -> ServiceFuture<'a, StoredCdaView> {
-        Box::pin(self.services.stored_cda(&self.caller, document_oid))
+        let asked = Some(document_oid.clone());
+        self.noted(
+            "stored_cda",
+            asked,
+            self.services.stored_cda(&self.caller, document_oid),
+        )
     }
 
     fn compare<'a>(&'a self, a: String, b: String) -> ServiceFuture<'a, ComparisonView> {
-        Box::pin(self.services.compare(&self.caller, a, b))
+        let asked = Some(format!("{a} {b}"));
+        self.noted("compare", asked, self.services.compare(&self.caller, a, b))
     }
 
     fn deployment_tests<'a>(&'a self) -> ServiceFuture<'a, Vec<DeploymentTestView>> {
@@ -344,14 +423,20 @@ impl ArchivistServices for ForRequest {
         controller: String,
         document: String,
     ) -> ServiceFuture<'a, ()> {
-        Box::pin(
+        let asked = Some(document.clone());
+        self.noted(
+            "check_test_document",
+            asked,
             self.services
                 .check_test_document(&self.caller, controller, document),
         )
     }
 
     fn confirm_deployment_test<'a>(&'a self, controller: String) -> ServiceFuture<'a, ()> {
-        Box::pin(
+        let asked = Some(controller.clone());
+        self.noted(
+            "confirm_deployment_test",
+            asked,
             self.services
                 .confirm_deployment_test(&self.caller, controller),
         )

@@ -17,11 +17,12 @@ use tokio::sync::mpsc;
 
 use crate::audit::{AuditAction, AuditEvent, AuditLog, ExportError, Outcome};
 
-use super::{admin::audit_filter, context::RequestContext, errors};
+use super::{admin::audit_filter, context::RequestContext, errors, refusals::RefusalLog};
 
 #[derive(Clone)]
 pub struct AuditDownload {
     pub pool: PgPool,
+    pub refusals: RefusalLog,
 }
 
 pub async fn audit_csv(
@@ -31,7 +32,13 @@ pub async fn audit_csv(
 ) -> Response {
     let card = match caller.administrator().await {
         Ok(Some(card)) => card,
-        Ok(None) => return errors::not_found(),
+        Ok(None) => {
+            download
+                .refusals
+                .record(&caller, "audit_csv", "not_found", None)
+                .await;
+            return errors::not_found();
+        }
         Err(error) => return errors::database_failed(&error, "exporting the audit log"),
     };
     let param = |name: &str| params.get(name).cloned().unwrap_or_default();

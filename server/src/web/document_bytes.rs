@@ -36,6 +36,7 @@ use crate::{
 use super::{
     context::{RequestContext, ScopeError},
     errors,
+    refusals::RefusalLog,
 };
 
 /// Bytes read from the database at a time.
@@ -50,6 +51,7 @@ const RENDITION_CSP: &str = "default-src 'none'; img-src data:; style-src 'unsaf
 pub struct DocumentBytes {
     pub pool: PgPool,
     pub audit: AuditLog,
+    pub refusals: RefusalLog,
 }
 
 /// Who is asking, and whether as a file.
@@ -103,6 +105,16 @@ async fn serve(
     part: StoredPart,
 ) -> Response {
     let Ok(document) = DocumentOid::parse(document) else {
+        let asked: String = document.chars().take(256).collect();
+        state
+            .refusals
+            .record(
+                &reader.caller,
+                "document_bytes",
+                "invalid:document",
+                Some(&asked),
+            )
+            .await;
         return bad_request("this is not a document OID (digits separated by dots)");
     };
     let scope = match reader.caller.active_scope().await {
@@ -121,7 +133,18 @@ async fn serve(
     };
     let object = match scoped::stored_object(&state.pool, &scope, &document, part).await {
         Ok(Some(object)) => object,
-        Ok(None) => return errors::not_found(),
+        Ok(None) => {
+            state
+                .refusals
+                .record(
+                    &reader.caller,
+                    "document_bytes",
+                    "not_found",
+                    Some(document.as_str()),
+                )
+                .await;
+            return errors::not_found();
+        }
         Err(error) => return errors::database_failed(&error, "document bytes"),
     };
     // Small objects (nearly every CDA) are checked and sent from one read.

@@ -17,6 +17,7 @@ mod document_bytes;
 mod errors;
 mod health;
 mod metrics;
+pub mod refusals;
 mod search;
 mod security_headers;
 pub mod session;
@@ -84,10 +85,12 @@ pub fn router(
     let audit: AuditLog = guard.audit.clone();
     let download = audit_export::AuditDownload {
         pool: state.pool.clone(),
+        refusals: state.services.refusals.clone(),
     };
     let documents = document_bytes::DocumentBytes {
         pool: state.pool.clone(),
         audit: audit.clone(),
+        refusals: state.services.refusals.clone(),
     };
     let context = context::ContextState {
         authenticator: state.services.authenticator.clone(),

@@ -1,6 +1,7 @@
 //! The tests' shared fixtures: starting a server for one test on a database of its own (dropped
 //! by a guard even when the test fails), the demo PKI, and a small HTTPS client that presents a
-//! card certificate. The server's integration tests and the card tool's tests use them.
+//! card certificate; archived demo documents of two controllers. The server's integration tests
+//! and the card tool's tests use them.
 
 use std::{
     net::SocketAddr,
@@ -11,13 +12,20 @@ use std::{
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response, Version, body::Bytes};
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use identity::{CardKey, CardNumber};
 use rustls::{
     ClientConfig, RootCertStore,
     pki_types::{CertificateDer, PrivateKeyDer, ServerName, pem::PemObject},
 };
-use server::startup::Application;
+use server::{
+    archive::{ControllerOid, xmldsig::TrustAnchors},
+    demo::documents::{self, Signer},
+    import::{Importer, Silent, Source},
+    startup::Application,
+    store::ArchiveStore,
+};
 use settings::{DatabaseSettings, Settings, TlsSettings};
-use sqlx::{Connection, PgConnection};
+use sqlx::{Connection, PgConnection, PgPool};
 use tokio::{net::TcpStream, sync::oneshot, task::JoinHandle};
 use tokio_rustls::TlsConnector;
 
@@ -556,4 +564,78 @@ pub fn refusal(body: &str) -> String {
         (Some(kind), None) => kind,
         _ => body.to_owned(),
     }
+}
+
+/// The card key of a demo card number under the demo issuing CA.
+pub fn card(number: &str) -> CardKey {
+    CardKey {
+        issuer: issuer(),
+        card_number: CardNumber::parse(number).expect("card number"),
+    }
+}
+
+/// Archives chunk `chunk` of the test data set (ten documents of controller `chunk % 2`);
+/// the files as they were imported.
+pub async fn archive_chunk(pool: &PgPool, chunk: u64) -> Vec<documents::File> {
+    let dir = tempfile::tempdir().expect("dir");
+    let options = documents::Options {
+        seed: 11,
+        controllers: 2,
+        clients: 5,
+        documents: 40,
+    };
+    let signer = Signer::demo().expect("signer");
+    let folder = dir.path().join(format!("chunk-{chunk}"));
+    std::fs::create_dir_all(&folder).expect("folder");
+    let files = documents::generate_chunk(&options, &signer, chunk, 10);
+    for file in &files {
+        std::fs::write(folder.join(&file.name), &file.bytes).expect("write");
+    }
+    let anchors = TrustAnchors::from_pem_files(&[demo_ca_file(dir.path())]).expect("anchors");
+    let store = ArchiveStore::new(pool.clone()).await.expect("store");
+    let summary = Importer::new(store, anchors, 2)
+        .import(&[Source::Path(folder)], &Silent)
+        .await;
+    assert_eq!(summary.refused, vec![]);
+    files
+}
+
+/// Archives ten generated documents for each of two controllers; their OIDs, in that order.
+pub async fn two_controllers(database: &str) -> (ControllerOid, ControllerOid) {
+    two_controllers_with_files(database).await.0
+}
+
+/// [`two_controllers`], with the files that were imported.
+pub async fn two_controllers_with_files(
+    database: &str,
+) -> ((ControllerOid, ControllerOid), Vec<documents::File>) {
+    let pool = PgPool::connect(&database_url(database))
+        .await
+        .expect("connect");
+    let mut controllers = Vec::new();
+    let mut files = Vec::new();
+    for chunk in 0..2 {
+        files.extend(archive_chunk(&pool, chunk).await);
+        let oid: String = sqlx::query_scalar(
+            "SELECT controller_oid FROM document_version GROUP BY 1 ORDER BY min(document_oid) \
+             OFFSET $1 LIMIT 1",
+        )
+        .bind(i64::try_from(chunk).expect("small"))
+        .fetch_one(&pool)
+        .await
+        .expect("controller");
+        controllers.push(ControllerOid::parse(&oid).expect("oid"));
+    }
+    pool.close().await;
+    let b = controllers.pop().expect("two");
+    let a = controllers.pop().expect("two");
+    assert_ne!(a, b);
+    ((a, b), files)
+}
+
+/// The demo documents' signing CA, written into `dir`, for an importer's trust anchors.
+pub fn demo_ca_file(dir: &Path) -> PathBuf {
+    let path = dir.join("signing-ca.pem");
+    std::fs::write(&path, documents::SIGNING_CA_PEM).expect("write the demo signing CA");
+    path
 }

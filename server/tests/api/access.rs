@@ -3,92 +3,18 @@
 //! row-level security that keeps other controllers' rows invisible even to a query without the
 //! application's filter.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-use identity::{CardKey, CardNumber};
 use server::{
-    archive::{ControllerOid, xmldsig::TrustAnchors},
-    demo::documents::{self, Signer},
-    import::{Importer, Silent, Source},
-    store::{
-        ArchiveStore,
-        cards::{self, Validity},
-    },
+    archive::ControllerOid,
+    store::cards::{self, Validity},
 };
 use sqlx::{Connection, PgConnection, PgPool};
 
-use crate::{
-    archive::demo_ca_file,
-    helpers::{TestApp, TestDatabase, create_database, database_url, drop_database, pki},
+use crate::helpers::{
+    TestApp, TestDatabase, archive_chunk, archivist, card, create_database, database_url,
+    drop_database, two_controllers,
 };
-
-pub(crate) use crate::helpers::issuer;
-
-pub(crate) fn card(number: &str) -> CardKey {
-    CardKey {
-        issuer: issuer(),
-        card_number: CardNumber::parse(number).expect("card number"),
-    }
-}
-
-/// Archives chunk `chunk` of the test data set (ten documents of controller `chunk % 2`);
-/// the files as they were imported.
-pub(crate) async fn archive_chunk(pool: &PgPool, chunk: u64) -> Vec<documents::File> {
-    let dir = tempfile::tempdir().expect("dir");
-    let options = documents::Options {
-        seed: 11,
-        controllers: 2,
-        clients: 5,
-        documents: 40,
-    };
-    let signer = Signer::demo().expect("signer");
-    let folder = dir.path().join(format!("chunk-{chunk}"));
-    std::fs::create_dir_all(&folder).expect("folder");
-    let files = documents::generate_chunk(&options, &signer, chunk, 10);
-    for file in &files {
-        std::fs::write(folder.join(&file.name), &file.bytes).expect("write");
-    }
-    let anchors = TrustAnchors::from_pem_files(&[demo_ca_file(dir.path())]).expect("anchors");
-    let store = ArchiveStore::new(pool.clone()).await.expect("store");
-    let summary = Importer::new(store, anchors, 2)
-        .import(&[Source::Path(folder)], &Silent)
-        .await;
-    assert_eq!(summary.refused, vec![]);
-    files
-}
-
-/// Archives ten generated documents for each of two controllers; their OIDs, in that order.
-pub(crate) async fn two_controllers(database: &str) -> (ControllerOid, ControllerOid) {
-    two_controllers_with_files(database).await.0
-}
-
-/// [`two_controllers`], with the files that were imported.
-pub(crate) async fn two_controllers_with_files(
-    database: &str,
-) -> ((ControllerOid, ControllerOid), Vec<documents::File>) {
-    let pool = PgPool::connect(&database_url(database))
-        .await
-        .expect("connect");
-    let mut controllers = Vec::new();
-    let mut files = Vec::new();
-    for chunk in 0..2 {
-        files.extend(archive_chunk(&pool, chunk).await);
-        let oid: String = sqlx::query_scalar(
-            "SELECT controller_oid FROM document_version GROUP BY 1 ORDER BY min(document_oid) \
-             OFFSET $1 LIMIT 1",
-        )
-        .bind(i64::try_from(chunk).expect("small"))
-        .fetch_one(&pool)
-        .await
-        .expect("controller");
-        controllers.push(ControllerOid::parse(&oid).expect("oid"));
-    }
-    pool.close().await;
-    let b = controllers.pop().expect("two");
-    let a = controllers.pop().expect("two");
-    assert_ne!(a, b);
-    ((a, b), files)
-}
 
 /// A fresh database with the schema and nothing else.
 async fn migrated_database() -> TestDatabase {
@@ -347,20 +273,6 @@ async fn row_level_security_hides_other_controllers_without_any_filter() {
     drop(tx);
     db.close().await.expect("close");
     drop_database(&database).await;
-}
-
-pub(crate) fn archivist(database: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_archivist"))
-        .args(args)
-        .env("DATABASE_URL", database_url(database))
-        .env(
-            "ARCHIVIST_TLS__CLIENT_CA",
-            format!("[{}]", pki().file("issuing-ca.pem").display()),
-        )
-        .env("USER", "admin-test")
-        .env_remove("SUDO_USER")
-        .output()
-        .expect("run archivist")
 }
 
 fn text(output: &Output) -> (String, String) {

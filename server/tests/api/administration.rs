@@ -12,10 +12,7 @@ use server::{
 };
 use sqlx::PgPool;
 
-use crate::{
-    access::card,
-    helpers::{Session, TestApp, database_url, refusal},
-};
+use crate::helpers::{Session, TestApp, card, database_url, refusal};
 
 /// An audit row as (action, card number, controller, card number in the details).
 type ChangeRow = (String, Option<String>, Option<String>, Option<String>);
@@ -128,7 +125,7 @@ async fn an_administrator_links_and_unlinks_a_card_on_record() {
         history.body
     );
 
-    let issuer = crate::access::issuer();
+    let issuer = crate::helpers::issuer();
     let unlinked = admin
         .post(
             "/api/admin/unlink-card",

@@ -13,7 +13,7 @@ use server::{
 };
 use sqlx::{Connection, PgConnection, PgPool};
 
-use crate::helpers::{TestDatabase, create_database, database_url, drop_database};
+use crate::helpers::{TestDatabase, create_database, database_url, demo_ca_file, drop_database};
 
 /// A migrated database of its own, an importer trusting the demo signing CA, a scratch folder.
 struct TestArchive {
@@ -68,12 +68,6 @@ impl TestArchive {
         self.pool.close().await;
         drop_database(&self.name).await;
     }
-}
-
-pub(crate) fn demo_ca_file(dir: &Path) -> PathBuf {
-    let path = dir.join("signing-ca.pem");
-    std::fs::write(&path, documents::SIGNING_CA_PEM).expect("write the demo signing CA");
-    path
 }
 
 /// The generator's first chunk: `(name, bytes)` of every document and frame.

@@ -12,10 +12,7 @@ use server::{
 };
 use sqlx::PgPool;
 
-use crate::{
-    access::{card, two_controllers_with_files},
-    helpers::{Session, TestApp, database_url, refusal},
-};
+use crate::helpers::{Session, TestApp, card, database_url, refusal, two_controllers_with_files};
 
 /// A document OID that nothing in the archive has.
 const AWAITED: &str = "1.2.246.10.12345670.10.0.99.1";

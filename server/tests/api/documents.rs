@@ -9,9 +9,9 @@ use server::{
 };
 use sqlx::PgPool;
 
-use crate::{
-    access::{archive_chunk, card, two_controllers_with_files},
-    helpers::{TestApp, TestResponse, audit_rows, database_url, refusal},
+use crate::helpers::{
+    Session, TestApp, TestResponse, archive_chunk, audit_rows, card, database_url, refusal,
+    two_controllers_with_files,
 };
 
 fn sha256(bytes: &[u8]) -> Vec<u8> {
@@ -31,7 +31,11 @@ struct Archive {
 
 impl Archive {
     async fn new() -> Self {
-        let app = TestApp::spawn().await;
+        Self::with_settings(|_| {}).await
+    }
+
+    async fn with_settings(adjust: impl FnOnce(&mut settings::Settings)) -> Self {
+        let app = TestApp::spawn_with(adjust).await;
         let ((a, b), files) = two_controllers_with_files(&app.database).await;
         let pool = PgPool::connect(&database_url(&app.database))
             .await
@@ -183,6 +187,118 @@ async fn pages_and_answers_with_client_data_are_never_cached() {
         assert!(response.status < 500, "{path}: {}", response.status);
         assert_eq!(header(&response, "cache-control"), "no-store", "{path}");
     }
+    archive.stop().await;
+}
+
+/// The `request.refused` rows of the log: route, reason, count, identifiers, card number.
+async fn refusal_rows(pool: &PgPool) -> Vec<(String, String, i64, Vec<String>, Option<String>)> {
+    sqlx::query_as(
+        "SELECT details->>'route', details->>'reason', (details->>'count')::bigint,
+                ARRAY(SELECT jsonb_array_elements_text(details->'identifiers')), card_number
+         FROM audit_log WHERE action = 'request.refused' ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("refusals")
+}
+
+#[tokio::test]
+async fn refused_requests_leave_a_trace_and_a_flood_leaves_one_row_a_kind() {
+    let archive = Archive::with_settings(|s| s.audit.refusal_interval_secs = 2).await;
+    let (app, pool, b) = (&archive.app, &archive.pool, &archive.b);
+    let theirs: String = sqlx::query_scalar(
+        "SELECT document_oid FROM document_version WHERE controller_oid = $1
+         ORDER BY document_oid LIMIT 1",
+    )
+    .bind(b.as_str())
+    .fetch_one(pool)
+    .await
+    .expect("another controller's document");
+    let session = Session::start(app, "archivist-1").await;
+
+    // Another controller's document: to the archivist the same 404 as none at all, on record.
+    let view = |oid: String| format!("/api/documents/view?document_oid={oid}");
+    let other = session.get(&view(theirs.clone())).await;
+    assert_eq!(
+        refusal_rows(pool).await,
+        vec![(
+            "document".to_owned(),
+            "not_found".to_owned(),
+            1,
+            vec![theirs.clone()],
+            Some("999000110".to_owned())
+        )],
+        "the first refusal is written at once"
+    );
+    let none = session
+        .get(&view("1.2.246.10.99999999.1.1".to_owned()))
+        .await;
+    assert_eq!((other.status, &other.body), (none.status, &none.body));
+    assert_eq!(other.status, 404);
+
+    // A flood: counted, and written as a row a kind when each interval ends (however slow this
+    // machine is, a handful of rows, not one a request).
+    for n in 2..=31 {
+        let probe = session
+            .get(&view(format!("1.2.246.10.99999999.1.{n}")))
+            .await;
+        assert_eq!(probe.status, 404);
+    }
+    let mut rows = refusal_rows(pool).await;
+    for _ in 0..75 {
+        if rows.iter().map(|row| row.2).sum::<i64>() == 32 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        rows = refusal_rows(pool).await;
+    }
+    assert_eq!(rows.iter().map(|row| row.2).sum::<i64>(), 32, "{rows:?}");
+    assert!(rows.len() <= 6, "a row a kind and interval: {rows:?}");
+    assert!(
+        rows.iter()
+            .all(|row| row.3.len() <= 10 && row.4.as_deref() == Some("999000110")),
+        "at most the first ten identifiers of each row, and whose card: {rows:?}"
+    );
+    let flood_rows = rows.len();
+
+    // The byte endpoint, an administrative function and malformed input: each its own kind.
+    let raw = session.get(&format!("/api/documents/{theirs}/raw")).await;
+    assert_eq!(raw.status, 404);
+    let admin = session.get("/api/admin/overview").await;
+    assert_eq!(admin.status, 404);
+    let malformed = session.get("/api/clients/documents?client=123").await;
+    assert_eq!(malformed.status, 422);
+    let kinds: Vec<(String, String)> = refusal_rows(pool)
+        .await
+        .into_iter()
+        .skip(flood_rows)
+        .map(|row| (row.0, row.1))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("document_bytes", "not_found"),
+            ("admin_overview", "not_found"),
+            ("client", "invalid:client"),
+        ]
+        .map(|(route, reason)| (route.to_owned(), reason.to_owned()))
+    );
+
+    // An administrator finds them on the audit page by the card number.
+    cards::grant_administrator(pool, &card("99900022B"), "test")
+        .await
+        .expect("grant");
+    let administrator = Session::start(app, "archivist-2").await;
+    let page = administrator
+        .get("/api/audit?since=&until=&action=request.refused&card_number=999000110&controller=")
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let page: serde_json::Value = serde_json::from_str(&page.body).expect("json");
+    assert_eq!(
+        page["rows"].as_array().map(Vec::len),
+        Some(flood_rows + 3),
+        "{page}"
+    );
     archive.stop().await;
 }
 

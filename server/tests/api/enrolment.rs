@@ -3,10 +3,7 @@
 
 use rustls::pki_types::{CertificateDer, pem::PemObject};
 
-use crate::{
-    access::{archivist, issuer},
-    helpers::{TestApp, pki, public_key_sha256},
-};
+use crate::helpers::{TestApp, archivist, issuer, pki, public_key_sha256};
 
 /// The serial as the identity page shows it (upper-case hex with colons).
 fn serial_of(stem: &str) -> String {

@@ -2,3 +2,21 @@
 //! use too, so that both start servers, databases and card clients the same way.
 
 pub use test_support::*;
+
+use std::process::{Command, Output};
+
+/// Runs the `archivist` binary of this build against `database`, with the demo PKI's issuing CA
+/// configured and an operator named `admin-test`.
+pub fn archivist(database: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_archivist"))
+        .args(args)
+        .env("DATABASE_URL", database_url(database))
+        .env(
+            "ARCHIVIST_TLS__CLIENT_CA",
+            format!("[{}]", pki().file("issuing-ca.pem").display()),
+        )
+        .env("USER", "admin-test")
+        .env_remove("SUDO_USER")
+        .output()
+        .expect("run archivist")
+}

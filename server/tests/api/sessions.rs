@@ -10,9 +10,8 @@ use server::{
 };
 use sqlx::PgPool;
 
-use crate::{
-    access::card,
-    helpers::{TestApp, TestClient, TestResponse, audit_rows, database_url, public_key_sha256},
+use crate::helpers::{
+    TestApp, TestClient, TestResponse, audit_rows, card, database_url, public_key_sha256,
 };
 
 const COOKIE: &str = "__Host-archivist-session";
