@@ -158,7 +158,6 @@ pub enum ScopeError {
 /// What [`attach`] needs besides the request.
 #[derive(Clone)]
 pub struct ContextState {
-    pub authenticator: Authenticator,
     pub services: Arc<ServerServices>,
 }
 
@@ -180,7 +179,8 @@ pub async fn attach(
     ) else {
         return next.run(request).await;
     };
-    let context = RequestContext::new(client, peer.ip(), session, state.authenticator);
+    let authenticator = state.services.authenticator.clone();
+    let context = RequestContext::new(client, peer.ip(), session, authenticator);
     let services = Services(Arc::new(super::access::ForRequest::new(
         state.services,
         context.clone(),

@@ -93,7 +93,6 @@ pub fn router(
         refusals: state.services.refusals.clone(),
     };
     let context = context::ContextState {
-        authenticator: state.services.authenticator.clone(),
         services: state.services.clone(),
     };
     let card_status = card_status::CardStatusState {

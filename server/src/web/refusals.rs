@@ -192,13 +192,11 @@ impl RefusalLog {
     }
 }
 
-/// The audit row's reason column holds stable codes; the field of an `invalid` refusal is in
-/// the details.
+/// The audit row's reason column holds stable codes; the field of an `invalid:<field>` refusal
+/// is in the details.
 fn kind_reason(reason: &str) -> &'static str {
     if reason == "not_found" {
         "not_found"
-    } else if reason == "forbidden" {
-        "forbidden"
     } else {
         "invalid"
     }
