@@ -101,7 +101,7 @@ impl Application {
             },
             guard,
             origins,
-            &settings.session,
+            settings,
             ForwardedCertificates::new(
                 settings.proxy.trusted.clone(),
                 tls.verifier,

@@ -64,6 +64,9 @@ pub fn Refusal(error: ServiceError, #[prop(optional)] field: &'static str) -> An
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
+    if super::rendered_as_not_found() {
+        return view! { <NotFound /> }.into_any();
+    }
     let language = use_language();
     let t = move || language.get().texts();
     let changes = ControllerActions {
@@ -101,6 +104,7 @@ pub fn AdminPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 /// The controller changes an administrator can make, kept above the page's content so that

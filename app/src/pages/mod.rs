@@ -138,11 +138,34 @@ pub fn NotFound() -> impl IntoView {
     }
     let language = use_language();
     view! {
-        <h1>{move || language.get().texts().not_found_heading}</h1>
+        <h1 data-not-found="true">{move || language.get().texts().not_found_heading}</h1>
         <p>{move || language.get().texts().not_found_body}</p>
         <p>
             <a href="/">{move || language.get().texts().front_page}</a>
         </p>
+    }
+}
+
+/// Whether the server answered the page being hydrated with the not-found page although the
+/// browser's router matches a route: the server does so for a route the reader may not know
+/// of (the administrators' page, `server::web::admin_routes`), and the browser must take over
+/// what the server rendered, not the route's own view. Always false on the server and after
+/// the first page.
+pub fn rendered_as_not_found() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        let hydrating =
+            Owner::current_shared_context().is_some_and(|context| context.during_hydration());
+        hydrating
+            && document()
+                .query_selector("main [data-not-found]")
+                .ok()
+                .flatten()
+                .is_some()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        false
     }
 }
 

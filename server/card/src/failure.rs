@@ -38,6 +38,10 @@ pub enum Failure {
     ServerUnreachable(String),
     #[error("the card is not linked to any controller")]
     NotLinked,
+    #[error("the card's PKCS#11 module cannot sign with this card: {0}")]
+    CardModule(String),
+    #[error("the PIN was not accepted: {0}")]
+    Pin(String),
     #[error("the card reader failed: {0}")]
     Reader(String),
     #[error("cannot write the enrolment record: {0}")]
@@ -71,6 +75,8 @@ impl Failure {
             Self::Configuration(_) => 15,
             Self::ServerUnreachable(_) => 16,
             Self::NotLinked => 17,
+            Self::CardModule(_) => 18,
+            Self::Pin(_) => 19,
         }
     }
 
@@ -99,7 +105,9 @@ impl Failure {
             | Self::Configuration(detail)
             | Self::ServerUnreachable(detail)
             | Self::Reader(detail)
-            | Self::Output(detail) => Some(detail.clone()),
+            | Self::Output(detail)
+            | Self::CardModule(detail)
+            | Self::Pin(detail) => Some(detail.clone()),
             _ => None,
         }
     }
@@ -196,6 +204,16 @@ impl Failure {
                 "Filen kunde inte skrivas. Kontrollera sökvägen och behörigheterna.",
                 "The file could not be written. Check the path and permissions.",
             ),
+            Self::CardModule(_) => (
+                "Kortin PKCS#11-moduulilla ei voitu allekirjoittaa tällä kortilla. Tarkista --pkcs11-module-polku (kortinlukijaohjelmiston moduuli) ja että kortti on lukijassa.",
+                "Kortets PKCS#11-modul kunde inte signera med det här kortet. Kontrollera sökvägen i --pkcs11-module (kortläsarprogrammets modul) och att kortet sitter i läsaren.",
+                "The card's PKCS#11 module could not sign with this card. Check the --pkcs11-module path (the card software's module) and that the card is in the reader.",
+            ),
+            Self::Pin(_) => (
+                "Kortti ei hyväksynyt PIN-koodia. Tarkista PIN1 (tunnistautumisen PIN); jos PIN on lukittu, avaa se PUK-koodilla kortinlukijaohjelmistossa.",
+                "Kortet godkände inte PIN-koden. Kontrollera PIN1 (PIN-koden för identifiering); om den är låst, lås upp den med PUK-koden i kortläsarprogrammet.",
+                "The card did not accept the PIN. Check PIN1 (the authentication PIN); if it is locked, unlock it with the PUK in the card software.",
+            ),
         }
     }
 }
@@ -224,6 +242,8 @@ mod tests {
             Failure::Configuration(String::new()),
             Failure::ServerUnreachable(String::new()),
             Failure::NotLinked,
+            Failure::CardModule(String::new()),
+            Failure::Pin(String::new()),
         ]
     }
 

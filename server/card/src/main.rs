@@ -6,6 +6,7 @@ use archivist_card::{
     Failure, Lang, checks,
     enrol::{self, EnrolmentRecord, Written},
     fineid::{self, CardContents},
+    pkcs11::CardKey,
     reader::Readers,
     report::{self, Label},
     server_query,
@@ -32,10 +33,13 @@ Exit codes:
   14  the card number cannot be read or derived
   15  the configuration is incomplete or unreadable
   16  the server could not be asked (--server)
-  17  the card is not linked to any controller (--server)";
+  17  the server says the card is not linked to any controller (--server with
+      --pkcs11-module: it says so only to a question that proves the card)
+  18  the card's PKCS#11 module cannot sign with this card (--pkcs11-module)
+  19  the card did not accept the PIN, or none was given";
 
 /// Reads the professional card in a local reader: why sign-in fails, and enrolment records.
-/// Never asks for a PIN.
+/// Asks for the PIN only with `--pkcs11-module`, and gives it only to that module.
 #[derive(Parser)]
 #[command(name = "archivist-card", version, after_help = EXIT_CODES)]
 struct Cli {
@@ -54,13 +58,22 @@ enum Command {
     Check {
         #[command(flatten)]
         card: CardArgs,
-        /// Also ask this server (https://…) whether the card is linked to a controller.
+        /// Also ask this server (https://…) what it makes of the card: accepted or why not, and
+        /// the card number it uses.
         #[arg(long, value_name = "URL")]
         server: Option<String>,
         /// The CA certificate (PEM) the server's own certificate is issued by; default: the
         /// system's trusted roots.
         #[arg(long, value_name = "FILE", requires = "server")]
         server_ca: Option<PathBuf>,
+        /// The card software's PKCS#11 module (e.g. OpenSC's `opensc-pkcs11.so`): the card
+        /// signs the connection to the server, which then also tells how many controllers the
+        /// card is linked to. Asks for the card's PIN1 (the authentication PIN).
+        #[arg(long, value_name = "FILE", requires = "server")]
+        pkcs11_module: Option<PathBuf>,
+        /// Read the PIN from the first line of standard input instead of the terminal.
+        #[arg(long, requires = "pkcs11_module")]
+        pin_stdin: bool,
     },
     /// For administrators: append the card's enrolment record (card number, issuer, serial,
     /// public-key hash) to FILE, for `archivist card import-enrolment`.
@@ -99,7 +112,17 @@ fn main() -> ExitCode {
             card,
             server,
             server_ca,
-        } => check(lang, &card, server.as_deref(), server_ca.as_deref()),
+            pkcs11_module,
+            pin_stdin,
+        } => {
+            let question = server.map(|url| Question {
+                url,
+                server_ca,
+                pkcs11_module,
+                pin_stdin,
+            });
+            check(lang, &card, question.as_ref())
+        }
         Command::Enrol { card, out } => enrol(lang, &card, &out),
     };
     match outcome {
@@ -132,12 +155,15 @@ fn read(args: &CardArgs, lang: Lang) -> Result<CardContents, Failure> {
     readers.with_card(&reader, fineid::read_card)
 }
 
-fn check(
-    lang: Lang,
-    args: &CardArgs,
-    server: Option<&str>,
-    server_ca: Option<&std::path::Path>,
-) -> Result<(), Failure> {
+/// `--server` and what goes with it.
+struct Question {
+    url: String,
+    server_ca: Option<PathBuf>,
+    pkcs11_module: Option<PathBuf>,
+    pin_stdin: bool,
+}
+
+fn check(lang: Lang, args: &CardArgs, question: Option<&Question>) -> Result<(), Failure> {
     let contents = read(args, lang)?;
     report::print(&report::describe(&contents, lang)?, lang);
     let settings = checks::load_settings(args.config.as_deref())?;
@@ -150,8 +176,20 @@ fn check(
     if let Some(number) = &derived {
         println!("{}: {number}", Label::ServerCardNumber.text(lang));
     }
-    if let Some(server) = server {
-        let status = server_query::ask(server, server_ca, &contents.certificate)?;
+    if let Some(question) = question {
+        let card = match &question.pkcs11_module {
+            Some(module) => {
+                let pin = read_pin(lang, question.pin_stdin)?;
+                Some(CardKey::open(module, &contents.certificate, &pin)?)
+            }
+            None => None,
+        };
+        let status = server_query::ask(
+            &question.url,
+            question.server_ca.as_deref(),
+            &contents.certificate,
+            card.as_ref(),
+        )?;
         if !status.accepted {
             return Err(Failure::Refused {
                 code: status.refusal.unwrap_or_else(|| "refused".to_owned()),
@@ -164,17 +202,39 @@ fn check(
         {
             println!("{}: {number}", Label::ServerCardNumber.text(lang));
         }
-        println!(
-            "{}: {}",
-            Label::Linked.text(lang),
-            status.linked_controllers
-        );
-        if status.linked_controllers == 0 {
-            return Err(Failure::NotLinked);
+        match status.linked_controllers {
+            Some(linked) => {
+                println!("{}: {linked}", Label::Linked.text(lang));
+                if linked == 0 {
+                    return Err(Failure::NotLinked);
+                }
+            }
+            None => println!(
+                "{}: {}",
+                Label::Linked.text(lang),
+                Label::LinksNotTold.text(lang)
+            ),
         }
     }
     println!("{}: {}", Label::Result.text(lang), card_ok(lang));
     Ok(())
+}
+
+/// The card's PIN1, from the terminal without echo or from standard input's first line.
+fn read_pin(lang: Lang, from_stdin: bool) -> Result<String, Failure> {
+    let read = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map(|_| line.trim_end_matches(['\r', '\n']).to_owned())
+    } else {
+        rpassword::prompt_password(format!("{}: ", Label::Pin.text(lang)))
+    };
+    match read {
+        Ok(pin) if !pin.is_empty() => Ok(pin),
+        Ok(_) => Err(Failure::Pin("no PIN was given".to_owned())),
+        Err(error) => Err(Failure::Pin(format!("cannot read the PIN: {error}"))),
+    }
 }
 
 fn enrol(lang: Lang, args: &CardArgs, out: &std::path::Path) -> Result<(), Failure> {

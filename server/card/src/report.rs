@@ -26,6 +26,8 @@ pub enum Label {
     PublicKey,
     Result,
     Linked,
+    LinksNotTold,
+    Pin,
 }
 
 impl Label {
@@ -69,6 +71,16 @@ impl Label {
                 "Liitetty rekisterinpitäjiin",
                 "Kopplat till personuppgiftsansvariga",
                 "Linked to controllers",
+            ),
+            Self::Pin => (
+                "Kortin PIN1 (tunnistautuminen)",
+                "Kortets PIN1 (identifiering)",
+                "The card's PIN1 (authentication)",
+            ),
+            Self::LinksNotTold => (
+                "palvelu kertoo tämän vain kortilla kirjautuneelle (kirjaudu kortilla: etusivu näyttää rekisterinpitäjät)",
+                "tjänsten visar detta bara för den som loggat in med kortet (logga in med kortet: startsidan visar de personuppgiftsansvariga)",
+                "the service tells this only to the card itself (sign in with the card: the front page shows the controllers)",
             ),
         };
         match lang {

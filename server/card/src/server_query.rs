@@ -1,7 +1,9 @@
 //! `check --server URL`: asks the server what it makes of this card's certificate
 //! (`POST /api/card-status` with the DER certificate). The answer holds no client data: whether
-//! the certificate is accepted, the card number the server derives and how many controllers
-//! the card is linked to now.
+//! the certificate is accepted and the card number the server derives. How many controllers the
+//! card is linked to the server tells only to a question that proves the card: with
+//! `--pkcs11-module` the connection presents the card, its key signing the handshake through
+//! the card's module ([`crate::pkcs11`]).
 
 use std::{path::Path, sync::Arc, time::Duration};
 
@@ -11,12 +13,13 @@ use hyper_util::rt::TokioIo;
 use rustls::{
     ClientConfig, RootCertStore,
     pki_types::{CertificateDer, ServerName, pem::PemObject},
+    sign::{CertifiedKey, SingleCertAndKey},
 };
 use serde::Deserialize;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
-use crate::failure::Failure;
+use crate::{failure::Failure, pkcs11::CardKey};
 
 /// The server's answer (the server's `web::card_status`).
 #[derive(Debug, Deserialize)]
@@ -24,7 +27,12 @@ pub struct CardStatus {
     pub accepted: bool,
     pub refusal: Option<String>,
     pub card_number: Option<String>,
-    pub linked_controllers: u32,
+    /// Whether the server took the question as the card holder's own.
+    #[serde(default)]
+    pub proven: bool,
+    /// Only in an answer to a proven question.
+    #[serde(default)]
+    pub linked_controllers: Option<u32>,
 }
 
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -33,13 +41,14 @@ pub fn ask(
     server: &str,
     server_ca: Option<&Path>,
     certificate: &[u8],
+    card: Option<&CardKey>,
 ) -> Result<CardStatus, Failure> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::Reader(e.to_string()))?;
     runtime.block_on(async {
-        tokio::time::timeout(TIMEOUT, request(server, server_ca, certificate))
+        tokio::time::timeout(TIMEOUT, request(server, server_ca, certificate, card))
             .await
             .map_err(|_| {
                 Failure::ServerUnreachable(format!("no answer in {} s", TIMEOUT.as_secs()))
@@ -51,6 +60,7 @@ async fn request(
     server: &str,
     server_ca: Option<&Path>,
     certificate: &[u8],
+    card: Option<&CardKey>,
 ) -> Result<CardStatus, Failure> {
     let unreachable =
         |e: &dyn std::fmt::Display| Failure::ServerUnreachable(format!("{server}: {e}"));
@@ -69,8 +79,17 @@ async fn request(
     let config = ClientConfig::builder_with_provider(identity::verifier::crypto_provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| unreachable(&e))?
-        .with_root_certificates(roots(server_ca)?)
-        .with_no_client_auth();
+        .with_root_certificates(roots(server_ca)?);
+    let config = match card {
+        Some(card) => {
+            let presented = CertifiedKey::new(
+                vec![CertificateDer::from(certificate.to_vec())],
+                Arc::new(card.clone()),
+            );
+            config.with_client_cert_resolver(Arc::new(SingleCertAndKey::from(presented)))
+        }
+        None => config.with_no_client_auth(),
+    };
     let name = ServerName::try_from(host.trim_matches(['[', ']']).to_owned())
         .map_err(|e| unreachable(&e))?;
     let tcp = TcpStream::connect((host.trim_matches(['[', ']']), port))

@@ -4,6 +4,7 @@
 
 mod support {
     pub mod pcscd;
+    pub mod soft_token;
     pub mod virtual_card;
 }
 
@@ -24,6 +25,7 @@ use server::{
 use sqlx::PgPool;
 use support::{
     pcscd::Pcscd,
+    soft_token::{self, SoftToken},
     virtual_card::{Mode, VirtualCard},
 };
 
@@ -67,18 +69,83 @@ struct Run {
 }
 
 fn tool(socket: &Path, args: &[&str]) -> Run {
-    let output: Output = Command::new(env!("CARGO_BIN_EXE_archivist-card"))
+    tool_with(socket, args, None, "")
+}
+
+/// The tool with SoftHSM's configuration (`token`) and `stdin` as its standard input.
+fn tool_with(socket: &Path, args: &[&str], token: Option<&Path>, stdin: &str) -> Run {
+    use std::io::Write as _;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_archivist-card"));
+    command
         .args(args)
         .env("PCSCLITE_CSOCK_NAME", socket)
         .env_remove("LC_ALL")
         .env_remove("LC_MESSAGES")
         .env("LANG", "C.UTF-8")
-        .output()
-        .expect("run archivist-card");
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if let Some(conf) = token {
+        command.env("SOFTHSM2_CONF", conf);
+    }
+    let mut child = command.spawn().expect("run archivist-card");
+    if let Some(mut input) = child.stdin.take() {
+        // A tool that stops before reading its input closes the pipe: nothing to report.
+        let _ = input.write_all(stdin.as_bytes());
+    }
+    let output: Output = child.wait_with_output().expect("run archivist-card");
     Run {
         code: output.status.code(),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A controller for the card to be linked to.
+async fn new_controller(pool: &PgPool) -> ControllerOid {
+    let controller = ControllerOid::parse("1.2.246.10.99887766.10.0").expect("oid");
+    administration::create_controller(pool, &Actor::Operator, &controller, "Testikunta")
+        .await
+        .expect("controller");
+    controller
+}
+
+/// The demo issuing CA's card `number`.
+fn card_key(number: &str) -> CardKey {
+    CardKey {
+        issuer: issuer(),
+        card_number: CardNumber::parse(number).expect("number"),
+    }
+}
+
+/// `check --server` against a test server, from a blocking thread (the server runs on the
+/// test's runtime).
+struct Asking {
+    socket: PathBuf,
+    config: PathBuf,
+    server: String,
+    root: PathBuf,
+}
+
+impl Asking {
+    async fn ask(&self, extra: &[String], token: Option<PathBuf>, stdin: &str) -> Run {
+        let mut args = vec![
+            "check".to_owned(),
+            "--config".to_owned(),
+            self.config.to_str().expect("path").to_owned(),
+            "--server".to_owned(),
+            self.server.clone(),
+            "--server-ca".to_owned(),
+            self.root.to_str().expect("path").to_owned(),
+        ];
+        args.extend_from_slice(extra);
+        let (socket, stdin) = (self.socket.clone(), stdin.to_owned());
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            tool_with(&socket, &args, token.as_deref(), &stdin)
+        })
+        .await
+        .expect("check")
     }
 }
 
@@ -274,7 +341,7 @@ fn the_locale_chooses_the_language() {
 }
 
 #[tokio::test]
-async fn an_enrolled_card_signs_in_and_the_server_says_it_is_linked() {
+async fn an_enrolled_card_signs_in_and_the_server_knows_its_number() {
     let app = TestApp::spawn_with(|s| s.auth.card_number_rule = CardNumberRule::Enrolled).await;
     let daemon = Pcscd::with_reader();
     let dir = tempfile::tempdir().expect("dir");
@@ -334,63 +401,48 @@ async fn an_enrolled_card_signs_in_and_the_server_says_it_is_linked() {
         .expect("import");
     assert!(imported.contains("1 bindings added"), "{imported}");
 
-    let controller = ControllerOid::parse("1.2.246.10.99887766.10.0").expect("oid");
-    administration::create_controller(&pool, &Actor::Operator, &controller, "Testikunta")
-        .await
-        .expect("controller");
-    let key = CardKey {
-        issuer: issuer(),
-        card_number: CardNumber::parse(PRINTED).expect("number"),
-    };
+    let controller = new_controller(&pool).await;
+    let key = card_key(PRINTED);
 
-    // Before the link: the server knows the card but it reaches no controller.
+    // The server knows the card and its number, but tells the tool (which does not sign with
+    // the card) nothing about its links, linked or not.
     let server = format!("https://localhost:{}", app.addr.port());
     let root = pki().file("root-ca.pem");
-    let ask = |socket: PathBuf, config: PathBuf, server: String, root: PathBuf| {
-        tokio::task::spawn_blocking(move || {
-            tool(
-                &socket,
-                &[
-                    "check",
-                    "--config",
-                    config.to_str().expect("path"),
-                    "--server",
-                    &server,
-                    "--server-ca",
-                    root.to_str().expect("path"),
-                ],
-            )
-        })
-    };
     let card = VirtualCard::insert(
         daemon.port(),
         &certificate("archivist-1"),
         TOKEN_SERIAL,
         Mode::Fineid,
     );
-    let unlinked = ask(socket.clone(), config.clone(), server.clone(), root.clone())
-        .await
-        .expect("check");
-    assert_failure(&unlinked, 17, "it is not linked to any controller");
-    assert!(
-        unlinked
-            .stdout
-            .contains(&format!("Card number the service uses: {PRINTED}")),
-        "the enrolled number comes from the server: {}",
-        unlinked.stdout
-    );
-
+    let asking = Asking {
+        socket: socket.clone(),
+        config: config.clone(),
+        server,
+        root,
+    };
+    let unlinked = asking.ask(&[], None, "").await;
     cards::link(&pool, &key, &controller, Validity::default(), "test")
         .await
         .expect("link");
-    let linked = ask(socket.clone(), config.clone(), server.clone(), root.clone())
-        .await
-        .expect("check");
-    assert_eq!(linked.code, Some(0), "{}{}", linked.stdout, linked.stderr);
-    assert!(
-        linked.stdout.contains("Linked to controllers: 1"),
-        "{}",
-        linked.stdout
+    let linked = asking.ask(&[], None, "").await;
+    for run in [&unlinked, &linked] {
+        assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+        assert!(
+            run.stdout
+                .contains(&format!("Card number the service uses: {PRINTED}")),
+            "the enrolled number comes from the server: {}",
+            run.stdout
+        );
+        assert!(
+            run.stdout
+                .contains("Linked to controllers: the service tells this only to the card itself"),
+            "{}",
+            run.stdout
+        );
+    }
+    assert_eq!(
+        unlinked.stdout, linked.stdout,
+        "the answer without proof does not depend on the links"
     );
     drop(card);
 
@@ -409,12 +461,95 @@ async fn an_enrolled_card_signs_in_and_the_server_says_it_is_linked() {
 
     let mut db = app.db().await;
     let asked: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM audit_log WHERE action = 'card.status_checked' AND card_number = $1",
+        "SELECT count(*) FROM audit_log WHERE action = 'card.status_checked'
+         AND card_number IS NULL AND details->>'card_number' = $1",
     )
     .bind(PRINTED)
     .fetch_one(&mut db)
     .await
     .expect("count");
-    assert_eq!(asked, 2, "every question is on the audit log");
+    assert_eq!(
+        asked, 2,
+        "every question is on the audit log, not in the holder's name"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_card_proven_through_its_module_learns_its_links() {
+    let app = TestApp::spawn().await;
+    let daemon = Pcscd::with_reader();
+    let dir = tempfile::tempdir().expect("dir");
+    let config = config(dir.path());
+    let socket = daemon.socket();
+    let token = SoftToken::holding(&pki().file("archivist-1.key"), &certificate("archivist-1"));
+    let stranger = SoftToken::holding(&pki().file("archivist-2.key"), &certificate("archivist-2"));
+    let _card = VirtualCard::insert(
+        daemon.port(),
+        &certificate("archivist-1"),
+        TOKEN_SERIAL,
+        Mode::Fineid,
+    );
+    let server = format!("https://localhost:{}", app.addr.port());
+    let root = pki().file("root-ca.pem");
+    let asking = Asking {
+        socket,
+        config,
+        server,
+        root,
+    };
+    let asking = &asking;
+    let ask = |module: &str, token: &SoftToken, pin: &str| {
+        let conf = token.conf().to_owned();
+        let pin = format!("{pin}\n");
+        let args = ["--pkcs11-module", module, "--pin-stdin"].map(str::to_owned);
+        async move { asking.ask(&args, Some(conf), &pin).await }
+    };
+    let unlinked = ask(soft_token::MODULE, &token, soft_token::PIN).await;
+    assert_failure(&unlinked, 17, "it is not linked to any controller");
+    assert!(
+        unlinked.stdout.contains("Linked to controllers: 0"),
+        "{}",
+        unlinked.stdout
+    );
+
+    let pool = PgPool::connect(&database_url(&app.database))
+        .await
+        .expect("connect");
+    let controller = new_controller(&pool).await;
+    let key = card_key("999000110");
+    cards::link(&pool, &key, &controller, Validity::default(), "test")
+        .await
+        .expect("link");
+    let linked = ask(soft_token::MODULE, &token, soft_token::PIN).await;
+    assert_eq!(linked.code, Some(0), "{}{}", linked.stdout, linked.stderr);
+    assert!(
+        linked.stdout.contains("Linked to controllers: 1"),
+        "{}",
+        linked.stdout
+    );
+
+    let wrong_pin = ask(soft_token::MODULE, &token, "0000").await;
+    assert_failure(&wrong_pin, 19, "The card did not accept the PIN");
+    let no_pin = ask(soft_token::MODULE, &token, "").await;
+    assert_failure(&no_pin, 19, "no PIN was given");
+    let other_card = ask(soft_token::MODULE, &stranger, soft_token::PIN).await;
+    assert_failure(
+        &other_card,
+        18,
+        "no token holds the card's authentication certificate",
+    );
+    let no_module = ask("/nonexistent/pkcs11.so", &token, soft_token::PIN).await;
+    assert_failure(&no_module, 18, "cannot load the module");
+
+    // The two proven questions are the holder's on the audit log.
+    let proven: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'card.status_checked'
+         AND card_number = '999000110' AND details->>'proof' = 'tls_client_certificate'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("count");
+    assert_eq!(proven, 2);
     app.stop().await;
 }

@@ -102,13 +102,25 @@ impl SessionSettings {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthSettings {
     /// Where the card number that access is linked to comes from: `{ kind = "subject_attribute",
     /// oid = "2.5.4.5" }` (the default, the SATU), `{ kind = "san_other_name", type_id = "…" }`
     /// or `{ kind = "issuer_and_serial" }`.
     pub card_number_rule: CardNumberRule,
+    /// Questions one address may send to `/api/card-status` a minute (as many at once); more
+    /// get 429 with `Retry-After`.
+    pub card_status_per_minute: u32,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            card_number_rule: CardNumberRule::default(),
+            card_status_per_minute: 20,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -332,6 +344,9 @@ impl Settings {
                 "must list origins such as https://archive.example:3443 (https, a host and an optional port, nothing else)",
             );
         }
+        if self.auth.card_status_per_minute == 0 {
+            return problem("auth.card_status_per_minute", "must be at least 1");
+        }
         if self.audit.refusal_interval_secs == 0 {
             return problem("audit.refusal_interval_secs", "must be at least 1");
         }
@@ -541,6 +556,18 @@ mod tests {
         let err = Settings::load_from(Some(f.path()), no_env()).expect_err("must fail");
         assert!(
             err.to_string().contains("tls.header_read_timeout_secs"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_card_status_limit_of_zero_is_refused() {
+        let s = Settings::load_from(None, no_env()).expect("defaults");
+        assert_eq!(s.auth.card_status_per_minute, 20);
+        let f = file("[auth]\ncard_status_per_minute = 0\n");
+        let err = Settings::load_from(Some(f.path()), no_env()).expect_err("must fail");
+        assert!(
+            err.to_string().contains("auth.card_status_per_minute"),
             "{err}"
         );
     }

@@ -21,7 +21,10 @@ use tower::ServiceExt;
 
 use identity::{HandshakeRefusal, VerifiedClient, certificate::read_identity};
 
-use super::first_request::FirstRequestDeadline;
+use super::{
+    first_request::FirstRequestDeadline,
+    presented::{Presented, noting_refusal},
+};
 
 /// What to do with connections once TLS has done its part.
 pub trait ConnectionHandler: Send + Sync + 'static {
@@ -32,11 +35,13 @@ pub trait ConnectionHandler: Send + Sync + 'static {
         client: Option<&VerifiedClient>,
     ) -> impl Future<Output = Router> + Send;
 
-    /// A handshake failed because of the client's certificate.
+    /// A handshake failed because of the client's certificate (`presented`: what the verifier
+    /// turned down, when it got that far).
     fn refused(
         &self,
         peer: SocketAddr,
         refusal: HandshakeRefusal,
+        presented: Option<Presented>,
     ) -> impl Future<Output = ()> + Send;
 }
 
@@ -147,24 +152,23 @@ impl<H: ConnectionHandler> Connection<H> {
         if let Err(error) = tcp.set_nodelay(true) {
             tracing::debug!(%peer, %error, "TCP_NODELAY not set");
         }
-        let tls = match tokio::time::timeout(self.handshake_timeout, self.acceptor.accept(tcp))
-            .await
-        {
+        let handshake = noting_refusal(self.acceptor.accept(tcp));
+        let tls = match tokio::time::timeout(self.handshake_timeout, handshake).await {
             Err(_) => {
                 tracing::debug!(%peer, "TLS handshake timed out");
                 return;
             }
-            Ok(Err(error)) => {
+            Ok((Err(error), presented)) => {
                 match HandshakeRefusal::from_handshake_error(&error) {
                     Some(refusal) => {
                         tracing::warn!(%peer, reason = refusal.code(), "client certificate refused");
-                        self.handler.refused(peer, refusal).await;
+                        self.handler.refused(peer, refusal, presented).await;
                     }
                     None => tracing::debug!(%peer, %error, "TLS handshake failed"),
                 }
                 return;
             }
-            Ok(Ok(tls)) => tls,
+            Ok((Ok(tls), _)) => tls,
         };
 
         let client = match verified_client(tls.get_ref().1) {
@@ -172,8 +176,14 @@ impl<H: ConnectionHandler> Connection<H> {
             Err(error) => {
                 // rustls accepted the chain, so this is a certificate we cannot read.
                 tracing::warn!(%peer, %error, "verified client certificate cannot be read");
+                let presented = tls
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(|chain| chain.first())
+                    .map(Presented::from_der);
                 self.handler
-                    .refused(peer, HandshakeRefusal::BadCertificate)
+                    .refused(peer, HandshakeRefusal::BadCertificate, presented)
                     .await;
                 return;
             }

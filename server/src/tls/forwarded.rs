@@ -27,7 +27,7 @@ use rustls::pki_types::{CertificateDer, UnixTime};
 
 use identity::HandshakeRefusal;
 
-use super::{CurrentVerifier, accept::client_from_chain};
+use super::{CurrentVerifier, accept::client_from_chain, presented::Presented};
 use crate::audit::{AuditAction, AuditEvent, AuditLog, Outcome};
 
 pub const CLIENT_CERT: &str = "client-cert";
@@ -178,11 +178,19 @@ pub async fn from_proxy(
             request.extensions_mut().insert::<VerifiedClient>(client);
             next.run(request).await
         }
-        Err(refusal) => refused(&forwarded.audit, address, refusal).await,
+        Err(refusal) => {
+            let presented = certificates.first().map(Presented::from_der);
+            refused(&forwarded.audit, address, refusal, presented).await
+        }
     }
 }
 
-async fn refused(audit: &AuditLog, address: Option<IpAddr>, refusal: HandshakeRefusal) -> Response {
+async fn refused(
+    audit: &AuditLog,
+    address: Option<IpAddr>,
+    refusal: HandshakeRefusal,
+    presented: Option<Presented>,
+) -> Response {
     tracing::warn!(
         ?address,
         reason = refusal.code(),
@@ -199,7 +207,7 @@ async fn refused(audit: &AuditLog, address: Option<IpAddr>, refusal: HandshakeRe
             card_number: None,
             controller_oid: None,
             document_oid: None,
-            details: Some(serde_json::json!({ "forwarded": true })),
+            details: Some(serde_json::json!({ "forwarded": true, "presented": presented })),
         };
         if let Err(error) = audit.record(event).await {
             tracing::error!(%error, "cannot write a refused forwarded certificate to the audit log");

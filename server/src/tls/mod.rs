@@ -6,6 +6,7 @@ mod accept;
 pub mod crl_status;
 mod first_request;
 pub mod forwarded;
+pub mod presented;
 mod reload;
 mod server_config;
 

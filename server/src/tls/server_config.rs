@@ -11,6 +11,8 @@ use identity::{
 };
 use rustls::{ServerConfig, server::danger::ClientCertVerifier};
 use settings::TlsSettings;
+
+use super::presented::NotingVerifier;
 use time::OffsetDateTime;
 
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +64,7 @@ pub fn build_server_config(
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(TlsConfigError::Protocol)?
-        .with_client_cert_verifier(verifier.clone())
+        .with_client_cert_verifier(Arc::new(NotingVerifier(verifier.clone())))
         .with_single_cert(chain, key)
         .map_err(TlsConfigError::KeyPair)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];

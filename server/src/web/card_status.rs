@@ -1,15 +1,23 @@
 //! `POST /api/card-status` for `archivist-card check --server`: the tool sends the certificate
 //! it read from the card (DER, `application/pkix-cert`; never a key, never a PIN) and learns
-//! what sign-in would make of it here: accepted or the refusal code, the card number the
-//! configured rule gives (or the enrolled binding), and how many controllers the card is linked
-//! to now. No client data and no controller names.
+//! what sign-in would make of it here: accepted or the refusal code and the card number the
+//! configured rule gives (or the enrolled binding). No client data and no controller names.
 //!
-//! It is reachable without a card certificate (the tool cannot sign with the card without a
-//! PIN), so it tells anyone holding a certificate whether its holder is an archivist; that is
-//! why every question is on the audit log. It sits outside the session and CSRF layers: no
-//! cookie is read or set, and nothing changes.
+//! Certificates are public, so a question proves nothing about who asks. Asked without proof,
+//! the answer leaves out how many controllers the card is linked to (that would tell anyone
+//! holding a certificate whether its holder is an archivist, and where), and the audit row
+//! names an unauthenticated client at its address, with the certificate asked about in the
+//! details, never as the actor. Asked over a connection that presents that very card (the
+//! holder proved the key in the TLS handshake), the answer has the count and the row is the
+//! holder's. Each address may ask a few times a minute (`auth.card_status_per_minute`).
+//!
+//! It sits outside the session and CSRF layers: no cookie is read or set, and nothing changes.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::{
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    sync::Arc,
+    time::Duration,
+};
 
 use axum::{
     Json,
@@ -17,18 +25,20 @@ use axum::{
     extract::{ConnectInfo, Request, State},
     http::{StatusCode, header},
     response::{IntoResponse, Response},
+    routing::MethodRouter,
 };
 use rustls::pki_types::{CertificateDer, UnixTime};
 use serde::Serialize;
 use sqlx::PgPool;
+use tower_governor::{GovernorError, GovernorLayer, governor::GovernorConfigBuilder};
 
-use identity::{HandshakeRefusal, certificate::read_identity};
+use identity::{HandshakeRefusal, VerifiedClient, certificate::read_identity};
 
 use crate::{
     audit::{AuditAction, AuditEvent, AuditLog, Outcome},
     auth::{Authenticator, SignInError},
     store::cards,
-    tls::CurrentVerifier,
+    tls::{CurrentVerifier, presented::Presented},
 };
 
 use super::errors;
@@ -51,17 +61,62 @@ pub struct CardStatus {
     pub accepted: bool,
     pub refusal: Option<&'static str>,
     pub card_number: Option<String>,
-    pub linked_controllers: u32,
+    /// Whether the question came over a connection presenting this card.
+    pub proven: bool,
+    /// Only when `proven`.
+    pub linked_controllers: Option<u32>,
 }
 
 impl CardStatus {
-    fn refused(reason: &'static str) -> Self {
+    fn refused(reason: &'static str, proven: bool) -> Self {
         Self {
             accepted: false,
             refusal: Some(reason),
             card_number: None,
-            linked_controllers: 0,
+            proven,
+            linked_controllers: None,
         }
+    }
+}
+
+/// The route with its per-address limit: `per_minute` questions a minute, as many at once.
+pub fn limited<S: Clone + Send + Sync + 'static>(
+    route: MethodRouter<S>,
+    per_minute: u32,
+) -> MethodRouter<S> {
+    let per_minute = per_minute.max(1);
+    let Some(config) = GovernorConfigBuilder::default()
+        .period(Duration::from_secs(60) / per_minute)
+        .burst_size(per_minute)
+        .finish()
+    else {
+        // Only a zero period or burst, which `max(1)` rules out.
+        tracing::error!(per_minute, "card status: no rate limit could be set up");
+        return route;
+    };
+    let config = Arc::new(config);
+    // The limiter keeps a state per address; forget the ones that have been quiet.
+    let limiter = config.limiter().clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            limiter.retain_recent();
+        }
+    });
+    route.layer(GovernorLayer::new(config).error_handler(too_many))
+}
+
+fn too_many(error: GovernorError) -> Response {
+    match error {
+        GovernorError::TooManyRequests { wait_time, .. } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, wait_time.max(1).to_string())],
+            format!("too many questions from this address: ask again in {wait_time} s\n"),
+        )
+            .into_response(),
+        // No address to count by: a wiring mistake, not the caller's.
+        _ => errors::unavailable(),
     }
 }
 
@@ -72,6 +127,7 @@ pub async fn card_status(State(state): State<CardStatusState>, request: Request)
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(peer)| {
             peer.ip()
         });
+    let presenting = request.extensions().get::<VerifiedClient>().cloned();
     let is_certificate = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -95,21 +151,48 @@ pub async fn card_status(State(state): State<CardStatusState>, request: Request)
     let Ok(identity) = read_identity(&leaf) else {
         return (StatusCode::BAD_REQUEST, "this is not a DER certificate\n").into_response();
     };
+    // The connection's own card is this one: its holder signed the handshake with the key.
+    let proven = presenting
+        .as_ref()
+        .and_then(|client| client.chain().first())
+        .is_some_and(|presented| presented.as_slice() == leaf.as_ref());
     let verifier = state.verifier.borrow().clone();
-    let (status, card_number) = match verifier.verify_client_cert(&leaf, &[], UnixTime::now()) {
+    let status = match verifier.verify_client_cert(&leaf, &[], UnixTime::now()) {
         Err(error) => {
             let refusal = HandshakeRefusal::from_tls_error(&error)
                 .unwrap_or(HandshakeRefusal::BadCertificate);
-            (CardStatus::refused(refusal.code()), None)
+            CardStatus::refused(refusal.code(), proven)
         }
-        Ok(_) => match linked(&state, &leaf, identity.clone()).await {
+        Ok(_) => match linked(&state, &leaf, identity.clone(), proven).await {
             Ok(answer) => answer,
-            Err(SignInError::CardNumber(e)) => (CardStatus::refused(e.reason_code()), None),
+            Err(SignInError::CardNumber(e)) => CardStatus::refused(e.reason_code(), proven),
             Err(SignInError::Database(error)) => {
                 tracing::error!(%error, "card status: the card's links cannot be read");
                 return errors::unavailable();
             }
         },
+    };
+    // Without proof whoever asked is not the holder: the row must not read as the holder's act.
+    let (certificate, card_number, details) = if proven {
+        (
+            Some(&identity),
+            status.card_number.as_deref(),
+            serde_json::json!({
+                "proof": "tls_client_certificate",
+                "linked_controllers": status.linked_controllers,
+            }),
+        )
+    } else {
+        (
+            None,
+            None,
+            serde_json::json!({
+                "proof": "none",
+                "asked_by": "unauthenticated",
+                "asked_about": Presented::from_der(&leaf),
+                "card_number": status.card_number,
+            }),
+        )
     };
     let event = AuditEvent {
         action: AuditAction::CardStatusChecked,
@@ -117,11 +200,11 @@ pub async fn card_status(State(state): State<CardStatusState>, request: Request)
             .refusal
             .map_or(Outcome::Success, |reason| Outcome::Refused { reason }),
         client_address: address,
-        certificate: Some(&identity),
-        card_number: card_number.as_deref(),
+        certificate,
+        card_number,
         controller_oid: None,
         document_oid: None,
-        details: Some(serde_json::json!({ "linked_controllers": status.linked_controllers })),
+        details: Some(details),
     };
     if let Err(error) = state.audit.record(event).await {
         tracing::error!(%error, "card status: cannot write the audit row");
@@ -134,18 +217,21 @@ async fn linked(
     state: &CardStatusState,
     leaf: &CertificateDer<'_>,
     identity: app::model::identity::CertificateIdentity,
-) -> Result<(CardStatus, Option<String>), SignInError> {
-    let client = identity::VerifiedClient::new(vec![leaf.to_vec()].into(), identity);
+    proven: bool,
+) -> Result<CardStatus, SignInError> {
+    let client = VerifiedClient::new(vec![leaf.to_vec()].into(), identity);
     let card = state.authenticator.card_key(&client).await?;
-    let controllers = cards::controllers_in_force(&state.pool, &card).await?;
-    let number = card.card_number.to_string();
-    Ok((
-        CardStatus {
-            accepted: true,
-            refusal: None,
-            card_number: Some(number.clone()),
-            linked_controllers: u32::try_from(controllers.len()).unwrap_or(u32::MAX),
-        },
-        Some(number),
-    ))
+    let linked_controllers = if proven {
+        let controllers = cards::controllers_in_force(&state.pool, &card).await?;
+        Some(u32::try_from(controllers.len()).unwrap_or(u32::MAX))
+    } else {
+        None
+    };
+    Ok(CardStatus {
+        accepted: true,
+        refusal: None,
+        card_number: Some(card.card_number.to_string()),
+        proven,
+        linked_controllers,
+    })
 }

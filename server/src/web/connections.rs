@@ -14,7 +14,7 @@ use identity::{HandshakeRefusal, VerifiedClient};
 use crate::{
     audit::{AuditAction, AuditEvent, AuditLog, Outcome},
     auth::Authenticator,
-    tls::ConnectionHandler,
+    tls::{ConnectionHandler, presented::Presented},
 };
 
 use super::errors;
@@ -71,18 +71,24 @@ impl ConnectionHandler for Connections {
         }
     }
 
-    async fn refused(&self, peer: SocketAddr, refusal: HandshakeRefusal) {
+    async fn refused(
+        &self,
+        peer: SocketAddr,
+        refusal: HandshakeRefusal,
+        presented: Option<Presented>,
+    ) {
         let event = AuditEvent {
             action: AuditAction::CertificateRefused,
             outcome: Outcome::Refused {
                 reason: refusal.code(),
             },
             client_address: peer.ip(),
+            // What the client claimed is in the details, never in the holder's columns.
             certificate: None,
             card_number: None,
             controller_oid: None,
             document_oid: None,
-            details: None,
+            details: presented.map(|presented| serde_json::json!({ "presented": presented })),
         };
         if let Err(error) = self.audit.record(event).await {
             tracing::error!(%peer, %error, reason = refusal.code(), "cannot write a refused certificate to the audit log");

@@ -3,6 +3,7 @@
 
 mod access;
 mod admin;
+mod admin_routes;
 mod audit_export;
 mod card_status;
 mod client;
@@ -41,7 +42,7 @@ use axum::{
 use identity::VerifiedClient;
 use leptos::config::LeptosOptions;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
-use settings::SessionSettings;
+use settings::Settings;
 use sqlx::PgPool;
 
 pub use access::ServerServices;
@@ -77,7 +78,7 @@ pub fn router(
     state: AppState,
     guard: session::SessionGuard,
     origins: csrf::SiteOrigins,
-    sessions: &SessionSettings,
+    settings: &Settings,
     forwarded: ForwardedCertificates,
 ) -> Router {
     let routes = page_routes();
@@ -90,6 +91,10 @@ pub fn router(
     let documents = document_bytes::DocumentBytes {
         pool: state.pool.clone(),
         audit: audit.clone(),
+        refusals: state.services.refusals.clone(),
+    };
+    let admin_routes = admin_routes::AdminRoutes {
+        state: state.clone(),
         refusals: state.services.refusals.clone(),
     };
     let context = context::ContextState {
@@ -117,19 +122,26 @@ pub fn router(
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::metrics))
         .leptos_routes(&state, routes, move || shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(fallback())
+        .layer(middleware::from_fn_with_state(
+            admin_routes,
+            admin_routes::hide_from_others,
+        ))
         .layer(middleware::from_fn_with_state(
             csrf::CsrfState { audit, origins },
             csrf::protect,
         ))
         .layer(middleware::from_fn_with_state(guard, session::establish))
         .layer(middleware::from_fn_with_state(context, context::attach))
-        .layer(session::layer(state.pool.clone(), sessions))
+        .layer(session::layer(state.pool.clone(), &settings.session))
         .layer(middleware::from_fn(session::repair_layer_response))
         // Outside the session and CSRF layers: no cookie, no state change (see the module).
         .route(
             card_status::PATH,
-            post(card_status::card_status).with_state(card_status),
+            card_status::limited(
+                post(card_status::card_status).with_state(card_status),
+                settings.auth.card_status_per_minute,
+            ),
         )
         .layer(middleware::from_fn(require_client_certificate))
         .layer(middleware::from_fn_with_state(
@@ -138,6 +150,19 @@ pub fn router(
         ))
         .layer(middleware::from_fn(security_headers::add_security_headers))
         .with_state(state)
+}
+
+/// What a path that nothing serves answers: a file of the site, else the application's
+/// not-found page.
+fn fallback() -> impl Fn(
+    axum::http::Uri,
+    axum::extract::State<AppState>,
+    Request,
+) -> std::pin::Pin<Box<dyn Future<Output = Response> + Send + 'static>>
++ Clone
++ Send
++ 'static {
+    leptos_axum::file_and_error_handler::<AppState, _>(shell)
 }
 
 /// Paths that a browser without a card may load: the style sheet and scripts the guidance page

@@ -1,9 +1,21 @@
 //! `POST /api/card-status`, which `archivist-card check --server` asks without a card
-//! certificate of its own: what sign-in would make of a certificate, and nothing more.
+//! certificate of its own: what sign-in would make of a certificate, and nothing more. Asked
+//! without proof, the answer and the audit row do not pretend the holder asked; over a
+//! connection that presents the card, they do. Each address may ask a few times a minute.
 
 use rustls::pki_types::{CertificateDer, pem::PemObject};
+use server::{archive::ControllerOid, store::cards};
+use sqlx::PgPool;
 
-use crate::helpers::{TestApp, TestResponse, audit_rows, pki};
+use crate::helpers::{TestApp, TestResponse, audit_rows, card, database_url, pki};
+
+/// A `card.status_checked` row: card number, certificate subject, key hash, details.
+type AskedRow = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    serde_json::Value,
+);
 
 fn der(stem: &str) -> Vec<u8> {
     CertificateDer::from_pem_file(pki().file(&format!("{stem}.pem")))
@@ -12,7 +24,17 @@ fn der(stem: &str) -> Vec<u8> {
 }
 
 async fn ask(app: &TestApp, body: &[u8], content_type: &str) -> TestResponse {
-    app.client(None)
+    ask_as(app, None, body, content_type).await
+}
+
+/// The question over a connection that presents `presenting`'s card (or none).
+async fn ask_as(
+    app: &TestApp,
+    presenting: Option<&str>,
+    body: &[u8],
+    content_type: &str,
+) -> TestResponse {
+    app.client(presenting)
         .request_bytes(
             "POST",
             "/api/card-status",
@@ -31,7 +53,12 @@ async fn the_answer_says_accepted_or_why_not_and_is_audited() {
     let answer: serde_json::Value = serde_json::from_str(&good.body).expect("json");
     assert_eq!(answer["accepted"], true);
     assert_eq!(answer["card_number"], "999000110");
-    assert_eq!(answer["linked_controllers"], 0);
+    assert_eq!(answer["proven"], false);
+    assert_eq!(
+        answer["linked_controllers"],
+        serde_json::Value::Null,
+        "without proof of the card, not whether or where it is linked"
+    );
     assert!(
         good.headers.get("set-cookie").is_none(),
         "no session is started"
@@ -57,6 +84,109 @@ async fn the_answer_says_accepted_or_why_not_and_is_audited() {
         .filter(|(action, ..)| action == "card.status_checked")
         .collect();
     assert_eq!(asked.len(), 5, "{rows:?}");
+    // Not in the holder's name: an unauthenticated client asked about a certificate.
+    let mut db = app.db().await;
+    let rows: Vec<AskedRow> = sqlx::query_as(
+        "SELECT card_number, certificate_subject, public_key_sha256, details FROM audit_log
+             WHERE action = 'card.status_checked' ORDER BY id",
+    )
+    .fetch_all(&mut db)
+    .await
+    .expect("rows");
+    for (number, subject, key, details) in &rows {
+        assert_eq!((number, subject, key), (&None, &None, &None), "{details}");
+        assert_eq!(details["asked_by"], "unauthenticated", "{details}");
+        assert_eq!(details["proof"], "none", "{details}");
+        assert!(details["asked_about"]["serial"].is_string(), "{details}");
+    }
+    assert_eq!(rows[0].3["card_number"], "999000110");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn over_a_connection_presenting_the_card_the_answer_counts_its_links() {
+    let app = TestApp::spawn().await;
+    let pool = PgPool::connect(&database_url(&app.database))
+        .await
+        .expect("pool");
+    let controller = ControllerOid::parse("1.2.246.10.12345670.10.0").expect("oid");
+    server::store::controllers::create(&pool, &controller, "Alfa")
+        .await
+        .expect("controller");
+    cards::link(
+        &pool,
+        &card("999000110"),
+        &controller,
+        cards::Validity::default(),
+        "test",
+    )
+    .await
+    .expect("link");
+
+    let own = ask_as(
+        &app,
+        Some("archivist-1"),
+        &der("archivist-1"),
+        "application/pkix-cert",
+    )
+    .await;
+    assert_eq!(own.status, 200, "{}", own.body);
+    let answer: serde_json::Value = serde_json::from_str(&own.body).expect("json");
+    assert_eq!(answer["proven"], true);
+    assert_eq!(answer["linked_controllers"], 1);
+
+    // Another card's certificate over this connection proves nothing about that card.
+    let other = ask_as(
+        &app,
+        Some("archivist-2"),
+        &der("archivist-1"),
+        "application/pkix-cert",
+    )
+    .await;
+    let answer: serde_json::Value = serde_json::from_str(&other.body).expect("json");
+    assert_eq!(answer["proven"], false);
+    assert_eq!(answer["linked_controllers"], serde_json::Value::Null);
+
+    let rows: Vec<(Option<String>, Option<String>, serde_json::Value)> = sqlx::query_as(
+        "SELECT card_number, satu, details FROM audit_log
+         WHERE action = 'card.status_checked' ORDER BY id",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("rows");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0].0.as_deref(), Some("999000110"), "the holder asked");
+    assert_eq!(rows[0].2["proof"], "tls_client_certificate");
+    assert_eq!(rows[0].2["linked_controllers"], 1);
+    assert_eq!((&rows[1].0, &rows[1].1), (&None, &None), "{rows:?}");
+    assert_eq!(rows[1].2["asked_by"], "unauthenticated");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_address_that_asks_too_often_is_told_to_wait() {
+    let app = TestApp::spawn_with(|settings| settings.auth.card_status_per_minute = 2).await;
+    for _ in 0..2 {
+        let answer = ask(&app, &der("archivist-1"), "application/pkix-cert").await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    let refused = ask(&app, &der("archivist-1"), "application/pkix-cert").await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    let wait: u64 = refused
+        .headers
+        .get("retry-after")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert!(refused.body.contains("too many"), "{}", refused.body);
+
+    let rows = audit_rows(&app).await;
+    let asked = rows
+        .iter()
+        .filter(|(action, ..)| action == "card.status_checked")
+        .count();
+    assert_eq!(asked, 2, "the refused question is not asked: {rows:?}");
     app.stop().await;
 }
 

@@ -1,11 +1,11 @@
 //! Certificates that must not get a page: expired, revoked, from a foreign CA, without the
 //! client-authentication purpose, without digitalSignature, or of a policy not on the
-//! allowlist. Each refusal is in the audit log with its reason.
+//! allowlist. Each refusal is in the audit log with its reason and what the client presented.
 
 use identity::demo::DEMO_CARD_POLICY;
 use settings::Settings;
 
-use crate::helpers::{TestApp, audit_rows_at_least};
+use crate::helpers::{TestApp, audit_rows_at_least, pki, public_key_sha256};
 
 async fn assert_refused(card: &str, reason: &str) {
     assert_refused_with(card, reason, |_| {}).await;
@@ -30,6 +30,39 @@ async fn assert_refused_with(card: &str, reason: &str, adjust: impl FnOnce(&mut 
             None
         )],
         "{card}"
+    );
+    // What the client presented, for an investigation: in the details, never as the actor.
+    let mut db = app.db().await;
+    let (subject, key, presented): (Option<String>, Option<String>, serde_json::Value) =
+        sqlx::query_as(
+            "SELECT certificate_subject, public_key_sha256, details->'presented' FROM audit_log",
+        )
+        .fetch_one(&mut db)
+        .await
+        .expect("row");
+    assert_eq!((subject, key), (None, None), "{card}");
+    let serial = pki()
+        .serial(card)
+        .iter()
+        .map(|byte| format!("{byte:02X}"))
+        .collect::<Vec<_>>()
+        .join(":");
+    assert_eq!(presented["serial"], serial.as_str(), "{card}: {presented}");
+    assert_eq!(
+        presented["public_key_sha256"],
+        public_key_sha256(card).as_str(),
+        "{card}: {presented}"
+    );
+    assert!(
+        presented["subject"]
+            .as_str()
+            .is_some_and(|subject| subject.contains("CN=")),
+        "{card}: {presented}"
+    );
+    assert_eq!(
+        presented["certificate_sha256"].as_str().map(str::len),
+        Some(64),
+        "{card}: {presented}"
     );
     app.stop().await;
 }
