@@ -95,13 +95,15 @@ pub fn limited<S: Clone + Send + Sync + 'static>(
         return route;
     };
     let config = Arc::new(config);
-    // The limiter keeps a state per address; forget the ones that have been quiet.
-    let limiter = config.limiter().clone();
+    // The limiter keeps a state per address: forget the ones that have been quiet, for as long
+    // as the route (and so the limiter) exists.
+    let weak = Arc::downgrade(&config);
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
         loop {
             every.tick().await;
-            limiter.retain_recent();
+            let Some(config) = weak.upgrade() else { break };
+            config.limiter().retain_recent();
         }
     });
     route.layer(GovernorLayer::new(config).error_handler(too_many))
