@@ -93,6 +93,23 @@ ensure_rust_tools() {
   fi
 }
 
+# promtool, to check the alert rules: unpacked from Debian's prometheus package into
+# target/tools rather than installed, since installing the package starts a Prometheus server.
+ensure_promtool() {
+  PROMTOOL="$ROOT/target/tools/promtool"
+  [ -x "$PROMTOOL" ] && return 0
+  if command -v promtool >/dev/null; then PROMTOOL="$(command -v promtool)"; return 0; fi
+  step "unpacking promtool from Debian's prometheus package"
+  if [ -z "$APT_UPDATED" ]; then as_root apt-get update -qq; APT_UPDATED=1; fi
+  local dir
+  dir="$(mktemp -d)"
+  (cd "$dir" && apt-get download -qq prometheus >/dev/null 2>&1) || die "cannot download Debian's prometheus package"
+  dpkg-deb -x "$dir"/prometheus_*.deb "$dir/unpacked"
+  mkdir -p "$ROOT/target/tools"
+  cp "$dir/unpacked/usr/bin/promtool" "$PROMTOOL"
+  rm -rf "$dir"
+}
+
 ensure_npm_packages() {
   step "installing the end-to-end test packages (npm ci, no browser downloads)"
   (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)

@@ -185,6 +185,13 @@ impl AuditLog {
     }
 
     pub async fn record(&self, event: AuditEvent<'_>) -> Result<(), sqlx::Error> {
+        let started = std::time::Instant::now();
+        let written = self.insert(event).await;
+        crate::monitoring::audit_write(written.is_ok(), started);
+        written
+    }
+
+    async fn insert(&self, event: AuditEvent<'_>) -> Result<(), sqlx::Error> {
         let (outcome, reason) = match event.outcome {
             Outcome::Success => ("success", None),
             Outcome::Refused { reason } => ("refused", Some(reason)),

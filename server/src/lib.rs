@@ -14,6 +14,7 @@ pub mod commands;
 pub mod db;
 pub mod demo;
 pub mod import;
+pub mod monitoring;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -12,6 +12,7 @@ use crate::{
     audit::AuditLog,
     auth::Authenticator,
     db::{self, DbError},
+    monitoring::listener::{self, MetricsState},
     tls::{AcceptLoop, TlsConfigError, TlsReloader, forwarded::ForwardedCertificates},
     web::{self, AppState, Connections, ServerServices, csrf::SiteOrigins, refusals::RefusalLog},
 };
@@ -29,6 +30,11 @@ pub enum StartupError {
     },
     #[error("origins: {0}")]
     Origins(String),
+    #[error("metrics.listen: cannot listen on {addr}: {source}")]
+    MetricsListen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// A server bound to its port, not yet serving.
@@ -39,11 +45,14 @@ pub struct Application {
     pool: sqlx::PgPool,
     refusals: RefusalLog,
     refusal_interval: std::time::Duration,
+    metrics: Option<(TcpListener, MetricsState)>,
 }
 
 impl Application {
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
         let (tls, reloader) = TlsReloader::start(&settings.tls)?;
+        // Recording starts before the first connection, so nothing goes uncounted.
+        crate::monitoring::handle();
         let pool = db::connect(&settings.database).await?;
         db::migrate(&pool).await?;
 
@@ -97,7 +106,6 @@ impl Application {
                 leptos_options,
                 pool: pool.clone(),
                 services: Arc::new(services),
-                revocation: tls.revocation,
             },
             guard,
             origins,
@@ -115,6 +123,19 @@ impl Application {
             );
         }
 
+        let metrics = match settings.metrics.listen_addr() {
+            Some(addr) => {
+                let listener = TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartupError::MetricsListen { addr, source })?;
+                let state = MetricsState {
+                    pool: pool.clone(),
+                    revocation: tls.revocation,
+                };
+                Some((listener, state))
+            }
+            None => None,
+        };
         let accept = AcceptLoop::new(
             listener,
             tls.acceptor,
@@ -129,7 +150,15 @@ impl Application {
             pool,
             refusals,
             refusal_interval: settings.audit.refusal_interval(),
+            metrics,
         })
+    }
+
+    /// The metrics listener's bound address, when it is on.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics
+            .as_ref()
+            .and_then(|(listener, _)| listener.local_addr().ok())
     }
 
     /// The bound address; with port 0 in the settings, the port the system chose.
@@ -142,7 +171,17 @@ impl Application {
         let reloader = tokio::spawn(self.reloader.run());
         let sessions = tokio::spawn(web::session::delete_expired(self.pool));
         let refusals = self.refusals.spawn_flushing(self.refusal_interval);
+        let metrics = self.metrics.map(|(listener, state)| {
+            if let Ok(address) = listener.local_addr() {
+                tracing::info!(%address, "serving metrics (plain HTTP)");
+            }
+            // Stopped below, once the last HTTPS request has drained.
+            tokio::spawn(listener::serve(listener, state, std::future::pending()))
+        });
         self.accept.run(shutdown).await;
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         reloader.abort();
         sessions.abort();
         refusals.abort();

@@ -41,6 +41,31 @@ pub struct Settings {
     pub session: SessionSettings,
     pub proxy: ProxySettings,
     pub audit: AuditSettings,
+    pub metrics: MetricsSettings,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Where the Prometheus metrics are served, in plain HTTP and apart from the public port:
+    /// an address (`127.0.0.1:9464`, the default) or `off`.
+    pub listen: String,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:9464".to_owned(),
+        }
+    }
+}
+
+impl MetricsSettings {
+    /// The listener's address, `None` when it is off (or not an address, which `validate`
+    /// refuses first).
+    pub fn listen_addr(&self) -> Option<SocketAddr> {
+        self.listen.trim().parse().ok()
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -211,6 +236,7 @@ impl Default for Settings {
             session: SessionSettings::default(),
             proxy: ProxySettings::default(),
             audit: AuditSettings::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }
@@ -342,6 +368,13 @@ impl Settings {
             return problem(
                 "origins",
                 "must list origins such as https://archive.example:3443 (https, a host and an optional port, nothing else)",
+            );
+        }
+        let metrics = self.metrics.listen.trim();
+        if metrics != "off" && metrics.parse::<SocketAddr>().is_err() {
+            return problem(
+                "metrics.listen",
+                "must be an address such as 127.0.0.1:9464, or off",
             );
         }
         if self.auth.card_status_per_minute == 0 {
@@ -558,6 +591,21 @@ mod tests {
             err.to_string().contains("tls.header_read_timeout_secs"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_metrics_listener_is_an_address_or_off() {
+        let s = Settings::load_from(None, no_env()).expect("defaults");
+        assert_eq!(
+            s.metrics.listen_addr(),
+            Some("127.0.0.1:9464".parse().expect("address"))
+        );
+        let off = file("[metrics]\nlisten = \"off\"\n");
+        let s = Settings::load_from(Some(off.path()), no_env()).expect("off");
+        assert_eq!(s.metrics.listen_addr(), None);
+        let bad = file("[metrics]\nlisten = \"localhost\"\n");
+        let err = Settings::load_from(Some(bad.path()), no_env()).expect_err("must fail");
+        assert!(err.to_string().contains("metrics.listen"), "{err}");
     }
 
     #[test]

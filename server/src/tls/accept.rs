@@ -21,6 +21,8 @@ use tower::ServiceExt;
 
 use identity::{HandshakeRefusal, VerifiedClient, certificate::read_identity};
 
+use crate::monitoring::{self, Handshake, InGauge};
+
 use super::{
     first_request::FirstRequestDeadline,
     presented::{Presented, noting_refusal},
@@ -152,19 +154,28 @@ impl<H: ConnectionHandler> Connection<H> {
         if let Err(error) = tcp.set_nodelay(true) {
             tracing::debug!(%peer, %error, "TCP_NODELAY not set");
         }
+        let _open = InGauge::enter(monitoring::CONNECTIONS_OPEN);
         let handshake = noting_refusal(self.acceptor.accept(tcp));
-        let tls = match tokio::time::timeout(self.handshake_timeout, handshake).await {
+        let shaking = InGauge::enter(monitoring::HANDSHAKES_IN_PROGRESS);
+        let handshake = tokio::time::timeout(self.handshake_timeout, handshake).await;
+        drop(shaking);
+        let tls = match handshake {
             Err(_) => {
+                monitoring::handshake(Handshake::TimedOut);
                 tracing::debug!(%peer, "TLS handshake timed out");
                 return;
             }
             Ok((Err(error), presented)) => {
                 match HandshakeRefusal::from_handshake_error(&error) {
                     Some(refusal) => {
+                        monitoring::handshake(Handshake::Refused(refusal.code()));
                         tracing::warn!(%peer, reason = refusal.code(), "client certificate refused");
                         self.handler.refused(peer, refusal, presented).await;
                     }
-                    None => tracing::debug!(%peer, %error, "TLS handshake failed"),
+                    None => {
+                        monitoring::handshake(Handshake::Failed);
+                        tracing::debug!(%peer, %error, "TLS handshake failed");
+                    }
                 }
                 return;
             }
@@ -172,8 +183,17 @@ impl<H: ConnectionHandler> Connection<H> {
         };
 
         let client = match verified_client(tls.get_ref().1) {
-            Ok(client) => client,
+            Ok(client) => {
+                monitoring::handshake(if client.is_some() {
+                    Handshake::Card
+                } else {
+                    Handshake::Anonymous
+                });
+                client
+            }
             Err(error) => {
+                let refusal = HandshakeRefusal::BadCertificate;
+                monitoring::handshake(Handshake::Refused(refusal.code()));
                 // rustls accepted the chain, so this is a certificate we cannot read.
                 tracing::warn!(%peer, %error, "verified client certificate cannot be read");
                 let presented = tls
@@ -182,9 +202,7 @@ impl<H: ConnectionHandler> Connection<H> {
                     .peer_certificates()
                     .and_then(|chain| chain.first())
                     .map(Presented::from_der);
-                self.handler
-                    .refused(peer, HandshakeRefusal::BadCertificate, presented)
-                    .await;
+                self.handler.refused(peer, refusal, presented).await;
                 return;
             }
         };

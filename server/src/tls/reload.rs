@@ -31,6 +31,8 @@ pub struct RevocationHealth {
     pub next_stale_at: Option<OffsetDateTime>,
     /// The last attempt to rebuild the configuration failed (the previous one stays in use).
     pub reload_failing: bool,
+    /// When the server's own certificate expires.
+    pub certificate_not_after: Option<OffsetDateTime>,
 }
 
 /// What the rest of the server reads from the reloader.
@@ -132,6 +134,7 @@ fn health(build: &super::TlsBuild, reload_failing: bool) -> RevocationHealth {
         rolled_back: build.rolled_back_crls.clone(),
         next_stale_at: build.next_stale_at,
         reload_failing,
+        certificate_not_after: build.certificate_not_after,
     }
 }
 

@@ -14,6 +14,7 @@ use settings::TlsSettings;
 
 use super::presented::NotingVerifier;
 use time::OffsetDateTime;
+use x509_parser::{certificate::X509Certificate, prelude::FromDer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsConfigError {
@@ -43,6 +44,9 @@ pub struct TlsBuild {
     pub crl_numbers: CrlNumbers,
     /// The configuration's client certificate verifier, for chains a trusted proxy forwards.
     pub verifier: Arc<dyn ClientCertVerifier>,
+    /// When the server's own certificate expires (`None` if it cannot be read, which rustls
+    /// would have refused already).
+    pub certificate_not_after: Option<OffsetDateTime>,
 }
 
 pub fn build_server_config(
@@ -59,6 +63,10 @@ pub fn build_server_config(
     } = build_client_verifier(&settings.verifier(), now, applied)?;
     let provider = crypto_provider();
     let chain = files::certificates("tls.certificate", &settings.certificate)?;
+    let certificate_not_after = chain.first().and_then(|leaf| {
+        let (_, certificate) = X509Certificate::from_der(leaf).ok()?;
+        Some(certificate.validity().not_after.to_datetime())
+    });
     let key = files::private_key("tls.private_key", &settings.private_key)?;
 
     let mut config = ServerConfig::builder_with_provider(provider)
@@ -75,5 +83,6 @@ pub fn build_server_config(
         rolled_back_crls,
         crl_numbers,
         verifier,
+        certificate_not_after,
     })
 }

@@ -17,8 +17,8 @@ mod document;
 mod document_bytes;
 mod errors;
 mod health;
-mod metrics;
 pub mod refusals;
+mod request_metrics;
 mod search;
 mod security_headers;
 pub mod session;
@@ -54,8 +54,6 @@ pub struct AppState {
     pub pool: PgPool,
     /// What the pages' server functions call, bound to each request by [`context::attach`].
     pub services: Arc<ServerServices>,
-    /// The state of revocation checking, for `/metrics`.
-    pub revocation: tokio::sync::watch::Receiver<tls::RevocationHealth>,
 }
 
 /// The pages' routes, generated once per process. Generating them renders the app with resource
@@ -120,7 +118,6 @@ pub fn router(
             get(document_bytes::pdf).with_state(documents),
         )
         .route("/healthz", get(health::healthz))
-        .route("/metrics", get(metrics::metrics))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(fallback())
         .layer(middleware::from_fn_with_state(
@@ -149,6 +146,8 @@ pub fn router(
             tls::forwarded::from_proxy,
         ))
         .layer(middleware::from_fn(security_headers::add_security_headers))
+        // Last, so that it covers every route and sees the template that matched.
+        .layer(middleware::from_fn(request_metrics::track))
         .with_state(state)
 }
 
@@ -166,8 +165,9 @@ fn fallback() -> impl Fn(
 }
 
 /// Paths that a browser without a card may load: the style sheet and scripts the guidance page
-/// needs, the load balancer's health check, the monitoring's metrics and the card tool's status
-/// question. None of them holds client data.
+/// needs, the load balancer's health check and the card tool's status question. None of them
+/// holds client data. `/metrics` moved to the metrics listener: a scraper still pointed here gets
+/// a plain 404, not the guidance page.
 fn is_public(path: &str) -> bool {
     path.starts_with("/pkg/")
         || matches!(

@@ -167,12 +167,17 @@ pub fn settings(database: &str, site_root: &Path) -> Settings {
             url: Some(database_url(database)),
             ..defaults.database
         },
+        metrics: settings::MetricsSettings {
+            listen: "127.0.0.1:0".to_owned(),
+        },
         ..defaults
     }
 }
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The metrics listener, unless a test turned it off.
+    pub metrics_addr: Option<SocketAddr>,
     pub database: TestDatabase,
     _site: tempfile::TempDir,
     shutdown: Option<oneshot::Sender<()>>,
@@ -194,12 +199,14 @@ impl TestApp {
         adjust(&mut settings);
         let app = Application::build(&settings).await.expect("server starts");
         let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr();
         let (tx, rx) = oneshot::channel();
         let server = tokio::spawn(app.run_until(async {
             let _ = rx.await;
         }));
         Self {
             addr,
+            metrics_addr,
             database,
             _site: site,
             shutdown: Some(tx),
@@ -209,6 +216,28 @@ impl TestApp {
 
     pub fn client(&self, card: Option<&str>) -> TestClient {
         TestClient::new(self.addr, card)
+    }
+
+    /// `GET /metrics` from the metrics listener (plain HTTP): the status and the body.
+    pub async fn scrape(&self) -> (u16, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = self.metrics_addr.expect("the metrics listener is on");
+        let mut stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .expect("connect to the metrics listener");
+        stream
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: monitoring\r\nConnection: close\r\n\r\n")
+            .await
+            .expect("send");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.expect("read");
+        let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .expect("a status");
+        (status, body.to_owned())
     }
 
     /// A connection to this test's database, as the tests' own observer.

@@ -14,6 +14,7 @@ mod enrolment;
 mod forwarded;
 mod harness;
 mod identity;
+mod monitoring;
 mod operator_commands;
 mod refusals;
 mod resilience;

@@ -169,26 +169,22 @@ async fn a_crl_that_goes_stale_while_running_refuses_from_then_on() {
     })
     .await;
     assert_eq!(front_page_status(&app, "archivist-1").await, Ok(200));
-    let metrics = app.client(None).get("/metrics").await.expect("metrics");
-    assert_eq!(metrics.status, 200);
+    let (status, metrics) = app.scrape().await;
+    assert_eq!(status, 200);
     assert!(
-        metrics.body.contains("archivist_crl_stale_issuers 0\n"),
-        "{}",
-        metrics.body
+        metrics.contains("archivist_crl_stale_issuers 0\n"),
+        "{metrics}"
     );
     assert!(
         wait_until_refused(&app, "archivist-1", true).await,
         "the stale CRL stayed in use"
     );
     // Monitoring sees it too: the metric names the CA whose cards are now refused.
-    let metrics = app.client(None).get("/metrics").await.expect("metrics");
+    let (_, metrics) = app.scrape().await;
     assert!(
-        metrics.body.contains("archivist_crl_stale_issuers 1\n")
-            && metrics
-                .body
-                .contains("archivist_crl_stale{issuer=\"C=FI, O=Digi- ja"),
-        "{}",
-        metrics.body
+        metrics.contains("archivist_crl_stale_issuers 1\n")
+            && metrics.contains("archivist_crl_stale{issuer=\"C=FI, O=Digi- ja"),
+        "{metrics}"
     );
     app.stop().await;
 }
@@ -213,13 +209,10 @@ async fn an_older_crl_put_back_does_not_unrevoke_a_card() {
         wait_until_refused(&app, "archivist-1", true).await,
         "the rolled-back CRL was used"
     );
-    let metrics = app.client(None).get("/metrics").await.expect("metrics");
+    let (_, metrics) = app.scrape().await;
     assert!(
-        metrics
-            .body
-            .contains("archivist_crl_rolled_back_issuers 1\n"),
-        "{}",
-        metrics.body
+        metrics.contains("archivist_crl_rolled_back_issuers 1\n"),
+        "{metrics}"
     );
     assert!(front_page_status(&app, "revoked").await.is_err());
 

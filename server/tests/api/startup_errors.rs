@@ -57,6 +57,17 @@ async fn a_port_in_use_is_named() {
 }
 
 #[tokio::test]
+async fn a_metrics_port_in_use_is_named() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr");
+    let error = start_error(|s| s.metrics.listen = addr.to_string()).await;
+    assert!(
+        error.contains("metrics.listen") && error.contains(&addr.to_string()),
+        "{error}"
+    );
+}
+
+#[tokio::test]
 async fn an_unreachable_database_is_named() {
     let error = start_error(|s| {
         s.database.url = Some("postgres://nobody@127.0.0.1:1/none".to_owned());

@@ -1,0 +1,143 @@
+//! What the on-call team watches: Prometheus metrics recorded with the `metrics` facade and
+//! rendered by `metrics-exporter-prometheus` on a listener of their own ([`listener`]), never on
+//! the public HTTPS port.
+//!
+//! Labels are fixed vocabularies (route templates, methods, status codes, outcomes, refusal
+//! codes, CA names): never a raw path, an OID, a card number or an identity code, so that the
+//! metrics hold no client data and their cardinality stays bounded.
+
+pub mod listener;
+
+use std::{
+    sync::OnceLock,
+    time::{Duration, Instant},
+};
+
+use metrics::{counter, gauge, histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+pub const HTTP_REQUESTS: &str = "archivist_http_requests_total";
+pub const HTTP_DURATION: &str = "archivist_http_request_duration_seconds";
+pub const HANDSHAKES: &str = "archivist_tls_handshakes_total";
+pub const HANDSHAKES_IN_PROGRESS: &str = "archivist_tls_handshakes_in_progress";
+pub const CONNECTIONS_OPEN: &str = "archivist_connections_open";
+pub const AUDIT_WRITES: &str = "archivist_audit_writes_total";
+pub const AUDIT_WRITE_DURATION: &str = "archivist_audit_write_duration_seconds";
+
+/// Latency buckets in seconds: a page is expected in tens of milliseconds, a download in seconds.
+const BUCKETS: [f64; 12] = [
+    0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// The process's recorder, installed on first use (one per process: the facade is global, and
+/// the integration tests run many servers in one process).
+pub fn handle() -> Option<&'static PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let installed = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), &BUCKETS)
+                .and_then(PrometheusBuilder::install_recorder);
+            match installed {
+                Ok(handle) => {
+                    describe();
+                    Some(handle)
+                }
+                Err(error) => {
+                    tracing::error!(%error, "cannot install the metrics recorder; metrics are off");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        HTTP_REQUESTS,
+        "HTTP requests answered, by route template, method and status."
+    );
+    describe_histogram!(
+        HTTP_DURATION,
+        metrics::Unit::Seconds,
+        "Time to the response's head, by route template and method."
+    );
+    describe_counter!(
+        HANDSHAKES,
+        "TLS handshakes by outcome (card, anonymous, refused, failed, timed_out) and refusal code."
+    );
+    describe_gauge!(HANDSHAKES_IN_PROGRESS, "TLS handshakes under way.");
+    describe_gauge!(CONNECTIONS_OPEN, "TCP connections open on the HTTPS port.");
+    describe_counter!(
+        AUDIT_WRITES,
+        "Audit log writes by outcome (written, failed)."
+    );
+    describe_histogram!(
+        AUDIT_WRITE_DURATION,
+        metrics::Unit::Seconds,
+        "Time to write one audit row."
+    );
+}
+
+/// One answered request. `route` is the route template (`/documents/{oid}`), never the path.
+pub fn http_request(route: &str, method: &str, status: u16, elapsed: Duration) {
+    let (route, method) = (route.to_owned(), method.to_owned());
+    counter!(
+        HTTP_REQUESTS,
+        "route" => route.clone(),
+        "method" => method.clone(),
+        "status" => status.to_string()
+    )
+    .increment(1);
+    histogram!(HTTP_DURATION, "route" => route, "method" => method).record(elapsed.as_secs_f64());
+}
+
+/// How a handshake ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handshake {
+    /// With a verified card certificate.
+    Card,
+    /// Without a client certificate (the guidance page and public assets).
+    Anonymous,
+    /// The client's certificate was refused, for the given reason code.
+    Refused(&'static str),
+    /// Anything else (not TLS, a protocol error, the client went away).
+    Failed,
+    TimedOut,
+}
+
+pub fn handshake(outcome: Handshake) {
+    let (outcome, reason) = match outcome {
+        Handshake::Card => ("card", ""),
+        Handshake::Anonymous => ("anonymous", ""),
+        Handshake::Refused(reason) => ("refused", reason),
+        Handshake::Failed => ("failed", ""),
+        Handshake::TimedOut => ("timed_out", ""),
+    };
+    counter!(HANDSHAKES, "outcome" => outcome, "reason" => reason).increment(1);
+}
+
+/// Counts one of a gauge's things for as long as it lives.
+#[must_use = "the gauge goes down again when this is dropped"]
+pub struct InGauge(&'static str);
+
+impl InGauge {
+    pub fn enter(name: &'static str) -> Self {
+        gauge!(name).increment(1.0);
+        Self(name)
+    }
+}
+
+impl Drop for InGauge {
+    fn drop(&mut self) {
+        gauge!(self.0).decrement(1.0);
+    }
+}
+
+/// One audit row written, or not, and how long it took.
+pub fn audit_write(written: bool, started: Instant) {
+    let outcome = if written { "written" } else { "failed" };
+    counter!(AUDIT_WRITES, "outcome" => outcome).increment(1);
+    histogram!(AUDIT_WRITE_DURATION).record(started.elapsed().as_secs_f64());
+}
