@@ -22,6 +22,9 @@ test('an archivist finds a document by OID and sees it as archived', async ({ br
   await page.getByRole('button', { name: 'Avaa asiakirja' }).click();
   await expect(page).toHaveURL(new RegExp(`/documents\\?oid=${documentOid.replaceAll('.', '\\.')}$`));
   await expect(page.locator(`[data-document="${documentOid}"]`)).toBeVisible();
+  // The form is a plain GET (it works before the WebAssembly has loaded), so this is a new page:
+  // the language buttons below act only once it has been hydrated.
+  await page.locator('main[data-hydrated="true"]').waitFor();
 
   // The display form in its sandboxed frame, from its own endpoint.
   const frame = page.locator('iframe[data-field="rendition"]');

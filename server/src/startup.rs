@@ -14,7 +14,13 @@ use crate::{
     db::{self, DbError},
     monitoring::listener::{self, MetricsState},
     tls::{AcceptLoop, TlsConfigError, TlsReloader, forwarded::ForwardedCertificates},
-    web::{self, AppState, Connections, ServerServices, csrf::SiteOrigins, refusals::RefusalLog},
+    web::{
+        self, AppState, Connections, ServerServices,
+        csrf::SiteOrigins,
+        handshake_refusals::HandshakeRefusals,
+        refusals::RefusalLog,
+        tally::{Flush, spawn_flushing},
+    },
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +50,7 @@ pub struct Application {
     reloader: TlsReloader,
     pool: sqlx::PgPool,
     refusals: RefusalLog,
+    handshake_refusals: HandshakeRefusals,
     refusal_interval: std::time::Duration,
     metrics: Option<(TcpListener, MetricsState)>,
 }
@@ -69,6 +76,7 @@ impl Application {
             Vec::new()
         });
         let refusals = RefusalLog::new(AuditLog::new(pool.clone()));
+        let handshake_refusals = HandshakeRefusals::new(AuditLog::new(pool.clone()));
         let services = ServerServices::new(
             pool.clone(),
             authenticator.clone(),
@@ -139,7 +147,12 @@ impl Application {
         let accept = AcceptLoop::new(
             listener,
             tls.acceptor,
-            Connections::new(router, AuditLog::new(pool.clone()), authenticator),
+            Connections::new(
+                router,
+                AuditLog::new(pool.clone()),
+                authenticator,
+                handshake_refusals.clone(),
+            ),
             settings.tls.handshake_timeout(),
             settings.tls.header_read_timeout(),
         );
@@ -149,6 +162,7 @@ impl Application {
             reloader,
             pool,
             refusals,
+            handshake_refusals,
             refusal_interval: settings.audit.refusal_interval(),
             metrics,
         })
@@ -170,7 +184,8 @@ impl Application {
         tracing::info!(address = %self.local_addr, "serving https");
         let reloader = tokio::spawn(self.reloader.run());
         let sessions = tokio::spawn(web::session::delete_expired(self.pool));
-        let refusals = self.refusals.spawn_flushing(self.refusal_interval);
+        let refusals = spawn_flushing(&self.refusals, self.refusal_interval);
+        let handshake_refusals = spawn_flushing(&self.handshake_refusals, self.refusal_interval);
         let metrics = self.metrics.map(|(listener, state)| {
             if let Ok(address) = listener.local_addr() {
                 tracing::info!(%address, "serving metrics (plain HTTP)");
@@ -185,8 +200,10 @@ impl Application {
         reloader.abort();
         sessions.abort();
         refusals.abort();
+        handshake_refusals.abort();
         // The refusals counted since the last row are not lost with the process.
         self.refusals.flush().await;
+        self.handshake_refusals.flush().await;
     }
 }
 

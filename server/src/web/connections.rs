@@ -17,7 +17,7 @@ use crate::{
     tls::{ConnectionHandler, presented::Presented},
 };
 
-use super::errors;
+use super::{errors, handshake_refusals::HandshakeRefusals};
 
 pub struct Connections {
     router: Router,
@@ -25,14 +25,21 @@ pub struct Connections {
     /// To record the card number with the sign-in; a certificate without one is refused (and
     /// audited) when it asks for anything.
     authenticator: Authenticator,
+    refused: HandshakeRefusals,
 }
 
 impl Connections {
-    pub fn new(router: Router, audit: AuditLog, authenticator: Authenticator) -> Self {
+    pub fn new(
+        router: Router,
+        audit: AuditLog,
+        authenticator: Authenticator,
+        refused: HandshakeRefusals,
+    ) -> Self {
         Self {
             router,
             audit,
             authenticator,
+            refused,
         }
     }
 }
@@ -77,22 +84,9 @@ impl ConnectionHandler for Connections {
         refusal: HandshakeRefusal,
         presented: Option<Presented>,
     ) {
-        let event = AuditEvent {
-            action: AuditAction::CertificateRefused,
-            outcome: Outcome::Refused {
-                reason: refusal.code(),
-            },
-            client_address: peer.ip(),
-            // What the client claimed is in the details, never in the holder's columns.
-            certificate: None,
-            card_number: None,
-            controller_oid: None,
-            document_oid: None,
-            details: presented.map(|presented| serde_json::json!({ "presented": presented })),
-        };
-        if let Err(error) = self.audit.record(event).await {
-            tracing::error!(%peer, %error, reason = refusal.code(), "cannot write a refused certificate to the audit log");
-        }
+        self.refused
+            .record(peer.ip(), refusal.code(), presented)
+            .await;
     }
 }
 

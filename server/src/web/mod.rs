@@ -16,6 +16,7 @@ mod deployment_test;
 mod document;
 mod document_bytes;
 mod errors;
+pub mod handshake_refusals;
 mod health;
 pub mod refusals;
 mod request_metrics;
@@ -24,6 +25,7 @@ mod security_headers;
 pub mod session;
 mod stored_cda;
 mod structured;
+pub mod tally;
 
 use std::sync::{Arc, OnceLock};
 

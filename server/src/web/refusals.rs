@@ -10,22 +10,18 @@
 //! way.
 
 use std::{
-    collections::HashMap,
     net::IpAddr,
     sync::{Arc, Mutex},
-    time::Duration,
 };
 
 use identity::CertificateIdentity;
 use serde_json::json;
 
-use super::context::RequestContext;
+use super::{
+    context::RequestContext,
+    tally::{Flush, Tallies},
+};
 use crate::audit::{AuditAction, AuditEvent, AuditLog, Outcome};
-
-/// Identifiers kept per kind of refusal and interval: enough to see what was probed.
-const MAX_IDENTIFIERS: usize = 10;
-/// Kinds tallied at once; refusals of further kinds are counted in one overflow row.
-const MAX_KINDS: usize = 10_000;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Kind {
@@ -36,25 +32,11 @@ struct Kind {
     reason: String,
 }
 
-#[derive(Debug)]
-struct Tally {
-    certificate: CertificateIdentity,
-    /// Refusals since the last row written for this kind.
-    count: u64,
-    identifiers: Vec<String>,
-}
-
-#[derive(Default)]
-struct Pending {
-    kinds: HashMap<Kind, Tally>,
-    overflow: u64,
-}
-
 /// The server's refusals, tallied between flushes. Cheap to clone.
 #[derive(Clone)]
 pub struct RefusalLog {
     audit: AuditLog,
-    pending: Arc<Mutex<Pending>>,
+    pending: Arc<Mutex<Tallies<Kind, CertificateIdentity>>>,
 }
 
 impl RefusalLog {
@@ -86,80 +68,12 @@ impl RefusalLog {
                 tracing::error!("the refusal tally is poisoned; a refusal goes unrecorded");
                 return;
             };
-            let full = pending.kinds.len() >= MAX_KINDS;
-            match pending.kinds.get_mut(&kind) {
-                Some(tally) => {
-                    tally.count += 1;
-                    if let Some(id) = identifier
-                        && tally.identifiers.len() < MAX_IDENTIFIERS
-                        && !tally.identifiers.iter().any(|known| known == id)
-                    {
-                        tally.identifiers.push(id.to_owned());
-                    }
-                    false
-                }
-                None if full => {
-                    pending.overflow += 1;
-                    false
-                }
-                None => {
-                    pending.kinds.insert(
-                        kind.clone(),
-                        Tally {
-                            certificate: caller.client().identity().clone(),
-                            count: 0,
-                            identifiers: Vec::new(),
-                        },
-                    );
-                    true
-                }
-            }
+            pending.note(&kind, || caller.client().identity().clone(), identifier)
         };
         if first {
             let ids: Vec<&str> = identifier.into_iter().collect();
             self.write(&kind, caller.client().identity(), 1, &ids).await;
         }
-    }
-
-    /// Writes one row per kind refused since the last flush (with its count) and forgets the
-    /// kinds that were quiet, so that their next refusal is written at once again.
-    pub async fn flush(&self) {
-        let (due, overflow) = {
-            let Ok(mut pending) = self.pending.lock() else {
-                return;
-            };
-            pending.kinds.retain(|_, tally| tally.count > 0);
-            let due: Vec<(Kind, CertificateIdentity, u64, Vec<String>)> = pending
-                .kinds
-                .iter_mut()
-                .map(|(kind, tally)| {
-                    let count = std::mem::take(&mut tally.count);
-                    let ids = std::mem::take(&mut tally.identifiers);
-                    (kind.clone(), tally.certificate.clone(), count, ids)
-                })
-                .collect();
-            (due, std::mem::take(&mut pending.overflow))
-        };
-        for (kind, certificate, count, ids) in due {
-            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-            self.write(&kind, &certificate, count, &ids).await;
-        }
-        if overflow > 0 {
-            tracing::warn!(overflow, "refusals of more kinds than are tallied at once");
-        }
-    }
-
-    /// Flushes every `interval` until the returned task is aborted.
-    pub fn spawn_flushing(&self, interval: Duration) -> tokio::task::JoinHandle<()> {
-        let log = self.clone();
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(interval);
-            ticks.tick().await;
-            loop {
-                ticks.tick().await;
-                log.flush().await;
-            }
-        })
     }
 
     async fn write(
@@ -188,6 +102,26 @@ impl RefusalLog {
         };
         if let Err(error) = self.audit.record(event).await {
             tracing::error!(%error, route = kind.route, "cannot write a refused request to the audit log");
+        }
+    }
+}
+
+impl Flush for RefusalLog {
+    /// Writes one row per kind refused since the last flush (with its count) and forgets the
+    /// kinds that were quiet, so that their next refusal is written at once again.
+    async fn flush(&self) {
+        let (due, overflow) = {
+            let Ok(mut pending) = self.pending.lock() else {
+                return;
+            };
+            pending.due()
+        };
+        for due in due {
+            let ids: Vec<&str> = due.samples.iter().map(String::as_str).collect();
+            self.write(&due.kind, &due.first, due.count, &ids).await;
+        }
+        if overflow > 0 {
+            tracing::warn!(overflow, "refusals of more kinds than are tallied at once");
         }
     }
 }

@@ -41,12 +41,7 @@ async fn assert_refused_with(card: &str, reason: &str, adjust: impl FnOnce(&mut 
         .await
         .expect("row");
     assert_eq!((subject, key), (None, None), "{card}");
-    let serial = pki()
-        .serial(card)
-        .iter()
-        .map(|byte| format!("{byte:02X}"))
-        .collect::<Vec<_>>()
-        .join(":");
+    let serial = presented_serial(card);
     assert_eq!(presented["serial"], serial.as_str(), "{card}: {presented}");
     assert_eq!(
         presented["public_key_sha256"],
@@ -113,4 +108,57 @@ async fn a_card_of_an_allowed_policy_still_signs_in() {
         .expect("page");
     assert_eq!(response.status, 200);
     app.stop().await;
+}
+
+#[tokio::test]
+async fn a_flood_of_refused_handshakes_is_counted_not_written_a_row_each() {
+    let app = TestApp::spawn_with(|s| s.audit.refusal_interval_secs = 2).await;
+    let flood = std::time::Instant::now();
+    for _ in 0..30 {
+        let refused = app.client(Some("revoked")).get("/").await;
+        assert!(refused.is_err(), "a revoked card gets no page");
+    }
+    let mut db = app.db().await;
+    let mut rows: Vec<(i64, serde_json::Value)> = Vec::new();
+    for _ in 0..75 {
+        rows = sqlx::query_as(
+            "SELECT (details->>'count')::bigint, details FROM audit_log
+             WHERE action = 'tls.certificate_refused' ORDER BY id",
+        )
+        .fetch_all(&mut db)
+        .await
+        .expect("rows");
+        if rows.iter().map(|row| row.0).sum::<i64>() == 30 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(rows.iter().map(|row| row.0).sum::<i64>(), 30, "{rows:?}");
+    assert_eq!(rows[0].0, 1, "the first refusal is written at once");
+    let intervals = usize::try_from(flood.elapsed().as_secs() / 2).unwrap_or(usize::MAX);
+    assert!(
+        rows.len() <= intervals.saturating_add(3) && rows.len() < 30,
+        "a row an interval ({intervals} intervals passed), not one a handshake: {rows:?}"
+    );
+    let serial = presented_serial("revoked");
+    for (_, details) in &rows {
+        assert_eq!(details["presented"]["serial"], serial.as_str(), "{details}");
+        assert!(
+            details["certificates"]
+                .as_array()
+                .is_some_and(|hashes| hashes.len() <= 10),
+            "{details}"
+        );
+    }
+    app.stop().await;
+}
+
+/// A demo card's certificate serial as the audit details write it.
+fn presented_serial(card: &str) -> String {
+    pki()
+        .serial(card)
+        .iter()
+        .map(|byte| format!("{byte:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
