@@ -16,6 +16,7 @@ pub mod error;
 pub mod i18n;
 pub mod local_time;
 pub mod model;
+pub mod notice_texts;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;

@@ -6,8 +6,6 @@
 
 use std::{future::Future, pin::Pin, sync::Arc};
 
-use axum::response::{Html, IntoResponse, Response};
-use http::StatusCode;
 use identity::VerifiedClient;
 
 pub use crate::error::ServiceError;
@@ -16,19 +14,18 @@ use crate::model::{
     admin::{AuditPage, CardLinkView, ControllerChange, LinkFormOptions, LinkResult},
 };
 
-/// The request came over a connection without a client certificate.
-#[derive(Debug, thiserror::Error)]
-#[error("the connection has no verified client certificate")]
-pub struct NoClientCertificate;
+/// The notices shown now, put into every request by the server (they need neither a card nor
+/// the database: the server keeps the last ones it read).
+#[derive(Clone, Debug, Default)]
+pub struct CurrentNotices(pub Arc<[crate::model::notices::NoticeView]>);
 
-impl IntoResponse for NoClientCertificate {
-    fn into_response(self) -> Response {
-        (
-            StatusCode::UNAUTHORIZED,
-            Html(crate::status_pages::no_client_certificate()),
-        )
-            .into_response()
-    }
+/// The notices of the request being served; none when the server put none in (a wiring
+/// mistake the banner's absence shows, not a reason to fail the page).
+pub async fn current_notices() -> Vec<crate::model::notices::NoticeView> {
+    leptos_axum::extract::<axum::Extension<CurrentNotices>>()
+        .await
+        .map(|axum::Extension(CurrentNotices(notices))| notices.to_vec())
+        .unwrap_or_default()
 }
 
 /// The verified client of the request a server function is serving.
@@ -126,6 +123,17 @@ pub trait ArchivistServices: Send + Sync + 'static {
         &'a self,
         change: crate::model::admin::DeploymentTestChange,
     ) -> ServiceFuture<'a, ()>;
+
+    /// Administrators only: the newest notices, ended ones too.
+    fn admin_notices<'a>(&'a self)
+    -> ServiceFuture<'a, Vec<crate::model::notices::AdminNoticeRow>>;
+
+    /// Administrators only: creates or changes a notice (audited). A refused field:
+    /// [`ServiceError::Invalid`] naming it; a notice that has ended: `Conflict("notice_ended")`.
+    fn save_notice<'a>(&'a self, form: crate::model::notices::NoticeForm) -> ServiceFuture<'a, ()>;
+
+    /// Administrators only: ends a notice now (audited).
+    fn end_notice<'a>(&'a self, id: String) -> ServiceFuture<'a, ()>;
 
     /// The audit log: all of it for an administrator, the rows about the card's own controllers
     /// for an archivist.

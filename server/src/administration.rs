@@ -13,7 +13,7 @@ use identity::CardKey;
 
 use crate::{
     archive::{ControllerOid, DocumentOid},
-    audit::{AuditAction, AuditEvent, AuditLog, OperatorEvent, Outcome, operator_account},
+    audit::{self, AuditAction, AuditEvent, OperatorEvent, Outcome, operator_account},
     store::{
         cards::{self, CardLinkError, LinkOutcome, Validity},
         controllers, deployment_test,
@@ -63,26 +63,40 @@ pub async fn record_change(
     controller: Option<&ControllerOid>,
     details: serde_json::Value,
 ) -> Result<(), sqlx::Error> {
-    let audit = AuditLog::new(pool.clone());
+    record_change_in(pool, actor, action, controller, details).await
+}
+
+/// [`record_change`] through `executor`: the change's own transaction, so that the change and
+/// its audit row commit together or not at all.
+pub async fn record_change_in<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    actor: &Actor<'_>,
+    action: AuditAction,
+    controller: Option<&ControllerOid>,
+    details: serde_json::Value,
+) -> Result<(), sqlx::Error> {
     match actor {
         Actor::Operator => {
-            audit
-                .record_operator(OperatorEvent {
+            audit::record_operator_in(
+                executor,
+                OperatorEvent {
                     action,
                     outcome: Outcome::Success,
                     controller_oid: controller.map(ControllerOid::as_str),
                     document_oid: None,
                     details: Some(details),
-                })
-                .await
+                },
+            )
+            .await
         }
         Actor::Administrator {
             card,
             client,
             address,
         } => {
-            audit
-                .record(AuditEvent {
+            audit::record_in(
+                executor,
+                AuditEvent {
                     action,
                     outcome: Outcome::Success,
                     client_address: *address,
@@ -91,8 +105,9 @@ pub async fn record_change(
                     controller_oid: controller.map(ControllerOid::as_str),
                     document_oid: None,
                     details: Some(details),
-                })
-                .await
+                },
+            )
+            .await
         }
     }
 }

@@ -89,6 +89,16 @@ pub enum AuditAction {
     DeploymentTestDocumentChecked,
     /// An archivist confirmed a deployment test (or was refused: the outcome says why).
     DeploymentTestConfirmed,
+    /// A notice to the archivists was created; details hold its id, kind and times.
+    NoticeCreated,
+    /// A notice was changed; details hold its id and what it was and became.
+    NoticeChanged,
+    /// A notice was ended ahead of its planned end.
+    NoticeEnded,
+    /// An unplanned maintenance break closed the service; details hold the reason and end.
+    MaintenanceStarted,
+    /// The maintenance break that closed the service was ended; the service is open again.
+    MaintenanceEnded,
 }
 
 impl AuditAction {
@@ -131,6 +141,11 @@ impl AuditAction {
             Self::DeploymentTestViewed => "deployment_test.viewed",
             Self::DeploymentTestDocumentChecked => "deployment_test.document_checked",
             Self::DeploymentTestConfirmed => "deployment_test.confirmed",
+            Self::NoticeCreated => "admin.notice_created",
+            Self::NoticeChanged => "admin.notice_changed",
+            Self::NoticeEnded => "admin.notice_ended",
+            Self::MaintenanceStarted => "admin.maintenance_started",
+            Self::MaintenanceEnded => "admin.maintenance_ended",
         }
     }
 }
@@ -185,64 +200,84 @@ impl AuditLog {
     }
 
     pub async fn record(&self, event: AuditEvent<'_>) -> Result<(), sqlx::Error> {
-        let started = std::time::Instant::now();
-        let written = self.insert(event).await;
-        crate::monitoring::audit_write(written.is_ok(), started);
-        written
+        record_in(&self.pool, event).await
     }
 
-    async fn insert(&self, event: AuditEvent<'_>) -> Result<(), sqlx::Error> {
-        let (outcome, reason) = match event.outcome {
-            Outcome::Success => ("success", None),
-            Outcome::Refused { reason } => ("refused", Some(reason)),
-        };
-        let cert = event.certificate;
-        sqlx::query!(
-            r#"INSERT INTO audit_log
+    pub async fn record_operator(&self, event: OperatorEvent<'_>) -> Result<(), sqlx::Error> {
+        record_operator_in(&self.pool, event).await
+    }
+}
+
+/// Writes an audit row through `executor`: a transaction's connection, so that a change and
+/// its row commit together or not at all.
+pub async fn record_in<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    event: AuditEvent<'_>,
+) -> Result<(), sqlx::Error> {
+    let started = std::time::Instant::now();
+    let written = insert(executor, event).await;
+    crate::monitoring::audit_write(written.is_ok(), started);
+    written
+}
+
+async fn insert<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    event: AuditEvent<'_>,
+) -> Result<(), sqlx::Error> {
+    let (outcome, reason) = match event.outcome {
+        Outcome::Success => ("success", None),
+        Outcome::Refused { reason } => ("refused", Some(reason)),
+    };
+    let cert = event.certificate;
+    sqlx::query!(
+        r#"INSERT INTO audit_log
                    (action, outcome, reason, client_address,
                     certificate_subject, certificate_issuer, certificate_serial,
                     public_key_sha256, satu, card_number, controller_oid, document_oid, details)
                VALUES ($1, $2, $3, $4::text::inet, $5, $6, $7, $8, $9, $10, $11, $12, $13)"#,
-            event.action.code(),
-            outcome,
-            reason,
-            event.client_address.to_string(),
-            cert.map(|c| c.subject.as_str()),
-            cert.map(|c| c.issuer.as_str()),
-            cert.map(|c| c.serial.as_str()),
-            cert.map(|c| c.public_key_sha256.as_str()),
-            cert.and_then(|c| c.satu.as_deref()),
-            event.card_number,
-            event.controller_oid,
-            event.document_oid,
-            event.details,
-        )
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
+        event.action.code(),
+        outcome,
+        reason,
+        event.client_address.to_string(),
+        cert.map(|c| c.subject.as_str()),
+        cert.map(|c| c.issuer.as_str()),
+        cert.map(|c| c.serial.as_str()),
+        cert.map(|c| c.public_key_sha256.as_str()),
+        cert.and_then(|c| c.satu.as_deref()),
+        event.card_number,
+        event.controller_oid,
+        event.document_oid,
+        event.details,
+    )
+    .execute(executor)
+    .await?;
+    Ok(())
+}
 
-    pub async fn record_operator(&self, event: OperatorEvent<'_>) -> Result<(), sqlx::Error> {
-        let (outcome, reason) = match event.outcome {
-            Outcome::Success => ("success", None),
-            Outcome::Refused { reason } => ("refused", Some(reason)),
-        };
-        sqlx::query!(
-            r#"INSERT INTO audit_log
+/// [`record_in`] for an operator's action.
+pub async fn record_operator_in<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    event: OperatorEvent<'_>,
+) -> Result<(), sqlx::Error> {
+    let (outcome, reason) = match event.outcome {
+        Outcome::Success => ("success", None),
+        Outcome::Refused { reason } => ("refused", Some(reason)),
+    };
+    sqlx::query!(
+        r#"INSERT INTO audit_log
                    (action, outcome, reason, operator, controller_oid, document_oid, details)
                VALUES ($1, $2, $3, $4, $5, $6, $7)"#,
-            event.action.code(),
-            outcome,
-            reason,
-            operator_account(),
-            event.controller_oid,
-            event.document_oid,
-            event.details,
-        )
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
+        event.action.code(),
+        outcome,
+        reason,
+        operator_account(),
+        event.controller_oid,
+        event.document_oid,
+        event.details,
+    )
+    .execute(executor)
+    .await?;
+    Ok(())
 }
 
 /// Which rows of the audit log to export; every part is optional and they all apply.

@@ -9,7 +9,9 @@ use settings::Settings;
 use crate::{
     admin_commands,
     archive::{ControllerOid, DocumentOid},
-    commands, db, demo, startup,
+    commands, db, demo,
+    notice_commands::{self, NoticeFields},
+    startup,
     store::cards::Validity,
     telemetry, tls,
 };
@@ -87,6 +89,18 @@ pub enum Command {
     DeploymentTest {
         #[command(subcommand)]
         command: DeploymentTestCommand,
+    },
+    /// Notices to the archivists: the banner on every page and the public feeds (each change
+    /// is audited).
+    Notice {
+        #[command(subcommand)]
+        command: NoticeCommand,
+    },
+    /// Close the service to all but administrators for an unplanned break, or open it again
+    /// (audited).
+    Maintenance {
+        #[command(subcommand)]
+        command: MaintenanceCommand,
     },
     /// Create the demo PKI under DIR/pki and demo documents under DIR/documents.
     #[command(args_conflicts_with_subcommands = true)]
@@ -275,6 +289,48 @@ pub enum DeploymentTestCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum NoticeCommand {
+    /// Add a notice (--kind, --text-fi and --text-sv are required); prints its id.
+    Add {
+        #[command(flatten)]
+        fields: NoticeFields,
+    },
+    /// Change a notice that has not ended; the fields not given stay as they are.
+    Edit {
+        #[arg(value_name = "ID")]
+        id: i64,
+        #[command(flatten)]
+        fields: NoticeFields,
+    },
+    /// End a notice now (one not yet begun is withdrawn).
+    End {
+        #[arg(value_name = "ID")]
+        id: i64,
+    },
+    /// The newest notices, ended ones too, tab-separated.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MaintenanceCommand {
+    /// Close the service now until --until: pages answer 503 with the maintenance notice,
+    /// administrators still get in.
+    Start {
+        /// When the service opens again, RFC 3339.
+        #[arg(long, value_name = "TIME")]
+        until: String,
+        /// Why, for the record (administrators and the audit log see it, archivists do not).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Open the service again: end the maintenance break that closes it.
+    End,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum CrlCommand {
     /// Show each configured CRL's issuer, number, this and next update and signature check.
     /// Exits with 1 when any CRL is stale or not signed by a configured CA (for monitoring).
@@ -345,6 +401,8 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Card { command } => runtime.block_on(card(&settings, command)),
         Command::Admin { command } => runtime.block_on(admin(&settings, command)),
+        Command::Notice { command } => runtime.block_on(notice(&settings, command)),
+        Command::Maintenance { command } => runtime.block_on(maintenance(&settings, command)),
         Command::Controller { command } => runtime.block_on(controller(&settings, command)),
         Command::DeploymentTest { command } => {
             runtime.block_on(deployment_test(&settings, command))
@@ -576,6 +634,30 @@ async fn deployment_test(
             let pool = commands::pool(settings).await?;
             admin_commands::reset_deployment_test(&pool, &controller, &reason).await?
         }
+    };
+    println!("{message}");
+    Ok(())
+}
+
+async fn notice(settings: &Settings, command: NoticeCommand) -> Result<(), String> {
+    let pool = commands::pool(settings).await?;
+    let message = match command {
+        NoticeCommand::Add { fields } => notice_commands::add(&pool, fields).await?,
+        NoticeCommand::Edit { id, fields } => notice_commands::edit(&pool, id, fields).await?,
+        NoticeCommand::End { id } => notice_commands::end(&pool, id).await?,
+        NoticeCommand::List { limit } => notice_commands::list(&pool, limit).await?,
+    };
+    println!("{message}");
+    Ok(())
+}
+
+async fn maintenance(settings: &Settings, command: MaintenanceCommand) -> Result<(), String> {
+    let pool = commands::pool(settings).await?;
+    let message = match command {
+        MaintenanceCommand::Start { until, reason } => {
+            notice_commands::start_maintenance(&pool, &until, &reason).await?
+        }
+        MaintenanceCommand::End => notice_commands::end_maintenance(&pool).await?,
     };
     println!("{message}");
     Ok(())

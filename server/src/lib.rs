@@ -15,6 +15,8 @@ pub mod db;
 pub mod demo;
 pub mod import;
 pub mod monitoring;
+pub mod notice_commands;
+pub mod notices;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -13,6 +13,7 @@ use crate::{
     auth::Authenticator,
     db::{self, DbError},
     monitoring::listener::{self, MetricsState},
+    notices::board::NoticeBoard,
     tls::{AcceptLoop, TlsConfigError, TlsReloader, forwarded::ForwardedCertificates},
     web::{
         self, AppState, Connections, ServerServices,
@@ -53,6 +54,8 @@ pub struct Application {
     handshake_refusals: HandshakeRefusals,
     refusal_interval: std::time::Duration,
     metrics: Option<(TcpListener, MetricsState)>,
+    notices: NoticeBoard,
+    notice_refresh: std::time::Duration,
 }
 
 impl Application {
@@ -77,12 +80,21 @@ impl Application {
         });
         let refusals = RefusalLog::new(AuditLog::new(pool.clone()));
         let handshake_refusals = HandshakeRefusals::new(AuditLog::new(pool.clone()));
+        let notices = NoticeBoard::new(
+            pool.clone(),
+            settings.ops.notice_file.clone(),
+            time::Duration::try_from(settings.ops.maintenance_lead())
+                .unwrap_or(time::Duration::DAY),
+        );
+        // The first request already shows the notices (and finds the service closed if it is).
+        notices.refresh().await;
         let services = ServerServices::new(
             pool.clone(),
             authenticator.clone(),
             AuditLog::new(pool.clone()),
             issuers,
             refusals.clone(),
+            notices.clone(),
         );
         let guard = web::session::SessionGuard {
             audit: AuditLog::new(pool.clone()),
@@ -114,6 +126,7 @@ impl Application {
                 leptos_options,
                 pool: pool.clone(),
                 services: Arc::new(services),
+                notices: notices.clone(),
             },
             guard,
             origins,
@@ -139,6 +152,7 @@ impl Application {
                 let state = MetricsState {
                     pool: pool.clone(),
                     revocation: tls.revocation,
+                    notices: notices.clone(),
                 };
                 Some((listener, state))
             }
@@ -152,6 +166,7 @@ impl Application {
                 AuditLog::new(pool.clone()),
                 authenticator,
                 handshake_refusals.clone(),
+                notices.clone(),
             ),
             settings.tls.handshake_timeout(),
             settings.tls.header_read_timeout(),
@@ -165,6 +180,8 @@ impl Application {
             handshake_refusals,
             refusal_interval: settings.audit.refusal_interval(),
             metrics,
+            notices,
+            notice_refresh: settings.ops.notice_refresh(),
         })
     }
 
@@ -186,6 +203,7 @@ impl Application {
         let sessions = tokio::spawn(web::session::delete_expired(self.pool));
         let refusals = spawn_flushing(&self.refusals, self.refusal_interval);
         let handshake_refusals = spawn_flushing(&self.handshake_refusals, self.refusal_interval);
+        let notices = tokio::spawn(self.notices.run(self.notice_refresh));
         let metrics = self.metrics.map(|(listener, state)| {
             if let Ok(address) = listener.local_addr() {
                 tracing::info!(%address, "serving metrics (plain HTTP)");
@@ -201,6 +219,7 @@ impl Application {
         sessions.abort();
         refusals.abort();
         handshake_refusals.abort();
+        notices.abort();
         // The refusals counted since the last row are not lost with the process.
         self.refusals.flush().await;
         self.handshake_refusals.flush().await;

@@ -9,4 +9,5 @@ pub mod compare;
 pub mod deployment_test;
 pub mod document;
 pub mod identity;
+pub mod notices;
 pub mod search;

@@ -144,6 +144,7 @@ fn Administration(options: LinkFormOptions, changes: ControllerActions) -> impl 
             <p class="note">{move || t().card_search_hint}</p>
         </form>
         <LinkForm options=options.clone() link session />
+        <super::admin_notices::Notices session />
         <DeploymentTests controllers=options.controllers.clone() session />
         <Controllers controllers=options.controllers changes session />
         <section aria-labelledby="history-heading">

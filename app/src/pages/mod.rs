@@ -1,12 +1,14 @@
 //! The pages of the interface and the frame around them.
 
 pub mod admin;
+mod admin_notices;
 pub mod audit;
 pub mod client;
 pub mod compare;
 pub mod deployment_test;
 pub mod document;
 pub mod home;
+mod notices;
 pub mod search;
 pub mod stored_cda;
 mod structured;
@@ -60,6 +62,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 </nav>
                 <SignOutButton />
             </header>
+            <notices::NoticeBanner />
             <main id="main" data-hydrated=move || hydrated.get().to_string()>
                 {children()}
             </main>

@@ -190,6 +190,10 @@ fn check(lang: Lang, args: &CardArgs, question: Option<&Question>) -> Result<(),
             &contents.certificate,
             card.as_ref(),
         )?;
+        // First: a disruption may be why the card does not work.
+        for notice in &status.notices {
+            println!("{}: {}", Label::Notice.text(lang), notice.line(lang));
+        }
         if !status.accepted {
             return Err(Failure::Refused {
                 code: status.refusal.unwrap_or_else(|| "refused".to_owned()),

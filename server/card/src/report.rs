@@ -28,6 +28,7 @@ pub enum Label {
     Linked,
     LinksNotTold,
     Pin,
+    Notice,
 }
 
 impl Label {
@@ -67,6 +68,7 @@ impl Label {
                 "Public key SHA-256",
             ),
             Self::Result => ("Tulos", "Resultat", "Result"),
+            Self::Notice => ("Palvelun tiedote", "Tjänstens meddelande", "Service notice"),
             Self::Linked => (
                 "Liitetty rekisterinpitäjiin",
                 "Kopplat till personuppgiftsansvariga",

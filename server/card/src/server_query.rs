@@ -33,6 +33,40 @@ pub struct CardStatus {
     /// Only in an answer to a proven question.
     #[serde(default)]
     pub linked_controllers: Option<u32>,
+    /// The service's current notices (disruptions, maintenance), whoever asks.
+    #[serde(default)]
+    pub notices: Vec<ServerNotice>,
+}
+
+/// One of the service's notices as the server publishes it (its `NoticeView`).
+#[derive(Debug, Deserialize)]
+pub struct ServerNotice {
+    pub kind: String,
+    pub text_fi: String,
+    pub text_sv: String,
+    pub text_en: Option<String>,
+    pub starts_at: String,
+    pub ends_at: Option<String>,
+}
+
+impl ServerNotice {
+    /// One line in `lang` (English falls back to Finnish), with its times as the server gave
+    /// them (UTC, RFC 3339).
+    pub fn line(&self, lang: crate::lang::Lang) -> String {
+        use crate::lang::Lang;
+        let text = match lang {
+            Lang::Fi => &self.text_fi,
+            Lang::Sv => &self.text_sv,
+            Lang::En => self.text_en.as_ref().unwrap_or(&self.text_fi),
+        };
+        let end = self.ends_at.as_deref().unwrap_or("");
+        format!(
+            "[{}] {} ({} – {end})",
+            self.kind,
+            text.trim(),
+            self.starts_at
+        )
+    }
 }
 
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -153,4 +187,34 @@ fn roots(server_ca: Option<&Path>) -> Result<RootCertStore, Failure> {
         }
     }
     Ok(roots)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::Lang;
+
+    #[test]
+    fn a_notice_is_one_line_in_the_readers_language_english_falling_back_to_finnish() {
+        // The server's NoticeView, with fields the tool does not read.
+        let status: CardStatus = serde_json::from_str(
+            r#"{"accepted":true,"refusal":null,"card_number":"1","proven":false,
+                "linked_controllers":null,"notices":[{"id":"3","kind":"maintenance",
+                "text_fi":"Huolto","text_sv":"Service","text_en":null,"affected":"",
+                "starts_at":"2026-12-05T06:00:00Z","ends_at":"2026-12-05T08:00:00Z",
+                "closes_service":true,"updated_at":"2026-12-04T06:00:00Z"}]}"#,
+        )
+        .expect("the server's answer");
+        let notice = &status.notices[0];
+        assert_eq!(
+            notice.line(Lang::Sv),
+            "[maintenance] Service (2026-12-05T06:00:00Z – 2026-12-05T08:00:00Z)"
+        );
+        assert!(notice.line(Lang::En).starts_with("[maintenance] Huolto ("));
+        // An older server sends no notices at all.
+        let older: CardStatus =
+            serde_json::from_str(r#"{"accepted":false,"refusal":"expired","card_number":null}"#)
+                .expect("an older answer");
+        assert!(older.notices.is_empty());
+    }
 }

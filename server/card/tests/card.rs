@@ -521,10 +521,27 @@ async fn a_card_proven_through_its_module_learns_its_links() {
     cards::link(&pool, &key, &controller, Validity::default(), "test")
         .await
         .expect("link");
+    // A notice on: the tool prints it, whatever the card's result.
+    sqlx::query(
+        "INSERT INTO notice (kind, text_fi, text_sv, text_en, starts_at, created_by)
+         VALUES ('disruption', 'Kortit', 'Korten', 'Card sign-in is slow', now(), 'test')",
+    )
+    .execute(&pool)
+    .await
+    .expect("notice");
+    // The test server reads the notices every second.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     let linked = ask(soft_token::MODULE, &token, soft_token::PIN).await;
     assert_eq!(linked.code, Some(0), "{}{}", linked.stdout, linked.stderr);
     assert!(
         linked.stdout.contains("Linked to controllers: 1"),
+        "{}",
+        linked.stdout
+    );
+    assert!(
+        linked
+            .stdout
+            .contains("Service notice: [disruption] Card sign-in is slow ("),
         "{}",
         linked.stdout
     );

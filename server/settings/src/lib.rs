@@ -42,6 +42,41 @@ pub struct Settings {
     pub proxy: ProxySettings,
     pub audit: AuditSettings,
     pub metrics: MetricsSettings,
+    pub ops: OpsSettings,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OpsSettings {
+    /// A TOML file with one notice (README: "Notices"), shown and published without the
+    /// database; read again when it changes. Unset: none.
+    pub notice_file: Option<PathBuf>,
+    /// Seconds between reads of the stored notices and the notice file: how soon a change made
+    /// on another instance or with `archivist notice …` shows here.
+    pub notice_refresh_secs: u64,
+    /// Hours ahead of its window that a maintenance notice shows in the banner.
+    pub maintenance_notice_hours: u64,
+}
+
+impl Default for OpsSettings {
+    fn default() -> Self {
+        Self {
+            notice_file: None,
+            notice_refresh_secs: 5,
+            maintenance_notice_hours: 24,
+        }
+    }
+}
+
+impl OpsSettings {
+    pub fn notice_refresh(&self) -> Duration {
+        Duration::from_secs(self.notice_refresh_secs)
+    }
+
+    /// How long ahead of its window a maintenance notice shows.
+    pub fn maintenance_lead(&self) -> Duration {
+        Duration::from_secs(self.maintenance_notice_hours.saturating_mul(3600))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -237,6 +272,7 @@ impl Default for Settings {
             proxy: ProxySettings::default(),
             audit: AuditSettings::default(),
             metrics: MetricsSettings::default(),
+            ops: OpsSettings::default(),
         }
     }
 }
@@ -379,6 +415,15 @@ impl Settings {
         }
         if self.auth.card_status_per_minute == 0 {
             return problem("auth.card_status_per_minute", "must be at least 1");
+        }
+        if self.ops.notice_refresh_secs == 0 {
+            return problem("ops.notice_refresh_secs", "must be at least 1");
+        }
+        if self.ops.maintenance_notice_hours > 24 * 366 {
+            return problem(
+                "ops.maintenance_notice_hours",
+                "must be at most a year (8784)",
+            );
         }
         if self.audit.refusal_interval_secs == 0 {
             return problem("audit.refusal_interval_secs", "must be at least 1");

@@ -21,7 +21,10 @@ use metrics_exporter_prometheus::PrometheusBuilder;
 use sqlx::PgPool;
 use tokio::{net::TcpListener, sync::watch};
 
-use crate::tls::RevocationHealth;
+use crate::{
+    notices::board::{NoticeBoard, kind_index},
+    tls::RevocationHealth,
+};
 
 /// A scrape waits at most this long for the session count; the rest is in memory.
 const SESSION_COUNT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -30,6 +33,7 @@ const SESSION_COUNT_TIMEOUT: Duration = Duration::from_secs(2);
 pub struct MetricsState {
     pub pool: PgPool,
     pub revocation: watch::Receiver<RevocationHealth>,
+    pub notices: NoticeBoard,
 }
 
 pub fn router(state: MetricsState) -> Router {
@@ -78,6 +82,7 @@ async fn metrics(State(state): State<MetricsState>) -> Response {
     .ok()
     .and_then(Result::ok);
     let health = state.revocation.borrow().clone();
+    let board = state.notices.health(time::OffsetDateTime::now_utc());
 
     let now = PrometheusBuilder::new().build_recorder();
     metrics::with_local_recorder(&now, || {
@@ -102,7 +107,14 @@ async fn metrics(State(state): State<MetricsState>) -> Response {
         if let Some(at) = health.next_stale_at {
             gauge!("archivist_crl_next_stale_timestamp_seconds").set(at.unix_timestamp() as f64);
         }
-        gauge!("archivist_tls_reload_failing").set(if health.reload_failing { 1.0 } else { 0.0 });
+        gauge!("archivist_tls_reload_failing").set(flag(health.reload_failing));
+        for kind in app::model::notices::NoticeKind::ALL {
+            gauge!("archivist_notices_shown", "kind" => kind.code())
+                .set(count(board.shown[kind_index(kind)]));
+        }
+        gauge!("archivist_maintenance_closed").set(flag(board.closed));
+        gauge!("archivist_notices_read_failing").set(flag(board.database_failing));
+        gauge!("archivist_notice_file_broken").set(flag(board.file_broken));
         if let Some(at) = health.certificate_not_after {
             gauge!("archivist_tls_certificate_expiry_timestamp_seconds")
                 .set(at.unix_timestamp() as f64);
@@ -149,9 +161,29 @@ fn describe_state() {
         "1 when the last TLS configuration reload failed."
     );
     describe_gauge!(
+        "archivist_notices_shown",
+        "Notices in the banner now, by kind (disruption, maintenance, information)."
+    );
+    describe_gauge!(
+        "archivist_maintenance_closed",
+        "1 while a maintenance window closes the service to all but administrators."
+    );
+    describe_gauge!(
+        "archivist_notices_read_failing",
+        "1 when the last read of the stored notices failed (the last ones read stay up)."
+    );
+    describe_gauge!(
+        "archivist_notice_file_broken",
+        "1 when ops.notice_file cannot be used (its previous notice stays up)."
+    );
+    describe_gauge!(
         "archivist_tls_certificate_expiry_timestamp_seconds",
         "When the server's own certificate expires (Unix time)."
     );
+}
+
+fn flag(on: bool) -> f64 {
+    if on { 1.0 } else { 0.0 }
 }
 
 fn count(n: usize) -> f64 {

@@ -151,7 +151,9 @@ pub async fn from_proxy(
             tracing::warn!(?peer, %error, "malformed forwarded client certificate");
             return (
                 StatusCode::BAD_REQUEST,
-                Html(app::status_pages::bad_forwarded_certificate()),
+                Html(app::status_pages::bad_forwarded_certificate(
+                    &crate::web::notices::shown(),
+                )),
             )
                 .into_response();
         }
@@ -215,7 +217,10 @@ async fn refused(
     }
     (
         StatusCode::FORBIDDEN,
-        Html(app::status_pages::certificate_refused(refusal.code())),
+        Html(app::status_pages::certificate_refused(
+            refusal.code(),
+            &crate::web::notices::shown(),
+        )),
     )
         .into_response()
 }

@@ -12,6 +12,7 @@ use app::{
     model::compare::ComparisonView,
     model::deployment_test::DeploymentTestView,
     model::document::{DocumentView, StoredCdaView},
+    model::notices::{AdminNoticeRow, NoticeForm},
     model::search::{SearchOptions, SearchPage, SearchQuery},
     ssr::{ArchivistServices, AuditQuery, LinkRequest, ServiceError, ServiceFuture},
 };
@@ -24,6 +25,7 @@ use crate::{
     archive::ControllerOid,
     audit::{AuditAction, AuditEvent, AuditLog, Outcome},
     auth::{Authenticator, ControllerScope, SignInError},
+    notices::board::NoticeBoard,
     store::scoped,
 };
 
@@ -40,6 +42,8 @@ pub struct ServerServices {
     /// The issuing CAs' names (`tls.client_ca`), under which administrators link card numbers.
     pub(super) issuers: Vec<String>,
     pub(super) refusals: RefusalLog,
+    /// Read again at once after an administrator's change to the notices.
+    pub(super) notices: NoticeBoard,
 }
 
 impl ServerServices {
@@ -49,6 +53,7 @@ impl ServerServices {
         audit: AuditLog,
         issuers: Vec<String>,
         refusals: RefusalLog,
+        notices: NoticeBoard,
     ) -> Self {
         Self {
             pool,
@@ -56,6 +61,7 @@ impl ServerServices {
             audit,
             issuers,
             refusals,
+            notices,
         }
     }
 
@@ -371,6 +377,30 @@ impl ArchivistServices for ForRequest {
             "change_deployment_test",
             None,
             self.services.change_deployment_test(&self.caller, change),
+        )
+    }
+
+    fn admin_notices<'a>(&'a self) -> ServiceFuture<'a, Vec<AdminNoticeRow>> {
+        self.noted(
+            "admin_notices",
+            None,
+            self.services.admin_notices(&self.caller),
+        )
+    }
+
+    fn save_notice<'a>(&'a self, form: NoticeForm) -> ServiceFuture<'a, ()> {
+        self.noted(
+            "save_notice",
+            None,
+            self.services.save_notice(&self.caller, form),
+        )
+    }
+
+    fn end_notice<'a>(&'a self, id: String) -> ServiceFuture<'a, ()> {
+        self.noted(
+            "end_notice",
+            Some(id.clone()),
+            self.services.end_notice(&self.caller, id),
         )
     }
 

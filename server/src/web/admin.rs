@@ -69,9 +69,22 @@ fn admin_failed(error: AdminError) -> ServiceError {
     }
 }
 
+/// The signed-in administrator as the actor of a change, with the request's certificate and
+/// address for the audit row.
+pub(super) fn acting<'a>(admin: &'a CardKey, caller: &'a RequestContext) -> Actor<'a> {
+    Actor::Administrator {
+        card: admin,
+        client: caller.client(),
+        address: caller.address(),
+    }
+}
+
 impl ServerServices {
     /// The caller's card key if it holds the administrator right now.
-    async fn administrator(&self, caller: &RequestContext) -> Result<CardKey, ServiceError> {
+    pub(super) async fn administrator(
+        &self,
+        caller: &RequestContext,
+    ) -> Result<CardKey, ServiceError> {
         match caller.administrator().await {
             Ok(Some(card)) => Ok(card.clone()),
             Ok(None) => Err(ServiceError::NotFound),
@@ -162,11 +175,7 @@ impl ServerServices {
             from: day_start("valid_from", &request.valid_from)?,
             until: day_end("valid_until", &request.valid_until)?,
         };
-        let actor = Actor::Administrator {
-            card: &admin,
-            client: caller.client(),
-            address: caller.address(),
-        };
+        let actor = acting(&admin, caller);
         match administration::link_card(&self.pool, &actor, &card, &controller, validity).await {
             Ok(LinkOutcome::Linked) => Ok(LinkResult::Linked),
             Ok(LinkOutcome::AlreadyLinked) => Ok(LinkResult::AlreadyLinked),
@@ -187,11 +196,7 @@ impl ServerServices {
             issuer: self.issuer(&issuer)?,
         };
         let controller = controller_oid(&controller)?;
-        let actor = Actor::Administrator {
-            card: &admin,
-            client: caller.client(),
-            address: caller.address(),
-        };
+        let actor = acting(&admin, caller);
         match administration::unlink_card(&self.pool, &actor, &card, &controller).await {
             Ok(true) => Ok(()),
             Ok(false) => Err(ServiceError::invalid("not_linked")),
@@ -205,11 +210,7 @@ impl ServerServices {
         change: DeploymentTestChange,
     ) -> Result<(), ServiceError> {
         let admin = self.administrator(caller).await?;
-        let actor = Actor::Administrator {
-            card: &admin,
-            client: caller.client(),
-            address: caller.address(),
-        };
+        let actor = acting(&admin, caller);
         let pool = &self.pool;
         let result = match change {
             DeploymentTestChange::Define {
@@ -269,11 +270,7 @@ impl ServerServices {
         change: ControllerChange,
     ) -> Result<(), ServiceError> {
         let admin = self.administrator(caller).await?;
-        let actor = Actor::Administrator {
-            card: &admin,
-            client: caller.client(),
-            address: caller.address(),
-        };
+        let actor = acting(&admin, caller);
         let pool = &self.pool;
         let result = match change {
             ControllerChange::Create { oid, name } => {

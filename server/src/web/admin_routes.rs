@@ -16,6 +16,7 @@ use axum::{
     response::Response,
 };
 
+use app::api::notices::{AdminNotices, EndNotice, SaveNotice};
 use leptos::server_fn::ServerFn;
 
 use super::{AppState, context::RequestContext, errors, refusals::RefusalLog};
@@ -25,7 +26,7 @@ const UNKNOWN_PATH: &str = "/.not-found";
 
 /// The administrators' functions by the name their refusals are noted under (the same names
 /// as when an administrator's input is refused, `web::access`).
-fn functions() -> [(&'static str, &'static str); 9] {
+fn functions() -> [(&'static str, &'static str); 12] {
     [
         (AdminOverview::PATH, "admin_overview"),
         (CardLinks::PATH, "card_links"),
@@ -36,6 +37,9 @@ fn functions() -> [(&'static str, &'static str); 9] {
         (MergeController::PATH, "change_controller"),
         (DefineDeploymentTest::PATH, "change_deployment_test"),
         (ResetDeploymentTest::PATH, "change_deployment_test"),
+        (AdminNotices::PATH, "admin_notices"),
+        (SaveNotice::PATH, "save_notice"),
+        (EndNotice::PATH, "end_notice"),
     ]
 }
 

@@ -65,6 +65,9 @@ pub struct CardStatus {
     pub proven: bool,
     /// Only when `proven`.
     pub linked_controllers: Option<u32>,
+    /// The notices shown now (public: the same as the feeds'), so that the card tool can say
+    /// that a disruption is on.
+    pub notices: Vec<app::model::notices::NoticeView>,
 }
 
 impl CardStatus {
@@ -75,6 +78,7 @@ impl CardStatus {
             card_number: None,
             proven,
             linked_controllers: None,
+            notices: Vec::new(),
         }
     }
 }
@@ -212,6 +216,10 @@ pub async fn card_status(State(state): State<CardStatusState>, request: Request)
         tracing::error!(%error, "card status: cannot write the audit row");
         return errors::unavailable();
     }
+    let status = CardStatus {
+        notices: super::notices::shown().to_vec(),
+        ..status
+    };
     Json(status).into_response()
 }
 
@@ -235,5 +243,6 @@ async fn linked(
         card_number: Some(card.card_number.to_string()),
         proven,
         linked_controllers,
+        notices: Vec::new(),
     })
 }

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use axum::{
     Router,
-    extract::Request,
+    extract::{Request, State},
     middleware::{self, Next},
     response::Response,
 };
@@ -14,6 +14,7 @@ use identity::{HandshakeRefusal, VerifiedClient};
 use crate::{
     audit::{AuditAction, AuditEvent, AuditLog, Outcome},
     auth::Authenticator,
+    notices::board::NoticeBoard,
     tls::{ConnectionHandler, presented::Presented},
 };
 
@@ -26,6 +27,8 @@ pub struct Connections {
     /// audited) when it asks for anything.
     authenticator: Authenticator,
     refused: HandshakeRefusals,
+    /// For the notices on the page of a connection that cannot be served.
+    notices: NoticeBoard,
 }
 
 impl Connections {
@@ -34,12 +37,14 @@ impl Connections {
         audit: AuditLog,
         authenticator: Authenticator,
         refused: HandshakeRefusals,
+        notices: NoticeBoard,
     ) -> Self {
         Self {
             router,
             audit,
             authenticator,
             refused,
+            notices,
         }
     }
 }
@@ -71,9 +76,10 @@ impl ConnectionHandler for Connections {
             Err(error) => {
                 // Every access must be on record: without the audit log, no client pages.
                 tracing::error!(%peer, %error, "cannot write the audit log; refusing service on this connection");
-                self.router
-                    .clone()
-                    .layer(middleware::from_fn(unavailable_except_assets))
+                self.router.clone().layer(middleware::from_fn_with_state(
+                    self.notices.clone(),
+                    unavailable_except_public,
+                ))
             }
         }
     }
@@ -90,9 +96,14 @@ impl ConnectionHandler for Connections {
     }
 }
 
-async fn unavailable_except_assets(request: Request, next: Next) -> Response {
-    if request.uri().path().starts_with("/pkg/") {
+/// What holds no client data (assets, the health check, the notice feeds) needs no audit row.
+async fn unavailable_except_public(
+    State(notices): State<NoticeBoard>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if super::is_public(request.uri().path()) {
         return next.run(request).await;
     }
-    errors::unavailable()
+    super::notices::with_shown(&notices, async { errors::unavailable() }).await
 }

@@ -279,7 +279,10 @@ async fn refused(
     }
     (
         StatusCode::FORBIDDEN,
-        Html(app::status_pages::request_refused(refusal.code())),
+        Html(app::status_pages::request_refused(
+            refusal.code(),
+            &super::notices::shown(),
+        )),
     )
         .into_response()
 }

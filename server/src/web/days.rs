@@ -63,6 +63,43 @@ fn day(
         .map_err(|_| invalid())
 }
 
+/// A time of day as a `datetime-local` field sends it (`2026-12-05T08:00`, seconds optional),
+/// in Finland's time; empty is `None`, anything else [`ServiceError::Invalid`] naming `field`.
+pub fn local_time(
+    field: &'static str,
+    value: &str,
+) -> Result<Option<OffsetDateTime>, ServiceError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let invalid = || ServiceError::invalid(field);
+    // A civil time only: a zone or an offset typed in is refused, not guessed at.
+    let civil: jiff::civil::DateTime = value.parse().map_err(|_| invalid())?;
+    if !(16..=19).contains(&value.len()) {
+        return Err(invalid());
+    }
+    let zone = TimeZone::get(ZONE).map_err(|_| invalid())?;
+    let zoned = civil.to_zoned(zone).map_err(|_| invalid())?;
+    OffsetDateTime::from_unix_timestamp_nanos(zoned.timestamp().as_nanosecond())
+        .map(Some)
+        .map_err(|_| invalid())
+}
+
+/// `time` as a `datetime-local` field shows it: Finland's time, to the minute.
+pub fn local_time_field(time: OffsetDateTime) -> String {
+    let (Ok(instant), Ok(zone)) = (
+        jiff::Timestamp::from_second(time.unix_timestamp()),
+        TimeZone::get(ZONE),
+    ) else {
+        return String::new();
+    };
+    instant
+        .to_zoned(zone)
+        .strftime("%Y-%m-%dT%H:%M")
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use time::{format_description::well_known::Rfc3339, macros::datetime};
@@ -128,5 +165,30 @@ mod tests {
             Err(ServiceError::invalid("until"))
         );
         assert!(day_range(("from", "2026-12-01"), ("until", "2026-12-01")).is_ok());
+    }
+
+    #[test]
+    fn a_typed_time_is_finlands_and_reads_back_the_same() {
+        let winter = local_time("starts_at", "2026-12-05T08:00").expect("valid");
+        assert_eq!(utc(winter), "2026-12-05T06:00:00Z");
+        let summer = local_time("starts_at", "2026-07-01T08:00:30").expect("valid");
+        assert_eq!(utc(summer), "2026-07-01T05:00:30Z");
+        assert_eq!(
+            local_time_field(winter.expect("a time")),
+            "2026-12-05T08:00"
+        );
+        assert_eq!(local_time("starts_at", " ").expect("empty"), None);
+        for bad in [
+            "5.12.2026 8.00",
+            "2026-12-05",
+            "2026-12-05T08:00Z",
+            "2026-13-05T08:00",
+        ] {
+            assert_eq!(
+                local_time("ends_at", bad),
+                Err(ServiceError::invalid("ends_at")),
+                "{bad}"
+            );
+        }
     }
 }

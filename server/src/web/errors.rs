@@ -3,6 +3,7 @@
 //! status, so that every "not found" looks the same wherever it comes from, and a document of
 //! another controller cannot be told from one that does not exist by its answer.
 
+use super::notices::shown;
 use axum::{
     http::{StatusCode, header},
     response::{Html, IntoResponse, Response},
@@ -13,7 +14,11 @@ pub const RETRY_AFTER_SECONDS: &str = "30";
 
 /// 404: nothing here, or nothing this card may see.
 pub fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, Html(app::status_pages::not_found())).into_response()
+    (
+        StatusCode::NOT_FOUND,
+        Html(app::status_pages::not_found(&shown())),
+    )
+        .into_response()
 }
 
 /// 503: the database (which must record every access) is not there. The cause is logged by
@@ -22,7 +27,7 @@ pub fn unavailable() -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
         [(header::RETRY_AFTER, RETRY_AFTER_SECONDS)],
-        Html(app::status_pages::service_unavailable()),
+        Html(app::status_pages::service_unavailable(&shown())),
     )
         .into_response()
 }
@@ -33,11 +38,20 @@ pub fn database_failed(error: &sqlx::Error, doing: &'static str) -> Response {
     unavailable()
 }
 
+/// 401: the connection has no verified client certificate: how to get the card's presented.
+pub fn no_client_certificate() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        Html(app::status_pages::no_client_certificate(&shown())),
+    )
+        .into_response()
+}
+
 /// 413: a request body over its limit, refused before it was read in full.
 pub fn too_large() -> Response {
     (
         StatusCode::PAYLOAD_TOO_LARGE,
-        Html(app::status_pages::request_too_large()),
+        Html(app::status_pages::request_too_large(&shown())),
     )
         .into_response()
 }

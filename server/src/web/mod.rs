@@ -3,6 +3,7 @@
 
 mod access;
 mod admin;
+mod admin_notices;
 mod admin_routes;
 mod audit_export;
 mod card_status;
@@ -18,6 +19,7 @@ mod document_bytes;
 mod errors;
 pub mod handshake_refusals;
 mod health;
+pub mod notices;
 pub mod refusals;
 mod request_metrics;
 mod search;
@@ -31,14 +33,15 @@ use std::sync::{Arc, OnceLock};
 
 use crate::{
     audit::AuditLog,
+    notices::board::NoticeBoard,
     tls::{self, forwarded::ForwardedCertificates},
 };
-use app::{App, shell, ssr::NoClientCertificate};
+use app::{App, shell};
 use axum::{
     Router,
     extract::{FromRef, Request},
     middleware::{self, Next},
-    response::{IntoResponse, Response},
+    response::Response,
     routing::{get, post},
 };
 use identity::VerifiedClient;
@@ -56,6 +59,8 @@ pub struct AppState {
     pub pool: PgPool,
     /// What the pages' server functions call, bound to each request by [`context::attach`].
     pub services: Arc<ServerServices>,
+    /// The notices shown and published, and the maintenance window closing the service.
+    pub notices: NoticeBoard,
 }
 
 /// The pages' routes, generated once per process. Generating them renders the app with resource
@@ -120,6 +125,14 @@ pub fn router(
             get(document_bytes::pdf).with_state(documents),
         )
         .route("/healthz", get(health::healthz))
+        .route(
+            notices::JSON_FEED,
+            get(notices::json_feed).with_state(state.notices.clone()),
+        )
+        .route(
+            notices::ATOM_FEED,
+            get(notices::atom_feed).with_state(state.notices.clone()),
+        )
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(fallback())
         .layer(middleware::from_fn_with_state(
@@ -131,6 +144,10 @@ pub fn router(
             csrf::protect,
         ))
         .layer(middleware::from_fn_with_state(guard, session::establish))
+        .layer(middleware::from_fn_with_state(
+            state.notices.clone(),
+            notices::close_for_maintenance,
+        ))
         .layer(middleware::from_fn_with_state(context, context::attach))
         .layer(session::layer(state.pool.clone(), &settings.session))
         .layer(middleware::from_fn(session::repair_layer_response))
@@ -148,6 +165,10 @@ pub fn router(
             tls::forwarded::from_proxy,
         ))
         .layer(middleware::from_fn(security_headers::add_security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.notices.clone(),
+            notices::attach,
+        ))
         // Last, so that it covers every route and sees the template that matched.
         .layer(middleware::from_fn(request_metrics::track))
         .with_state(state)
@@ -167,14 +188,20 @@ fn fallback() -> impl Fn(
 }
 
 /// Paths that a browser without a card may load: the style sheet and scripts the guidance page
-/// needs, the load balancer's health check and the card tool's status question. None of them
-/// holds client data. `/metrics` moved to the metrics listener: a scraper still pointed here gets
+/// needs, the load balancer's health check, the card tool's status question and the notice
+/// feeds. None of them holds client data. A maintenance window does not close them either. `/metrics` moved to the metrics listener: a scraper still pointed here gets
 /// a plain 404, not the guidance page.
-fn is_public(path: &str) -> bool {
+pub(crate) fn is_public(path: &str) -> bool {
     path.starts_with("/pkg/")
         || matches!(
             path,
-            "/healthz" | "/metrics" | "/favicon.ico" | "/robots.txt" | card_status::PATH
+            "/healthz"
+                | "/metrics"
+                | "/favicon.ico"
+                | "/robots.txt"
+                | card_status::PATH
+                | notices::JSON_FEED
+                | notices::ATOM_FEED
         )
         || path == app::FAVICON_PATH
 }
@@ -183,7 +210,7 @@ async fn require_client_certificate(request: Request, next: Next) -> Response {
     if request.extensions().get::<VerifiedClient>().is_some() || is_public(request.uri().path()) {
         next.run(request).await
     } else {
-        NoClientCertificate.into_response()
+        errors::no_client_certificate()
     }
 }
 
@@ -199,6 +226,8 @@ mod tests {
             "/healthz",
             "/favicon.ico",
             "/favicon.svg",
+            "/notices.json",
+            "/notices.atom",
         ] {
             assert!(is_public(path), "{path}");
         }

@@ -34,9 +34,14 @@ const FIXED: [(HeaderName, &str); 6] = [
     ),
 ];
 
-/// The site's own files (style sheet, scripts, icon): the same for every reader, no client data.
+/// The site's own files (style sheet, scripts, icon) and the public notice feeds (which set
+/// their own short lifetime): the same for every reader, no client data.
 fn is_asset(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == app::FAVICON_PATH || path == "/robots.txt"
+    path.starts_with("/pkg/")
+        || path == app::FAVICON_PATH
+        || path == "/robots.txt"
+        || path == super::notices::JSON_FEED
+        || path == super::notices::ATOM_FEED
 }
 
 pub async fn add_security_headers(request: Request, next: Next) -> Response {

@@ -170,6 +170,11 @@ pub fn settings(database: &str, site_root: &Path) -> Settings {
         metrics: settings::MetricsSettings {
             listen: "127.0.0.1:0".to_owned(),
         },
+        // Changes made from the command line show within a second, not five.
+        ops: settings::OpsSettings {
+            notice_refresh_secs: 1,
+            ..defaults.ops
+        },
         ..defaults
     }
 }

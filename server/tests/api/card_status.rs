@@ -215,3 +215,51 @@ async fn bad_input_gets_a_clear_status_and_changes_nothing() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_answer_carries_the_current_notices_for_the_card_tool() {
+    let app = TestApp::spawn().await;
+    let quiet: serde_json::Value = serde_json::from_str(
+        &ask(&app, &der("archivist-1"), "application/pkix-cert")
+            .await
+            .body,
+    )
+    .expect("json");
+    assert_eq!(quiet["notices"], serde_json::json!([]));
+
+    let added = crate::helpers::archivist(
+        &app.database,
+        &[
+            "notice",
+            "add",
+            "--kind",
+            "disruption",
+            "--text-fi",
+            "Kortit eivät toimi",
+            "--text-sv",
+            "Korten fungerar inte",
+        ],
+    );
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    // The test servers read the notices every second.
+    let mut answer = serde_json::Value::Null;
+    for _ in 0..50 {
+        answer = serde_json::from_str(
+            &ask(&app, &der("archivist-1"), "application/pkix-cert")
+                .await
+                .body,
+        )
+        .expect("json");
+        if answer["notices"][0]["text_sv"] == "Korten fungerar inte" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(answer["notices"][0]["kind"], "disruption", "{answer}");
+    assert_eq!(answer["notices"][0]["text_sv"], "Korten fungerar inte");
+    app.stop().await;
+}

@@ -15,6 +15,7 @@ mod forwarded;
 mod harness;
 mod identity;
 mod monitoring;
+mod notices;
 mod operator_commands;
 mod refusals;
 mod resilience;
