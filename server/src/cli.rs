@@ -49,6 +49,10 @@ pub enum Command {
         /// Documents prepared and stored at the same time (default: archive.import_concurrency).
         #[arg(long)]
         jobs: Option<usize>,
+        /// Write the run's figures to FILE in the Prometheus text format (for node_exporter's
+        /// textfile collector), replacing it whole.
+        #[arg(long, value_name = "FILE")]
+        metrics_file: Option<PathBuf>,
     },
     /// Print a document version's metadata and archive data as JSON (recorded in the audit log).
     Show {
@@ -396,9 +400,16 @@ fn run(cli: Cli) -> Result<(), String> {
                 Ok(())
             }
         }
-        Command::Import { paths, jobs } => {
-            runtime.block_on(commands::import(&settings, &paths, jobs))
-        }
+        Command::Import {
+            paths,
+            jobs,
+            metrics_file,
+        } => runtime.block_on(commands::import(
+            &settings,
+            &paths,
+            jobs,
+            metrics_file.as_deref(),
+        )),
         Command::Card { command } => runtime.block_on(card(&settings, command)),
         Command::Admin { command } => runtime.block_on(admin(&settings, command)),
         Command::Notice { command } => runtime.block_on(notice(&settings, command)),

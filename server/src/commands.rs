@@ -59,6 +59,7 @@ pub async fn import(
     settings: &Settings,
     paths: &[String],
     jobs: Option<usize>,
+    metrics_file: Option<&Path>,
 ) -> Result<(), String> {
     let anchors =
         TrustAnchors::from_pem_files(&settings.archive.signature_ca).map_err(|e| e.to_string())?;
@@ -85,7 +86,8 @@ pub async fn import(
     let started = Instant::now();
     let summary = importer.import(&sources, &bar).await;
     bar.0.finish_and_clear();
-    let seconds = started.elapsed().as_secs_f64();
+    let took = started.elapsed();
+    let seconds = took.as_secs_f64();
     let stored = summary.archived + summary.already_archived;
     eprintln!(
         "archived {}, already archived {}, refused {} in {seconds:.1} s ({:.0} documents/s)",
@@ -112,6 +114,16 @@ pub async fn import(
         })
         .await
         .map_err(|e| format!("cannot write the audit log: {e}"))?;
+    if let Some(path) = metrics_file {
+        let text =
+            crate::monitoring::import_run::render(&summary, took, time::OffsetDateTime::now_utc());
+        crate::monitoring::import_run::write(path, &text).map_err(|e| {
+            format!(
+                "the import is done, but --metrics-file {} cannot be written: {e}",
+                path.display()
+            )
+        })?;
+    }
     if summary.refused.is_empty() {
         Ok(())
     } else {

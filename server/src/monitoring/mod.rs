@@ -6,6 +6,7 @@
 //! codes, CA names): never a raw path, an OID, a card number or an identity code, so that the
 //! metrics hold no client data and their cardinality stays bounded.
 
+pub mod import_run;
 pub mod listener;
 
 use std::{

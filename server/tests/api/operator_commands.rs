@@ -59,11 +59,41 @@ async fn import_show_and_export_work_from_the_shell_and_are_audited() {
         String::from_utf8_lossy(&generated.stderr)
     );
 
-    let imported = archivist(&database, &ca, &["import", docs_arg]);
+    let figures = dir.path().join("archivist_import.prom");
+    let figures_arg = figures.to_str().expect("utf-8 path");
+    let imported = archivist(
+        &database,
+        &ca,
+        &["import", docs_arg, "--metrics-file", figures_arg],
+    );
     let stderr = String::from_utf8_lossy(&imported.stderr);
     assert!(imported.status.success(), "{stderr}");
     assert!(
         stderr.contains("archived 30, already archived 0, refused 0"),
+        "{stderr}"
+    );
+    let text = std::fs::read_to_string(&figures).expect("the metrics file");
+    assert!(
+        text.contains("archivist_import_last_run_documents{outcome=\"archived\"} 30"),
+        "{text}"
+    );
+    // A metrics file that cannot be written: the import is done all the same, and it says so.
+    let unwritable = archivist(
+        &database,
+        &ca,
+        &[
+            "import",
+            docs_arg,
+            "--metrics-file",
+            "/nonexistent/dir/a.prom",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&unwritable.stderr);
+    assert_eq!(unwritable.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "the import is done, but --metrics-file /nonexistent/dir/a.prom cannot be written"
+        ),
         "{stderr}"
     );
 
