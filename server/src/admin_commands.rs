@@ -3,7 +3,6 @@
 //! archive's host. Every change is written to the audit log with the operating-system account
 //! that made it.
 
-use serde_json::json;
 use sqlx::PgPool;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use x509_parser::{certificate::X509Certificate, prelude::FromDer};
@@ -12,7 +11,7 @@ use identity::{CardKey, CardNumber, enrolment::ENROLMENT_HEADER, files};
 use settings::Settings;
 
 use crate::{
-    administration::{self, Actor, AdminError},
+    administration::{self, Actor},
     archive::{ControllerOid, DocumentOid},
     audit::{AuditAction, AuditFilter, AuditLog, OperatorEvent, Outcome},
     store::{
@@ -74,37 +73,6 @@ pub fn parse_time(setting: &str, value: &str) -> Result<OffsetDateTime, String> 
     OffsetDateTime::parse(value, &Rfc3339).map_err(|_| {
         format!("{setting} {value:?} is not an RFC 3339 time such as 2026-12-01T08:00:00+02:00")
     })
-}
-
-fn operator() -> String {
-    Actor::Operator.label()
-}
-
-async fn audit(
-    pool: &PgPool,
-    action: AuditAction,
-    card: &CardKey,
-    controller: Option<&ControllerOid>,
-    extra: serde_json::Value,
-) -> Result<(), String> {
-    administration::record_card_change(pool, &Actor::Operator, action, card, controller, extra)
-        .await
-        .map_err(audit_failed)
-}
-
-async fn audit_change(
-    pool: &PgPool,
-    action: AuditAction,
-    controller: Option<&ControllerOid>,
-    details: serde_json::Value,
-) -> Result<(), String> {
-    administration::record_change(pool, &Actor::Operator, action, controller, details)
-        .await
-        .map_err(audit_failed)
-}
-
-fn audit_failed(error: sqlx::Error) -> String {
-    AdminError::Audit(error).to_string()
 }
 
 pub async fn link(
@@ -236,16 +204,10 @@ pub async fn import_enrolment(
     file: &std::path::Path,
     rows: &[Enrolment],
 ) -> Result<String, String> {
-    let added = cards::enrol(pool, rows, &operator())
-        .await
-        .map_err(|e| format!("nothing was imported: {e}"))?;
-    audit_change(
-        pool,
-        AuditAction::EnrolmentImported,
-        None,
-        json!({ "file": file.display().to_string(), "rows": rows.len(), "added": added }),
-    )
-    .await?;
+    let added =
+        administration::import_enrolment(pool, &Actor::Operator, &file.display().to_string(), rows)
+            .await
+            .map_err(|e| e.to_string())?;
     Ok(format!(
         "{added} bindings added, {} already enrolled",
         rows.len() as u64 - added
@@ -291,18 +253,10 @@ pub async fn list(pool: &PgPool, card_number: Option<&CardNumber>) -> Result<Str
 }
 
 pub async fn grant(pool: &PgPool, card: &CardKey) -> Result<String, String> {
-    if cards::grant_administrator(pool, card, &operator())
+    if administration::grant_administrator(pool, &Actor::Operator, card)
         .await
         .map_err(|e| e.to_string())?
     {
-        audit(
-            pool,
-            AuditAction::AdministratorGranted,
-            card,
-            None,
-            json!({}),
-        )
-        .await?;
         Ok(format!("card {} is now an administrator", card.card_number))
     } else {
         Ok(format!(
@@ -313,18 +267,10 @@ pub async fn grant(pool: &PgPool, card: &CardKey) -> Result<String, String> {
 }
 
 pub async fn revoke(pool: &PgPool, card: &CardKey) -> Result<String, String> {
-    if cards::revoke_administrator(pool, card, &operator())
+    if administration::revoke_administrator(pool, &Actor::Operator, card)
         .await
         .map_err(|e| e.to_string())?
     {
-        audit(
-            pool,
-            AuditAction::AdministratorRevoked,
-            card,
-            None,
-            json!({}),
-        )
-        .await?;
         Ok(format!(
             "card {} is no longer an administrator",
             card.card_number

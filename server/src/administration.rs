@@ -1,6 +1,7 @@
 //! Administrative changes, whoever makes them: an operator from a shell on the archive's host
 //! (`archivist card …`) or an administrator signed in with a card (the administrators' pages).
-//! One set of functions, so that both are checked and recorded the same way.
+//! One set of functions, so that both are checked and recorded the same way, each change in one
+//! transaction with its audit row.
 
 use std::net::IpAddr;
 
@@ -15,7 +16,7 @@ use crate::{
     archive::{ControllerOid, DocumentOid},
     audit::{self, AuditAction, AuditEvent, OperatorEvent, Outcome, operator_account},
     store::{
-        cards::{self, CardLinkError, LinkOutcome, Validity},
+        cards::{self, CardLinkError, Enrolment, EnrolmentError, LinkOutcome, Validity},
         controllers, deployment_test,
     },
 };
@@ -47,27 +48,24 @@ impl Actor<'_> {
     }
 }
 
+/// Every change here commits with its audit row in one transaction: both are written or
+/// neither is, so the log never lacks a change that was made (and a change whose row cannot be
+/// written is not made).
+const NOT_AUDITED: &str = "nothing was changed: the audit log could not take the change's row";
+
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
     #[error("{0}")]
     Links(#[from] CardLinkError),
-    #[error("the change was made but could not be written to the audit log: {0}")]
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("{NOT_AUDITED} ({0})")]
     Audit(sqlx::Error),
 }
 
-/// Writes an administrative change to the audit log as its actor made it.
-pub async fn record_change(
-    pool: &PgPool,
-    actor: &Actor<'_>,
-    action: AuditAction,
-    controller: Option<&ControllerOid>,
-    details: serde_json::Value,
-) -> Result<(), sqlx::Error> {
-    record_change_in(pool, actor, action, controller, details).await
-}
-
-/// [`record_change`] through `executor`: the change's own transaction, so that the change and
-/// its audit row commit together or not at all.
+/// Writes an administrative change to the audit log as its actor made it, through `executor`:
+/// the change's own transaction, so that the change and its audit row commit together or not
+/// at all.
 pub async fn record_change_in<'e>(
     executor: impl sqlx::PgExecutor<'e>,
     actor: &Actor<'_>,
@@ -124,17 +122,6 @@ fn card_details(card: &CardKey, extra: serde_json::Value) -> serde_json::Value {
     details
 }
 
-pub async fn record_card_change(
-    pool: &PgPool,
-    actor: &Actor<'_>,
-    action: AuditAction,
-    card: &CardKey,
-    controller: Option<&ControllerOid>,
-    extra: serde_json::Value,
-) -> Result<(), sqlx::Error> {
-    record_change(pool, actor, action, controller, card_details(card, extra)).await
-}
-
 /// Links a card number to a controller; nothing changes (and nothing is recorded) when the
 /// link is already there.
 pub async fn link_card(
@@ -144,20 +131,23 @@ pub async fn link_card(
     controller: &ControllerOid,
     validity: Validity,
 ) -> Result<LinkOutcome, AdminError> {
-    let outcome = cards::link(pool, card, controller, validity, &actor.label()).await?;
+    let mut tx = pool.begin().await?;
+    let outcome = cards::link(&mut tx, card, controller, validity, &actor.label()).await?;
     if outcome == LinkOutcome::Linked {
         let format = |t: Option<OffsetDateTime>| t.and_then(|t| t.format(&Rfc3339).ok());
-        record_card_change(
-            pool,
+        let extra =
+            json!({ "valid_from": format(validity.from), "valid_until": format(validity.until) });
+        record_change_in(
+            &mut *tx,
             actor,
             AuditAction::CardLinked,
-            card,
             Some(controller),
-            json!({ "valid_from": format(validity.from), "valid_until": format(validity.until) }),
+            card_details(card, extra),
         )
         .await
         .map_err(AdminError::Audit)?;
     }
+    tx.commit().await?;
     Ok(outcome)
 }
 
@@ -168,28 +158,114 @@ pub async fn unlink_card(
     card: &CardKey,
     controller: &ControllerOid,
 ) -> Result<bool, AdminError> {
-    let ended = cards::unlink(pool, card, controller, &actor.label()).await?;
+    let mut tx = pool.begin().await?;
+    let ended = cards::unlink(&mut tx, card, controller, &actor.label()).await?;
     if ended {
-        record_card_change(
-            pool,
+        let details = card_details(card, json!({}));
+        record_change_in(
+            &mut *tx,
             actor,
             AuditAction::CardUnlinked,
-            card,
             Some(controller),
-            json!({}),
+            details,
         )
         .await
         .map_err(AdminError::Audit)?;
     }
+    tx.commit().await?;
     Ok(ended)
+}
+
+/// Makes a card an administrator; `false` when it already was one (nothing recorded).
+pub async fn grant_administrator(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    card: &CardKey,
+) -> Result<bool, AdminError> {
+    let mut tx = pool.begin().await?;
+    let granted = cards::grant_administrator(&mut tx, card, &actor.label()).await?;
+    if granted {
+        let details = card_details(card, json!({}));
+        record_change_in(
+            &mut *tx,
+            actor,
+            AuditAction::AdministratorGranted,
+            None,
+            details,
+        )
+        .await
+        .map_err(AdminError::Audit)?;
+    }
+    tx.commit().await?;
+    Ok(granted)
+}
+
+/// Ends a card's administrator right; `false` when it had none.
+pub async fn revoke_administrator(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    card: &CardKey,
+) -> Result<bool, AdminError> {
+    let mut tx = pool.begin().await?;
+    let revoked = cards::revoke_administrator(&mut tx, card, &actor.label()).await?;
+    if revoked {
+        let details = card_details(card, json!({}));
+        record_change_in(
+            &mut *tx,
+            actor,
+            AuditAction::AdministratorRevoked,
+            None,
+            details,
+        )
+        .await
+        .map_err(AdminError::Audit)?;
+    }
+    tx.commit().await?;
+    Ok(revoked)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnrolmentChangeError {
+    #[error("nothing was imported: {0}")]
+    Enrolment(#[from] EnrolmentError),
+    #[error("{NOT_AUDITED} ({0})")]
+    Audit(sqlx::Error),
+}
+
+/// Imports enrolled bindings (all or none) with one audit row naming the file.
+pub async fn import_enrolment(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    file: &str,
+    rows: &[Enrolment],
+) -> Result<u64, EnrolmentChangeError> {
+    let mut tx = pool.begin().await.map_err(EnrolmentError::from)?;
+    let added = cards::enrol(&mut tx, rows, &actor.label()).await?;
+    record_change_in(
+        &mut *tx,
+        actor,
+        AuditAction::EnrolmentImported,
+        None,
+        json!({ "file": file, "rows": rows.len(), "added": added }),
+    )
+    .await
+    .map_err(EnrolmentChangeError::Audit)?;
+    tx.commit().await.map_err(EnrolmentError::from)?;
+    Ok(added)
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ControllerChangeError {
     #[error("{0}")]
     Controllers(#[from] controllers::ControllerError),
-    #[error("the change was made but could not be written to the audit log: {0}")]
+    #[error("{NOT_AUDITED} ({0})")]
     Audit(sqlx::Error),
+}
+
+impl From<sqlx::Error> for ControllerChangeError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Controllers(error.into())
+    }
 }
 
 /// Creates a controller ahead of its first document, so that cards can be linked to it.
@@ -199,16 +275,19 @@ pub async fn create_controller(
     oid: &ControllerOid,
     name: &str,
 ) -> Result<(), ControllerChangeError> {
-    controllers::create(pool, oid, name).await?;
-    record_change(
-        pool,
+    let mut tx = pool.begin().await?;
+    controllers::create(&mut tx, oid, name).await?;
+    let details = json!({ "name": name.trim() });
+    record_change_in(
+        &mut *tx,
         actor,
         AuditAction::ControllerCreated,
         Some(oid),
-        json!({ "name": name.trim() }),
+        details,
     )
     .await
-    .map_err(ControllerChangeError::Audit)
+    .map_err(ControllerChangeError::Audit)?;
+    Ok(tx.commit().await?)
 }
 
 /// Renames a controller; returns the old name.
@@ -218,16 +297,19 @@ pub async fn rename_controller(
     oid: &ControllerOid,
     name: &str,
 ) -> Result<String, ControllerChangeError> {
-    let old = controllers::rename(pool, oid, name).await?;
-    record_change(
-        pool,
+    let mut tx = pool.begin().await?;
+    let old = controllers::rename(&mut tx, oid, name).await?;
+    let details = json!({ "from": old, "to": name.trim() });
+    record_change_in(
+        &mut *tx,
         actor,
         AuditAction::ControllerRenamed,
         Some(oid),
-        json!({ "from": old, "to": name.trim() }),
+        details,
     )
     .await
     .map_err(ControllerChangeError::Audit)?;
+    tx.commit().await?;
     Ok(old)
 }
 
@@ -239,16 +321,19 @@ pub async fn merge_controller(
     oid: &ControllerOid,
     successor: &ControllerOid,
 ) -> Result<u64, ControllerChangeError> {
-    let moved = controllers::set_successor(pool, oid, successor).await?;
-    record_change(
-        pool,
+    let mut tx = pool.begin().await?;
+    let moved = controllers::set_successor(&mut tx, oid, successor).await?;
+    let details = json!({ "successor": successor.as_str(), "documents_moved": moved });
+    record_change_in(
+        &mut *tx,
         actor,
         AuditAction::ControllerMerged,
         Some(oid),
-        json!({ "successor": successor.as_str(), "documents_moved": moved }),
+        details,
     )
     .await
     .map_err(ControllerChangeError::Audit)?;
+    tx.commit().await?;
     Ok(moved)
 }
 
@@ -256,8 +341,14 @@ pub async fn merge_controller(
 pub enum DeploymentTestChangeError {
     #[error("{0}")]
     Tests(#[from] deployment_test::DeploymentTestError),
-    #[error("the change was made but could not be written to the audit log: {0}")]
+    #[error("{NOT_AUDITED} ({0})")]
     Audit(sqlx::Error),
+}
+
+impl From<sqlx::Error> for DeploymentTestChangeError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Tests(error.into())
+    }
 }
 
 /// Defines a controller's deployment test case, or adds documents and test clients to it.
@@ -268,23 +359,26 @@ pub async fn define_deployment_test(
     documents: &[DocumentOid],
     clients: &[String],
 ) -> Result<deployment_test::Defined, DeploymentTestChangeError> {
+    let mut tx = pool.begin().await?;
     let defined =
-        deployment_test::define(pool, controller, documents, clients, &actor.label()).await?;
-    record_change(
-        pool,
+        deployment_test::define(&mut tx, controller, documents, clients, &actor.label()).await?;
+    let details = json!({
+        "created": defined.created,
+        "documents": documents.iter().map(DocumentOid::as_str).collect::<Vec<_>>(),
+        "clients": clients.len(),
+        "documents_added": defined.documents_added,
+        "clients_added": defined.clients_added,
+    });
+    record_change_in(
+        &mut *tx,
         actor,
         AuditAction::DeploymentTestDefined,
         Some(controller),
-        json!({
-            "created": defined.created,
-            "documents": documents.iter().map(DocumentOid::as_str).collect::<Vec<_>>(),
-            "clients": clients.len(),
-            "documents_added": defined.documents_added,
-            "clients_added": defined.clients_added,
-        }),
+        details,
     )
     .await
     .map_err(DeploymentTestChangeError::Audit)?;
+    tx.commit().await?;
     Ok(defined)
 }
 
@@ -296,15 +390,18 @@ pub async fn reset_deployment_test(
     controller: &ControllerOid,
     reason: &str,
 ) -> Result<i32, DeploymentTestChangeError> {
-    let round = deployment_test::reset(pool, controller, reason, &actor.label()).await?;
-    record_change(
-        pool,
+    let mut tx = pool.begin().await?;
+    let round = deployment_test::reset(&mut tx, controller, reason, &actor.label()).await?;
+    let details = json!({ "reason": reason.trim(), "round": round });
+    record_change_in(
+        &mut *tx,
         actor,
         AuditAction::DeploymentTestReset,
         Some(controller),
-        json!({ "reason": reason.trim(), "round": round }),
+        details,
     )
     .await
     .map_err(DeploymentTestChangeError::Audit)?;
+    tx.commit().await?;
     Ok(round)
 }

@@ -20,7 +20,6 @@ use server::{
     admin_commands,
     administration::{self, Actor},
     archive::ControllerOid,
-    store::cards::{self, Validity},
 };
 use sqlx::PgPool;
 use support::{
@@ -30,7 +29,7 @@ use support::{
 };
 
 // The server's own test fixtures (a server per test, a client presenting a demo card).
-use test_support::{TestApp, database_url, issuer, pki};
+use test_support::{TestApp, database_url, issuer, pki, seed};
 
 /// The token serial the virtual cards carry; the printed card number is its last nine.
 const TOKEN_SERIAL: &[u8] = b"FI0000123456789";
@@ -421,9 +420,7 @@ async fn an_enrolled_card_signs_in_and_the_server_knows_its_number() {
         root,
     };
     let unlinked = asking.ask(&[], None, "").await;
-    cards::link(&pool, &key, &controller, Validity::default(), "test")
-        .await
-        .expect("link");
+    seed::link(&pool, &key, &controller).await;
     let linked = asking.ask(&[], None, "").await;
     for run in [&unlinked, &linked] {
         assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
@@ -518,9 +515,7 @@ async fn a_card_proven_through_its_module_learns_its_links() {
         .expect("connect");
     let controller = new_controller(&pool).await;
     let key = card_key("999000110");
-    cards::link(&pool, &key, &controller, Validity::default(), "test")
-        .await
-        .expect("link");
+    seed::link(&pool, &key, &controller).await;
     // A notice on: the tool prints it, whatever the card's result.
     sqlx::query(
         "INSERT INTO notice (kind, text_fi, text_sv, text_en, starts_at, created_by)

@@ -2,7 +2,7 @@
 //! command line (`archivist card …`, `archivist admin …`) and, later, the administrators' pages;
 //! `by` says who made a change (`operator:<account>` from a shell, the card key from the web).
 
-use sqlx::PgPool;
+use sqlx::{Connection as _, PgConnection, PgPool};
 use time::OffsetDateTime;
 
 use identity::{CardKey, CardNumber};
@@ -59,7 +59,7 @@ impl CardLink {
 }
 
 pub async fn link(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     card: &CardKey,
     controller: &ControllerOid,
     validity: Validity,
@@ -74,7 +74,7 @@ pub async fn link(
         r#"SELECT EXISTS (SELECT 1 FROM controller WHERE oid = $1) AS "known!""#,
         controller.as_str()
     )
-    .fetch_one(pool)
+    .fetch_one(&mut *conn)
     .await?;
     if !known {
         return Err(CardLinkError::UnknownController(controller.clone()));
@@ -90,7 +90,7 @@ pub async fn link(
         validity.until,
         by,
     )
-    .execute(pool)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
     Ok(if inserted == 1 {
@@ -102,7 +102,7 @@ pub async fn link(
 
 /// Ends the card's live link to the controller; `false` when there was none.
 pub async fn unlink(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     card: &CardKey,
     controller: &ControllerOid,
     by: &str,
@@ -115,7 +115,7 @@ pub async fn unlink(
         controller.as_str(),
         by,
     )
-    .execute(pool)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
     Ok(ended == 1)
@@ -166,7 +166,7 @@ pub async fn controllers_in_force(
 
 /// Makes the card an administrator; `false` when it already was one.
 pub async fn grant_administrator(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     card: &CardKey,
     by: &str,
 ) -> Result<bool, sqlx::Error> {
@@ -177,7 +177,7 @@ pub async fn grant_administrator(
         card.card_number.as_str(),
         by,
     )
-    .execute(pool)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
     Ok(inserted == 1)
@@ -185,7 +185,7 @@ pub async fn grant_administrator(
 
 /// Ends the card's administrator right; `false` when it had none.
 pub async fn revoke_administrator(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     card: &CardKey,
     by: &str,
 ) -> Result<bool, sqlx::Error> {
@@ -196,7 +196,7 @@ pub async fn revoke_administrator(
         card.card_number.as_str(),
         by,
     )
-    .execute(pool)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
     Ok(ended == 1)
@@ -236,8 +236,12 @@ pub enum EnrolmentError {
 
 /// Adds bindings in one transaction: all or none. A binding already there unchanged is
 /// skipped; one that differs refuses the whole import. Returns how many were added.
-pub async fn enrol(pool: &PgPool, rows: &[Enrolment], by: &str) -> Result<u64, EnrolmentError> {
-    let mut tx = pool.begin().await?;
+pub async fn enrol(
+    conn: &mut PgConnection,
+    rows: &[Enrolment],
+    by: &str,
+) -> Result<u64, EnrolmentError> {
+    let mut tx = conn.begin().await?;
     let mut added = 0;
     for row in rows {
         let existing = sqlx::query!(

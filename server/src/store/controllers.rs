@@ -1,7 +1,7 @@
 //! Controllers (rekisterinpitäjät) as administrators manage them: created before their first
 //! document arrives (so cards can be linked ahead), renamed, and merged into a successor.
 
-use sqlx::PgPool;
+use sqlx::{Connection as _, PgConnection, PgPool};
 
 use crate::archive::ControllerOid;
 
@@ -41,14 +41,18 @@ fn checked_name(name: &str) -> Result<&str, ControllerError> {
     }
 }
 
-pub async fn create(pool: &PgPool, oid: &ControllerOid, name: &str) -> Result<(), ControllerError> {
+pub async fn create(
+    conn: &mut PgConnection,
+    oid: &ControllerOid,
+    name: &str,
+) -> Result<(), ControllerError> {
     let name = checked_name(name)?;
     let inserted = sqlx::query!(
         "INSERT INTO controller (oid, name) VALUES ($1, $2) ON CONFLICT (oid) DO NOTHING",
         oid.as_str(),
         name,
     )
-    .execute(pool)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
     if inserted == 0 {
@@ -59,12 +63,12 @@ pub async fn create(pool: &PgPool, oid: &ControllerOid, name: &str) -> Result<()
 
 /// The new name; the old one is returned for the audit log.
 pub async fn rename(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     oid: &ControllerOid,
     name: &str,
 ) -> Result<String, ControllerError> {
     let name = checked_name(name)?;
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     let old = sqlx::query_scalar!(
         "SELECT name FROM controller WHERE oid = $1 FOR UPDATE",
         oid.as_str()
@@ -87,11 +91,11 @@ pub async fn rename(
 /// controller of every document whose active controller was `controller`. Returns how many
 /// documents changed hands.
 pub async fn set_successor(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     controller: &ControllerOid,
     successor: &ControllerOid,
 ) -> Result<u64, ControllerError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     // Both rows locked in OID order, so two mergers cannot cross.
     let mut pair = [controller.as_str(), successor.as_str()];
     pair.sort_unstable();

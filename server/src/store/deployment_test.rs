@@ -3,7 +3,7 @@
 //! and takes the controller back out of production. The archivist's checks and confirmation
 //! are in `scoped::deployment_test`.
 
-use sqlx::PgPool;
+use sqlx::{Connection as _, PgConnection};
 
 use crate::archive::{ControllerOid, DocumentOid};
 
@@ -39,7 +39,7 @@ pub struct Defined {
 /// Creates the controller's test (in progress, round 1) when it has none, and adds the named
 /// documents and test clients to its case.
 pub async fn define(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     controller: &ControllerOid,
     documents: &[DocumentOid],
     clients: &[String],
@@ -53,7 +53,7 @@ pub async fn define(
         return Err(DeploymentTestError::EmptyClient);
     }
     let documents: Vec<String> = documents.iter().map(|d| d.as_str().to_owned()).collect();
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     let known = sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM controller WHERE oid = $1) AS "known!""#,
         controller.as_str(),
@@ -111,7 +111,7 @@ pub async fn define(
 /// Starts the test again: the next round (no checks yet), not confirmed, and the controller
 /// back in deployment. Returns the new round.
 pub async fn reset(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     controller: &ControllerOid,
     reason: &str,
     reset_by: &str,
@@ -120,7 +120,7 @@ pub async fn reset(
     if reason.is_empty() {
         return Err(DeploymentTestError::NoReason);
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     let round = sqlx::query_scalar!(
         "UPDATE deployment_test
          SET state = 'in_progress', round = round + 1, confirmed_at = NULL,

@@ -61,12 +61,18 @@ fn admin_failed(error: AdminError) -> ServiceError {
             ServiceError::invalid("controller")
         }
         AdminError::Links(CardLinkError::EmptyValidity) => ServiceError::invalid("validity"),
-        AdminError::Links(CardLinkError::Database(error)) => unavailable(error),
-        AdminError::Audit(error) => {
-            tracing::error!(%error, "AN ADMINISTRATIVE CHANGE WAS MADE BUT NOT AUDITED");
-            ServiceError::Unavailable
+        AdminError::Links(CardLinkError::Database(error)) | AdminError::Database(error) => {
+            unavailable(error)
         }
+        AdminError::Audit(error) => not_audited(&error),
     }
+}
+
+/// A change refused because its audit row could not be written: nothing was changed (the
+/// change and its row share one transaction), and the administrator is told to try again.
+fn not_audited(error: &sqlx::Error) -> ServiceError {
+    tracing::error!(%error, "an administrative change was not made: its audit row could not be written");
+    ServiceError::Unavailable
 }
 
 /// The signed-in administrator as the actor of a change, with the request's certificate and
@@ -257,10 +263,7 @@ impl ServerServices {
                 DeploymentTestError::NoReason => ServiceError::invalid("reason"),
                 DeploymentTestError::Database(error) => unavailable(error),
             },
-            DeploymentTestChangeError::Audit(error) => {
-                tracing::error!(%error, "AN ADMINISTRATIVE CHANGE WAS MADE BUT NOT AUDITED");
-                ServiceError::Unavailable
-            }
+            DeploymentTestChangeError::Audit(error) => not_audited(&error),
         })
     }
 
@@ -300,10 +303,7 @@ impl ServerServices {
                 ControllerError::Cycle { .. } => ServiceError::invalid("merge_cycle"),
                 ControllerError::Database(error) => unavailable(error),
             },
-            ControllerChangeError::Audit(error) => {
-                tracing::error!(%error, "AN ADMINISTRATIVE CHANGE WAS MADE BUT NOT AUDITED");
-                ServiceError::Unavailable
-            }
+            ControllerChangeError::Audit(error) => not_audited(&error),
         })
     }
 

@@ -608,6 +608,50 @@ pub fn card(number: &str) -> CardKey {
     }
 }
 
+/// A test's starting state written straight to the store, by "test" and without audit rows.
+/// Changes under test go through `server::administration`, which records them.
+pub mod seed {
+    use identity::CardKey;
+    use server::{
+        archive::ControllerOid,
+        store::{
+            cards::{self, Validity},
+            controllers,
+        },
+    };
+    use sqlx::PgPool;
+
+    /// `card` linked to `controller` from now on, with no end.
+    pub async fn link(pool: &PgPool, card: &CardKey, controller: &ControllerOid) {
+        let mut connection = pool.acquire().await.expect("connection");
+        cards::link(
+            &mut connection,
+            card,
+            controller,
+            Validity::default(),
+            "test",
+        )
+        .await
+        .expect("link");
+    }
+
+    /// `card` an administrator.
+    pub async fn administrator(pool: &PgPool, card: &CardKey) {
+        let mut connection = pool.acquire().await.expect("connection");
+        cards::grant_administrator(&mut connection, card, "test")
+            .await
+            .expect("grant");
+    }
+
+    /// A controller ahead of its first document.
+    pub async fn controller(pool: &PgPool, oid: &ControllerOid, name: &str) {
+        let mut connection = pool.acquire().await.expect("connection");
+        controllers::create(&mut connection, oid, name)
+            .await
+            .expect("create");
+    }
+}
+
 /// Archives chunk `chunk` of the test data set (ten documents of controller `chunk % 2`);
 /// the files as they were imported.
 pub async fn archive_chunk(pool: &PgPool, chunk: u64) -> Vec<documents::File> {

@@ -13,7 +13,7 @@ use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::helpers::{
     TestApp, TestDatabase, archive_chunk, archivist, card, create_database, database_url,
-    drop_database, two_controllers,
+    drop_database, seed, two_controllers,
 };
 
 /// A fresh database with the schema and nothing else.
@@ -93,9 +93,7 @@ async fn links_and_unlinks_take_effect_on_the_next_request() {
     let client = app.client(Some("archivist-1"));
     let archivist = card("999000110");
 
-    cards::link(&pool, &archivist, &a, Validity::default(), "test")
-        .await
-        .expect("link");
+    seed::link(&pool, &archivist, &a).await;
     let page = client.get("/").await.expect("get").body;
     assert!(
         page.contains(&format!(r#"data-controller="{a}""#)),
@@ -117,9 +115,14 @@ async fn links_and_unlinks_take_effect_on_the_next_request() {
     assert!(!other.contains(&name_a));
 
     assert!(
-        cards::unlink(&pool, &archivist, &a, "test")
-            .await
-            .expect("unlink")
+        cards::unlink(
+            &mut pool.acquire().await.expect("connection"),
+            &archivist,
+            &a,
+            "test"
+        )
+        .await
+        .expect("unlink")
     );
     let page = client.get("/").await.expect("get").body;
     assert!(
@@ -131,7 +134,7 @@ async fn links_and_unlinks_take_effect_on_the_next_request() {
     // A link whose validity has not started yet, or has ended, is not in force.
     let later = time::OffsetDateTime::now_utc() + time::Duration::days(1);
     cards::link(
-        &pool,
+        &mut pool.acquire().await.expect("connection"),
         &archivist,
         &b,
         Validity {

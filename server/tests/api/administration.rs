@@ -1,18 +1,13 @@
 //! The administrators' server functions and the audit page through real TLS: only a card with
 //! the administrator right gets anything (everyone else the same 404 as for nothing), changes
 //! apply on the linked card's next request and are on record in the administrator's name, bad
-//! input changes nothing, and the audit page shows an archivist only their controllers' rows.
+//! input changes nothing, a change whose audit row cannot be written is not made, and the audit
+//! page shows an archivist only their controllers' rows.
 
-use server::{
-    archive::ControllerOid,
-    store::{
-        cards::{self, Validity},
-        controllers,
-    },
-};
+use server::{archive::ControllerOid, store::cards};
 use sqlx::PgPool;
 
-use crate::helpers::{Session, TestApp, card, database_url, refusal};
+use crate::helpers::{Session, TestApp, archivist, card, database_url, refusal, seed};
 
 /// An audit row as (action, card number, controller, card number in the details).
 type ChangeRow = (String, Option<String>, Option<String>, Option<String>);
@@ -27,21 +22,11 @@ async fn set_up(app: &TestApp) -> PgPool {
         .expect("pool");
     let a = ControllerOid::parse(A).expect("oid");
     let b = ControllerOid::parse(B).expect("oid");
-    controllers::create(&pool, &a, "Alfa")
-        .await
-        .expect("create");
-    controllers::create(&pool, &b, "Beta")
-        .await
-        .expect("create");
-    cards::link(&pool, &card("999000110"), &a, Validity::default(), "test")
-        .await
-        .expect("link");
-    cards::link(&pool, &card("99900022B"), &b, Validity::default(), "test")
-        .await
-        .expect("link");
-    cards::grant_administrator(&pool, &card("999000110"), "test")
-        .await
-        .expect("grant");
+    seed::controller(&pool, &a, "Alfa").await;
+    seed::controller(&pool, &b, "Beta").await;
+    seed::link(&pool, &card("999000110"), &a).await;
+    seed::link(&pool, &card("99900022B"), &b).await;
+    seed::administrator(&pool, &card("999000110")).await;
     pool
 }
 
@@ -331,9 +316,7 @@ async fn lookups_made_in_a_controller_show_on_that_controllers_audit_page() {
     let pool = set_up(&app).await;
     let b = ControllerOid::parse(B).expect("oid");
     // archivist-1 works in A and B; archivist-2 only in B.
-    cards::link(&pool, &card("999000110"), &b, Validity::default(), "test")
-        .await
-        .expect("link");
+    seed::link(&pool, &card("999000110"), &b).await;
     let first = Session::start(&app, "archivist-1").await;
     let search = first.get("/search").await;
     assert_eq!(search.status, 200, "{}", search.body);
@@ -559,4 +542,94 @@ async fn an_administrator_creates_renames_and_merges_controllers() {
         ]
     );
     app.stop().await;
+}
+
+/// An audit log that takes no administrative rows (a full disk, a lost privilege, a broken
+/// trigger): every change, from the web and from the shell, is refused and nothing changes,
+/// since a change and its row commit in one transaction.
+#[tokio::test]
+async fn a_change_whose_audit_row_cannot_be_written_is_not_made() {
+    const NEW: &str = "1.2.246.10.12345699.10.0";
+    let app = TestApp::spawn().await;
+    let pool = set_up(&app).await;
+    let admin = Session::start(&app, "archivist-1").await;
+    sqlx::raw_sql(
+        r#"CREATE FUNCTION refuse_administrative_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+           BEGIN RAISE EXCEPTION 'the audit log takes no administrative rows'; END $$;
+           CREATE TRIGGER refuse_administrative_rows BEFORE INSERT ON audit_log FOR EACH ROW
+           WHEN (NEW.action LIKE 'admin.%') EXECUTE FUNCTION refuse_administrative_rows();"#,
+    )
+    .execute(&pool)
+    .await
+    .expect("a trigger refusing administrative rows");
+    let links = cards::history(&pool, None).await.expect("history").len();
+    let link = format!("card_number=999000442&issuer=&controller={B}&valid_from=&valid_until=");
+    let issuer: String =
+        url::form_urlencoded::byte_serialize(crate::helpers::issuer().as_bytes()).collect();
+
+    for (path, form) in [
+        ("link-card", link.clone()),
+        (
+            "unlink-card",
+            format!("card_number=999000110&issuer={issuer}&controller={A}"),
+        ),
+        ("create-controller", format!("oid={NEW}&name=Uusi")),
+        ("rename-controller", format!("oid={A}&name=Toinen")),
+    ] {
+        let response = admin.post(&format!("/api/admin/{path}"), &form).await;
+        assert_eq!(response.status, 503, "{path}: {}", response.body);
+    }
+    for args in [
+        vec!["card", "link", "999000442", "--controller", A],
+        vec!["admin", "grant", "99900022B"],
+        vec!["controller", "create", NEW, "--name", "Uusi"],
+    ] {
+        let output = archivist(&app.database, &args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("nothing was changed: the audit log could not take the change's row"),
+            "{args:?}: {stderr}"
+        );
+    }
+
+    let history = cards::history(&pool, None).await.expect("history");
+    assert_eq!(history.len(), links, "no link made");
+    assert!(
+        history.iter().all(|l| l.unlinked_at.is_none()),
+        "no link ended"
+    );
+    assert!(
+        !cards::is_administrator(&pool, &card("99900022B"))
+            .await
+            .expect("administrator"),
+        "no right granted"
+    );
+    let controllers: Vec<(String, String)> =
+        sqlx::query_as("SELECT oid, name FROM controller ORDER BY oid")
+            .fetch_all(&pool)
+            .await
+            .expect("controllers");
+    assert_eq!(
+        controllers,
+        [
+            (A.to_owned(), "Alfa".to_owned()),
+            (B.to_owned(), "Beta".to_owned())
+        ],
+        "no controller created or renamed"
+    );
+
+    // Once the log takes rows again, the same change goes through, with its row.
+    sqlx::raw_sql("DROP TRIGGER refuse_administrative_rows ON audit_log")
+        .execute(&pool)
+        .await
+        .expect("drop the trigger");
+    let linked = admin.post("/api/admin/link-card", &link).await;
+    assert_eq!(linked.body, r#""Linked""#);
+    let rows: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'admin.card_linked'")
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+    assert_eq!(rows, 1);
 }

@@ -7,7 +7,7 @@ use rustls::pki_types::{CertificateDer, pem::PemObject};
 use server::{archive::ControllerOid, store::cards};
 use sqlx::PgPool;
 
-use crate::helpers::{TestApp, TestResponse, audit_rows, card, database_url, pki};
+use crate::helpers::{TestApp, TestResponse, audit_rows, card, database_url, pki, seed};
 
 /// A `card.status_checked` row: card number, certificate subject, key hash, details.
 type AskedRow = (
@@ -110,11 +110,9 @@ async fn over_a_connection_presenting_the_card_the_answer_counts_its_links() {
         .await
         .expect("pool");
     let controller = ControllerOid::parse("1.2.246.10.12345670.10.0").expect("oid");
-    server::store::controllers::create(&pool, &controller, "Alfa")
-        .await
-        .expect("controller");
+    seed::controller(&pool, &controller, "Alfa").await;
     cards::link(
-        &pool,
+        &mut pool.acquire().await.expect("connection"),
         &card("999000110"),
         &controller,
         cards::Validity::default(),

@@ -5,14 +5,13 @@
 use server::{
     administration::{self, Actor},
     archive::{ControllerOid, DocumentOid},
-    store::{
-        cards::{self, Validity},
-        deployment_test::{self, DeploymentTestError},
-    },
+    store::deployment_test::{self, DeploymentTestError},
 };
 use sqlx::PgPool;
 
-use crate::helpers::{Session, TestApp, card, database_url, refusal, two_controllers_with_files};
+use crate::helpers::{
+    Session, TestApp, card, database_url, refusal, seed, two_controllers_with_files,
+};
 
 /// A document OID that nothing in the archive has.
 const AWAITED: &str = "1.2.246.10.12345670.10.0.99.1";
@@ -33,12 +32,8 @@ impl Archive {
         let pool = PgPool::connect(&database_url(&app.database))
             .await
             .expect("connect");
-        cards::link(&pool, &card("999000110"), &a, Validity::default(), "test")
-            .await
-            .expect("link");
-        cards::link(&pool, &card("99900022B"), &b, Validity::default(), "test")
-            .await
-            .expect("link");
+        seed::link(&pool, &card("999000110"), &a).await;
+        seed::link(&pool, &card("99900022B"), &b).await;
         Self { app, pool, a, b }
     }
 
@@ -356,23 +351,50 @@ async fn definitions_and_resets_refuse_what_cannot_be_done() {
     let nobody = ControllerOid::parse(NOBODYS_CONTROLLER).expect("oid");
     let document = DocumentOid::parse(AWAITED).expect("oid");
     assert!(matches!(
-        deployment_test::define(pool, &nobody, std::slice::from_ref(&document), &[], "test").await,
+        deployment_test::define(
+            &mut pool.acquire().await.expect("connection"),
+            &nobody,
+            std::slice::from_ref(&document),
+            &[],
+            "test"
+        )
+        .await,
         Err(DeploymentTestError::UnknownController(_))
     ));
     assert!(matches!(
-        deployment_test::define(pool, &archive.a, &[], &[], "test").await,
+        deployment_test::define(
+            &mut pool.acquire().await.expect("connection"),
+            &archive.a,
+            &[],
+            &[],
+            "test"
+        )
+        .await,
         Err(DeploymentTestError::NothingNamed)
     ));
     assert!(matches!(
-        deployment_test::define(pool, &archive.a, &[], &[" ".to_owned()], "test").await,
+        deployment_test::define(
+            &mut pool.acquire().await.expect("connection"),
+            &archive.a,
+            &[],
+            &[" ".to_owned()],
+            "test"
+        )
+        .await,
         Err(DeploymentTestError::EmptyClient)
     ));
     assert!(matches!(
-        deployment_test::reset(pool, &archive.a, "why", "test").await,
+        deployment_test::reset(
+            &mut pool.acquire().await.expect("connection"),
+            &archive.a,
+            "why",
+            "test"
+        )
+        .await,
         Err(DeploymentTestError::NoTest(_))
     ));
     let defined = deployment_test::define(
-        pool,
+        &mut pool.acquire().await.expect("connection"),
         &archive.a,
         std::slice::from_ref(&document),
         &[],
@@ -382,7 +404,7 @@ async fn definitions_and_resets_refuse_what_cannot_be_done() {
     .expect("define");
     assert!(defined.created && defined.documents_added == 1);
     let again = deployment_test::define(
-        pool,
+        &mut pool.acquire().await.expect("connection"),
         &archive.a,
         std::slice::from_ref(&document),
         &[],
@@ -392,7 +414,13 @@ async fn definitions_and_resets_refuse_what_cannot_be_done() {
     .expect("define again");
     assert_eq!((again.created, again.documents_added), (false, 0));
     assert!(matches!(
-        deployment_test::reset(pool, &archive.a, "  ", "test").await,
+        deployment_test::reset(
+            &mut pool.acquire().await.expect("connection"),
+            &archive.a,
+            "  ",
+            "test"
+        )
+        .await,
         Err(DeploymentTestError::NoReason)
     ));
 
@@ -407,7 +435,14 @@ async fn definitions_and_resets_refuse_what_cannot_be_done() {
     .await
     .expect("confirm by hand");
     assert!(matches!(
-        deployment_test::define(pool, &archive.a, &[document], &[], "test").await,
+        deployment_test::define(
+            &mut pool.acquire().await.expect("connection"),
+            &archive.a,
+            &[document],
+            &[],
+            "test"
+        )
+        .await,
         Err(DeploymentTestError::Confirmed(_))
     ));
     archive.stop().await;
@@ -416,9 +451,7 @@ async fn definitions_and_resets_refuse_what_cannot_be_done() {
 #[tokio::test]
 async fn an_administrator_defines_and_resets_a_test_from_the_web_and_no_one_else_can() {
     let archive = Archive::new().await;
-    cards::grant_administrator(&archive.pool, &card("999000110"), "test")
-        .await
-        .expect("grant");
+    seed::administrator(&archive.pool, &card("999000110")).await;
     let (document, client) = archive.document_and_client(&archive.a).await;
     let a = archive.a.as_str();
     let admin = Session::start(&archive.app, "archivist-1").await;

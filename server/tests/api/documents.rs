@@ -3,14 +3,11 @@
 use std::collections::HashSet;
 
 use base64::{Engine, engine::general_purpose::STANDARD};
-use server::{
-    archive::ControllerOid,
-    store::cards::{self, Validity},
-};
+use server::archive::ControllerOid;
 use sqlx::PgPool;
 
 use crate::helpers::{
-    Session, TestApp, TestResponse, archive_chunk, audit_rows, card, database_url, refusal,
+    Session, TestApp, TestResponse, archive_chunk, audit_rows, card, database_url, refusal, seed,
     two_controllers_with_files,
 };
 
@@ -40,9 +37,7 @@ impl Archive {
         let pool = PgPool::connect(&database_url(&app.database))
             .await
             .expect("connect");
-        cards::link(&pool, &card("999000110"), &a, Validity::default(), "test")
-            .await
-            .expect("link");
+        seed::link(&pool, &card("999000110"), &a).await;
         let file_hashes = files.iter().map(|f| sha256(&f.bytes)).collect();
         Self {
             app,
@@ -290,9 +285,7 @@ async fn refused_requests_leave_a_trace_and_a_flood_leaves_one_row_a_kind() {
     );
 
     // An administrator finds them on the audit page by the card number.
-    cards::grant_administrator(pool, &card("99900022B"), "test")
-        .await
-        .expect("grant");
+    seed::administrator(pool, &card("99900022B")).await;
     let administrator = Session::start(app, "archivist-2").await;
     let page = administrator
         .get("/api/audit?since=&until=&action=request.refused&card_number=999000110&controller=")
@@ -930,15 +923,7 @@ async fn every_order_pages_through_both_controllers_of_the_scope_in_that_order()
         archive_chunk(&archive.pool, chunk).await;
     }
     // The scope holds both controllers, so each page merges two controllers' rows.
-    cards::link(
-        &archive.pool,
-        &card("999000110"),
-        &archive.b,
-        Validity::default(),
-        "test",
-    )
-    .await
-    .expect("link");
+    seed::link(&archive.pool, &card("999000110"), &archive.b).await;
     let expected = |order_by: &'static str| {
         let pool = archive.pool.clone();
         async move {

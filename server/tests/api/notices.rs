@@ -5,12 +5,11 @@
 
 use std::time::Duration;
 
-use server::store::cards;
 use sqlx::PgPool;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::helpers::{
-    Session, TestApp, TestResponse, archivist, card, database_url, drop_database, refusal,
+    Session, TestApp, TestResponse, archivist, card, database_url, drop_database, refusal, seed,
 };
 
 /// How long a change made elsewhere may take to show: the test servers read every second.
@@ -58,9 +57,7 @@ async fn archivist_1_administers(app: &TestApp) -> PgPool {
     let pool = PgPool::connect(&database_url(&app.database))
         .await
         .expect("pool");
-    cards::grant_administrator(&pool, &card("999000110"), "test")
-        .await
-        .expect("grant");
+    seed::administrator(&pool, &card("999000110")).await;
     pool
 }
 

@@ -1,17 +1,11 @@
 //! Sessions through real TLS: one per sign-in, bound to the card's key, never adopted from a
 //! cookie, ended by sign-out and timeouts; every state-changing request checked for forgery.
 
-use server::{
-    archive::ControllerOid,
-    store::{
-        cards::{self, Validity},
-        controllers,
-    },
-};
+use server::archive::ControllerOid;
 use sqlx::PgPool;
 
 use crate::helpers::{
-    TestApp, TestClient, TestResponse, audit_rows, card, database_url, public_key_sha256,
+    TestApp, TestClient, TestResponse, audit_rows, card, database_url, public_key_sha256, seed,
 };
 
 const COOKIE: &str = "__Host-archivist-session";
@@ -216,12 +210,10 @@ async fn linked_controllers(app: &TestApp) -> (ControllerOid, ControllerOid, Con
     let b = ControllerOid::parse("1.2.246.10.12345671.10.0").expect("oid");
     let c = ControllerOid::parse("1.2.246.10.12345672.10.0").expect("oid");
     for (oid, name) in [(&a, "Alfa"), (&b, "Beta"), (&c, "Gamma")] {
-        controllers::create(&pool, oid, name).await.expect("create");
+        seed::controller(&pool, oid, name).await;
     }
     for (number, oid) in [("999000110", &a), ("999000110", &b), ("99900022B", &c)] {
-        cards::link(&pool, &card(number), oid, Validity::default(), "test")
-            .await
-            .expect("link");
+        seed::link(&pool, &card(number), oid).await;
     }
     pool.close().await;
     (a, b, c)
