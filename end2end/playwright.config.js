@@ -2,6 +2,7 @@
 // here and never needed. The server is started by .ci/lib.sh (run_end_to_end), which passes
 // its address and the demo PKI folder in ARCHIVIST_E2E_URL and ARCHIVIST_E2E_PKI.
 const { defineConfig } = require('@playwright/test');
+const chromium = require('./chromium');
 
 const baseURL = process.env.ARCHIVIST_E2E_URL || 'https://localhost:3443';
 
@@ -21,16 +22,6 @@ module.exports = defineConfig({
     // The demo root CA is not in the browser's store; the tests check the server's identity
     // through the client certificate exchange instead.
     ignoreHTTPSErrors: true,
-    launchOptions: {
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    },
+    launchOptions: chromium,
   },
 });
