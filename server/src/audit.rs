@@ -362,22 +362,23 @@ where
         .map_err(|e| csv::Error::from(std::io::Error::other(e.to_string())))
 }
 
-impl AuditLog {
-    /// The newest `limit` rows that match, newest first; with `controllers`, only rows about
-    /// one of those controllers (an archivist's view of their own controllers' material). A row
-    /// is about a controller when it names it, or when it was a lookup (a search, a client's
-    /// documents) made in a scope that held it (`details.controllers`).
-    pub async fn search(
-        &self,
-        filter: &AuditFilter,
-        controllers: Option<&[ControllerOid]>,
-        limit: i64,
-    ) -> Result<Vec<AuditRow>, sqlx::Error> {
-        let controllers: Option<Vec<String>> =
-            controllers.map(|c| c.iter().map(|oid| oid.as_str().to_owned()).collect());
-        sqlx::query_as!(
-            AuditRow,
-            r#"SELECT id, occurred_at, action, outcome, reason, host(client_address) AS client_address,
+/// The newest `limit` rows that match, newest first; with `controllers`, only rows about
+/// one of those controllers (an archivist's view of their own controllers' material). A row
+/// is about a controller when it names it, or when it was a lookup (a search, a client's
+/// documents) made in a scope that held it (`details.controllers`). Runs on `executor`: the
+/// pool for the whole log, or a scoped transaction where the log's row-level security policy
+/// applies the same rule again.
+pub async fn search_rows<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    filter: &AuditFilter,
+    controllers: Option<&[ControllerOid]>,
+    limit: i64,
+) -> Result<Vec<AuditRow>, sqlx::Error> {
+    let controllers: Option<Vec<String>> =
+        controllers.map(|c| c.iter().map(|oid| oid.as_str().to_owned()).collect());
+    sqlx::query_as!(
+        AuditRow,
+        r#"SELECT id, occurred_at, action, outcome, reason, host(client_address) AS client_address,
                       operator, card_number, satu, certificate_subject, certificate_issuer,
                       certificate_serial, public_key_sha256, controller_oid, document_oid,
                       details::text AS details
@@ -391,16 +392,28 @@ impl AuditLog {
                       OR details->'controllers' ?| $6)
                ORDER BY occurred_at DESC, id DESC
                LIMIT $7"#,
-            filter.since,
-            filter.until,
-            filter.action,
-            filter.card_number,
-            filter.controller_oid,
-            controllers.as_deref(),
-            limit,
-        )
-        .fetch_all(&self.pool)
-        .await
+        filter.since,
+        filter.until,
+        filter.action,
+        filter.card_number,
+        filter.controller_oid,
+        controllers.as_deref(),
+        limit,
+    )
+    .fetch_all(executor)
+    .await
+}
+
+impl AuditLog {
+    /// The whole log's newest `limit` rows that match, newest first: the administrators' view.
+    /// An archivist's view of their own controllers is [`crate::store::scoped::audit_rows`],
+    /// which row-level security limits a second time.
+    pub async fn search(
+        &self,
+        filter: &AuditFilter,
+        limit: i64,
+    ) -> Result<Vec<AuditRow>, sqlx::Error> {
+        search_rows(&self.pool, filter, None, limit).await
     }
 
     /// The rows that match, oldest first, as CSV with a header line, handed to `sink` in chunks

@@ -14,7 +14,11 @@ pub use search::{
 use sqlx::{PgPool, Postgres, Transaction};
 use time::OffsetDateTime;
 
-use crate::{archive::DocumentOid, auth::ControllerScope};
+use crate::{
+    archive::DocumentOid,
+    audit::{self, AuditFilter, AuditRow},
+    auth::ControllerScope,
+};
 
 /// A transaction as the application's role, seeing only the scope's controllers.
 pub struct ScopedTransaction {
@@ -42,6 +46,22 @@ impl ScopedTransaction {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
     }
+}
+
+/// An archivist's view of the audit log: the newest `limit` rows about the scope's controllers
+/// that match `filter`, newest first. Filtered by the query and again by the log's row-level
+/// security policy, which shows the application's role only rows about the scope.
+pub async fn audit_rows(
+    pool: &PgPool,
+    scope: &ControllerScope,
+    filter: &AuditFilter,
+    limit: i64,
+) -> Result<Vec<AuditRow>, sqlx::Error> {
+    let mut scoped = ScopedTransaction::begin(pool, scope).await?;
+    let rows =
+        audit::search_rows(&mut *scoped.tx, filter, Some(scope.controllers()), limit).await?;
+    scoped.commit().await?;
+    Ok(rows)
 }
 
 /// One controller of the scope, as the front page lists it.

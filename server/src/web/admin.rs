@@ -24,6 +24,7 @@ use crate::{
         cards::{self, CardLinkError, LinkOutcome, Validity},
         controllers::{self, ControllerError},
         deployment_test::DeploymentTestError,
+        scoped,
     },
 };
 
@@ -331,11 +332,11 @@ impl ServerServices {
         )
         .await?;
         let limit = i64::try_from(AUDIT_PAGE_ROWS + 1).unwrap_or(i64::MAX);
-        let mut rows = self
-            .audit
-            .search(&filter, scope.as_ref().map(|s| s.controllers()), limit)
-            .await
-            .map_err(unavailable)?;
+        let mut rows = match &scope {
+            None => self.audit.search(&filter, limit).await,
+            Some(scope) => scoped::audit_rows(&self.pool, scope, &filter, limit).await,
+        }
+        .map_err(unavailable)?;
         let truncated = rows.len() > AUDIT_PAGE_ROWS;
         rows.truncate(AUDIT_PAGE_ROWS);
         Ok(AuditPage {

@@ -196,6 +196,74 @@ async fn another_card_number_rule_reads_another_field() {
     app.stop().await;
 }
 
+/// The audit log under row-level security alone: the application's role sees the rows about its
+/// scope's controllers (naming one, or a lookup made in a scope that held one) and nothing else,
+/// and cannot write, change or remove a row.
+#[tokio::test]
+async fn row_level_security_shows_the_application_only_its_scopes_audit_rows() {
+    let database = migrated_database().await;
+    let (a, b) = two_controllers(&database).await;
+    let mut db = PgConnection::connect(&database_url(&database))
+        .await
+        .expect("connect");
+    let lookup = serde_json::json!({ "controllers": [a.as_str(), b.as_str()] });
+    for (controller, details) in [
+        (Some(a.as_str()), None),
+        (Some(b.as_str()), None),
+        (None, Some(lookup)),
+        (None, None),
+    ] {
+        sqlx::query(
+            "INSERT INTO audit_log (action, outcome, client_address, controller_oid, details)
+             VALUES ('test.row_security', 'success', '127.0.0.1', $1, $2)",
+        )
+        .bind(controller)
+        .bind(details)
+        .execute(&mut db)
+        .await
+        .expect("an audit row");
+    }
+
+    /// (controller, whether the row is a lookup with its scope's controllers)
+    async fn seen(db: &mut PgConnection, scope: &str) -> Vec<(Option<String>, bool)> {
+        let mut tx = as_application(db, scope).await;
+        let rows = sqlx::query_as(
+            "SELECT controller_oid, details IS NOT NULL FROM audit_log
+             WHERE action = 'test.row_security' ORDER BY id",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .expect("the log as the application");
+        tx.rollback().await.expect("rollback");
+        rows
+    }
+    let lookup_row: (Option<String>, bool) = (None, true);
+    assert_eq!(seen(&mut db, "").await, [], "no scope, no rows");
+    assert_eq!(
+        seen(&mut db, a.as_str()).await,
+        [(Some(a.as_str().to_owned()), false), lookup_row.clone()]
+    );
+    assert_eq!(
+        seen(&mut db, b.as_str()).await,
+        [(Some(b.as_str().to_owned()), false), lookup_row]
+    );
+
+    for statement in [
+        "INSERT INTO audit_log (action, outcome, client_address)
+         VALUES ('test.row_security', 'success', '127.0.0.1')",
+        "UPDATE audit_log SET reason = 'x' WHERE action = 'test.row_security'",
+        "DELETE FROM audit_log WHERE action = 'test.row_security'",
+    ] {
+        let mut tx = as_application(&mut db, a.as_str()).await;
+        let refused = sqlx::query(statement).execute(&mut *tx).await;
+        assert!(
+            matches!(&refused, Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42501")),
+            "{statement}: {refused:?}"
+        );
+        tx.rollback().await.expect("rollback");
+    }
+}
+
 /// Row-level security alone: as the application's role, with a scope and no filter of our own.
 #[tokio::test]
 async fn row_level_security_hides_other_controllers_without_any_filter() {
