@@ -1,5 +1,5 @@
 //! A PKCS#11 module that stands in for an archivist's card middleware in the browser tests
-//! (`end2end/token/`, README: "Testing with a card middleware stand-in").
+//! (`end2end/card-middleware/`, README: "Testing with a card middleware stand-in").
 //!
 //! A card's key is protected by PIN1, and the card middleware asks for it in a dialog. Headless
 //! Chromium has no PIN dialog: a token that needs a login makes NSS wait for one until a timeout.
