@@ -1,6 +1,18 @@
 //! The audit log: every authenticated connection, every refused card certificate or card
 //! number, and every change of who may see what.
 //! Writing it is part of serving: a connection whose sign-in cannot be recorded is not served.
+//!
+//! The log proves its own integrity: [`seal`] chains and tree-hashes the rows behind the
+//! requests and signs checkpoints, [`verify`] recomputes all of it, [`proof`] cuts proofs that
+//! an auditor checks offline.
+
+pub mod canonical;
+pub mod checkpoint;
+pub mod merkle;
+pub mod proof;
+pub mod seal;
+pub mod stored_tree;
+pub mod verify;
 
 use std::net::IpAddr;
 
@@ -99,6 +111,10 @@ pub enum AuditAction {
     MaintenanceStarted,
     /// The maintenance break that closed the service was ended; the service is open again.
     MaintenanceEnded,
+    /// An operator verified the audit log's integrity; details hold the result.
+    OperatorVerifiedAudit,
+    /// An operator made an inclusion proof of one audit row; details hold its seq.
+    OperatorProvedAuditRow,
 }
 
 impl AuditAction {
@@ -146,6 +162,8 @@ impl AuditAction {
             Self::NoticeEnded => "admin.notice_ended",
             Self::MaintenanceStarted => "admin.maintenance_started",
             Self::MaintenanceEnded => "admin.maintenance_ended",
+            Self::OperatorVerifiedAudit => "operator.audit_verified",
+            Self::OperatorProvedAuditRow => "operator.audit_row_proved",
         }
     }
 }

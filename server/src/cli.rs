@@ -9,7 +9,7 @@ use settings::Settings;
 use crate::{
     admin_commands,
     archive::{ControllerOid, DocumentOid},
-    commands, db, demo,
+    audit_commands, commands, db, demo,
     notice_commands::{self, NoticeFields},
     startup,
     store::cards::Validity,
@@ -220,6 +220,52 @@ pub enum AdminCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
+    /// Recompute the hash chain and the tree heads from the rows and check every signed
+    /// checkpoint (database and checkpoint directories). Exit codes: 0 intact, 1 tampering
+    /// found, 2 could not verify. Names sequence numbers, row ids and times, never contents.
+    Verify {
+        /// A checkpoint directory to check too (repeatable; default: audit.checkpoint_dir).
+        #[arg(long = "checkpoints", value_name = "DIR")]
+        checkpoints: Vec<PathBuf>,
+        /// A public key (`archivist audit public-key`; repeatable after a key change); default:
+        /// audit.signing_key_file's.
+        #[arg(long = "public-key", value_name = "FILE")]
+        public_key: Vec<PathBuf>,
+    },
+    /// Add the rows written since the last round to the chain now (the server does this every
+    /// second), signing a checkpoint when one is due.
+    Seal,
+    /// An inclusion proof of the row at SEQ in a signed checkpoint, as JSON on standard output
+    /// (the proof holds the row; making it is audited).
+    Prove {
+        #[arg(value_name = "SEQ")]
+        seq: u64,
+        /// The checkpoint's size (default: the newest checkpoint).
+        #[arg(long, value_name = "SIZE")]
+        checkpoint: Option<u64>,
+    },
+    /// A consistency proof between the checkpoints of OLD and NEW rows (the log only grew), as
+    /// JSON on standard output.
+    ProveConsistency {
+        #[arg(value_name = "OLD")]
+        old: u64,
+        #[arg(value_name = "NEW")]
+        new: u64,
+    },
+    /// Check a proof file offline, with the public key only. Exits with 1 when it does not hold.
+    CheckProof {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        public_key: PathBuf,
+    },
+    /// Print the public key of audit.signing_key_file, for auditors.
+    PublicKey,
+    /// Make a new Ed25519 signing key file (never replaces one) and print its public key.
+    NewKey {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
     /// Rows of the audit log as CSV on standard output, oldest first (the export is itself
     /// audited).
     Export {
@@ -345,7 +391,7 @@ pub enum CrlCommand {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(message) => {
             eprintln!("error: {message}");
             ExitCode::FAILURE
@@ -353,7 +399,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+fn run(cli: Cli) -> Result<ExitCode, String> {
     let settings = Settings::load(cli.config.as_deref()).map_err(|e| e.to_string())?;
     telemetry::init(&settings.log);
     // One crypto provider for the whole process (TLS server and the database client), chosen
@@ -365,7 +411,39 @@ fn run(cli: Cli) -> Result<(), String> {
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
 
-    match cli.command {
+    let done = match cli.command {
+        // Its own exit codes: tampering found (1) is not the same as could not check (2).
+        Command::Audit {
+            command:
+                AuditCommand::Verify {
+                    checkpoints,
+                    public_key,
+                },
+        } => {
+            return Ok(runtime.block_on(audit_commands::verify(
+                &settings,
+                checkpoints,
+                &public_key,
+            )));
+        }
+        Command::Audit {
+            command: AuditCommand::Seal,
+        } => runtime.block_on(audit_commands::seal(&settings)),
+        Command::Audit {
+            command: AuditCommand::Prove { seq, checkpoint },
+        } => runtime.block_on(audit_commands::prove(&settings, seq, checkpoint)),
+        Command::Audit {
+            command: AuditCommand::ProveConsistency { old, new },
+        } => runtime.block_on(audit_commands::prove_consistency(&settings, old, new)),
+        Command::Audit {
+            command: AuditCommand::CheckProof { file, public_key },
+        } => audit_commands::check_proof(&file, &public_key),
+        Command::Audit {
+            command: AuditCommand::PublicKey,
+        } => audit_commands::print_public_key(&settings),
+        Command::Audit {
+            command: AuditCommand::NewKey { file },
+        } => audit_commands::new_key(&file),
         Command::Serve => runtime.block_on(async {
             let app = startup::Application::build(&settings)
                 .await
@@ -495,7 +573,7 @@ fn run(cli: Cli) -> Result<(), String> {
                     "demo documents already in {} (use --force to make new ones)",
                     documents_dir.display()
                 );
-                return Ok(());
+                return Ok(ExitCode::SUCCESS);
             }
             if documents_dir.exists() {
                 std::fs::remove_dir_all(&documents_dir)
@@ -511,7 +589,8 @@ fn run(cli: Cli) -> Result<(), String> {
                 },
             )
         }
-    }
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }
 
 fn controller_oid(value: &str) -> Result<ControllerOid, String> {

@@ -8,6 +8,7 @@ pub mod admin_commands;
 pub mod administration;
 pub mod archive;
 pub mod audit;
+pub mod audit_commands;
 pub mod auth;
 pub mod cli;
 pub mod commands;

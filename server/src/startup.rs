@@ -9,7 +9,10 @@ use tokio::net::TcpListener;
 use settings::Settings;
 
 use crate::{
-    audit::AuditLog,
+    audit::{
+        AuditLog,
+        seal::{SealSettings, Sealer},
+    },
     auth::Authenticator,
     db::{self, DbError},
     monitoring::listener::{self, MetricsState},
@@ -37,6 +40,13 @@ pub enum StartupError {
     },
     #[error("origins: {0}")]
     Origins(String),
+    #[error("audit.signing_key_file: {0}")]
+    AuditKey(#[from] crate::audit::checkpoint::KeyError),
+    #[error("audit.checkpoint_dir: {path} is not a directory this process can write to: {source}")]
+    CheckpointDir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("metrics.listen: cannot listen on {addr}: {source}")]
     MetricsListen {
         addr: SocketAddr,
@@ -56,11 +66,27 @@ pub struct Application {
     metrics: Option<(TcpListener, MetricsState)>,
     notices: NoticeBoard,
     notice_refresh: std::time::Duration,
+    sealer: Sealer,
+    seal_interval: std::time::Duration,
 }
 
 impl Application {
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
         let (tls, reloader) = TlsReloader::start(&settings.tls)?;
+        // A key or checkpoint directory that does not work is found now, not at the first
+        // checkpoint a minute into serving.
+        let seal_settings = SealSettings::from_settings(&settings.audit)?;
+        if let Some(dir) = &settings.audit.checkpoint_dir {
+            check_writable(dir).map_err(|source| StartupError::CheckpointDir {
+                path: dir.clone(),
+                source,
+            })?;
+        }
+        if seal_settings.key.is_none() {
+            tracing::warn!(
+                "audit.signing_key_file is not set: the audit log is hash-chained, but no checkpoint is signed, so a database superuser could rewrite it unnoticed"
+            );
+        }
         // Recording starts before the first connection, so nothing goes uncounted.
         crate::monitoring::handle();
         let pool = db::connect(&settings.database).await?;
@@ -175,13 +201,15 @@ impl Application {
             local_addr,
             accept,
             reloader,
-            pool,
             refusals,
             handshake_refusals,
             refusal_interval: settings.audit.refusal_interval(),
             metrics,
             notices,
             notice_refresh: settings.ops.notice_refresh(),
+            sealer: Sealer::new(pool.clone(), seal_settings),
+            pool,
+            seal_interval: settings.audit.seal_interval(),
         })
     }
 
@@ -204,6 +232,7 @@ impl Application {
         let refusals = spawn_flushing(&self.refusals, self.refusal_interval);
         let handshake_refusals = spawn_flushing(&self.handshake_refusals, self.refusal_interval);
         let notices = tokio::spawn(self.notices.run(self.notice_refresh));
+        let sealer = tokio::spawn(self.sealer.clone().run(self.seal_interval));
         let metrics = self.metrics.map(|(listener, state)| {
             if let Ok(address) = listener.local_addr() {
                 tracing::info!(%address, "serving metrics (plain HTTP)");
@@ -220,10 +249,22 @@ impl Application {
         refusals.abort();
         handshake_refusals.abort();
         notices.abort();
+        sealer.abort();
         // The refusals counted since the last row are not lost with the process.
         self.refusals.flush().await;
         self.handshake_refusals.flush().await;
+        // And the last rows join the chain now rather than at the other instance's next round.
+        if let Err(error) = self.sealer.seal().await {
+            tracing::warn!(%error, "cannot seal the audit log at shutdown; the next round will");
+        }
     }
+}
+
+/// Creates and removes a file in `dir`, as the sealer will write checkpoints there.
+fn check_writable(dir: &std::path::Path) -> std::io::Result<()> {
+    let probe = dir.join(format!(".archivist-write-check-{}", std::process::id()));
+    std::fs::write(&probe, b"")?;
+    std::fs::remove_file(&probe)
 }
 
 /// Completes on Ctrl-C or SIGTERM (what systemd and orchestrators send before a restart).

@@ -118,12 +118,30 @@ pub struct AuditSettings {
     /// Seconds over which refused requests of one kind (card, address, route, reason) after
     /// the first are counted into one `request.refused` row.
     pub refusal_interval_secs: u64,
+    /// The Ed25519 private key (PKCS#8, from `archivist audit new-key`) that signs the audit
+    /// log's checkpoints. Kept on the serving host, never in the database. Unset: the log is
+    /// hash-chained but no checkpoint is signed (a warning at start).
+    pub signing_key_file: Option<PathBuf>,
+    /// A directory each signed checkpoint is also written to, once (point it at write-once
+    /// storage). Needs `signing_key_file`.
+    pub checkpoint_dir: Option<PathBuf>,
+    /// A checkpoint at least this often while rows come in.
+    pub checkpoint_interval_secs: u64,
+    /// A checkpoint after at most this many rows.
+    pub checkpoint_rows: u64,
+    /// How often new rows are added to the hash chain.
+    pub seal_interval_millis: u64,
 }
 
 impl Default for AuditSettings {
     fn default() -> Self {
         Self {
             refusal_interval_secs: 60,
+            signing_key_file: None,
+            checkpoint_dir: None,
+            checkpoint_interval_secs: 60,
+            checkpoint_rows: 10_000,
+            seal_interval_millis: 1_000,
         }
     }
 }
@@ -131,6 +149,14 @@ impl Default for AuditSettings {
 impl AuditSettings {
     pub fn refusal_interval(&self) -> Duration {
         Duration::from_secs(self.refusal_interval_secs)
+    }
+
+    pub fn checkpoint_interval(&self) -> Duration {
+        Duration::from_secs(self.checkpoint_interval_secs)
+    }
+
+    pub fn seal_interval(&self) -> Duration {
+        Duration::from_millis(self.seal_interval_millis)
     }
 }
 
@@ -427,6 +453,21 @@ impl Settings {
         }
         if self.audit.refusal_interval_secs == 0 {
             return problem("audit.refusal_interval_secs", "must be at least 1");
+        }
+        if self.audit.checkpoint_interval_secs == 0 {
+            return problem("audit.checkpoint_interval_secs", "must be at least 1");
+        }
+        if self.audit.checkpoint_rows == 0 {
+            return problem("audit.checkpoint_rows", "must be at least 1");
+        }
+        if !(10..=60_000).contains(&self.audit.seal_interval_millis) {
+            return problem("audit.seal_interval_millis", "must be between 10 and 60000");
+        }
+        if self.audit.checkpoint_dir.is_some() && self.audit.signing_key_file.is_none() {
+            return problem(
+                "audit.checkpoint_dir",
+                "needs audit.signing_key_file: only signed checkpoints are written",
+            );
         }
         if self.tls.client_ca.is_empty() {
             return problem(

@@ -24,6 +24,10 @@ pub const HANDSHAKES_IN_PROGRESS: &str = "archivist_tls_handshakes_in_progress";
 pub const CONNECTIONS_OPEN: &str = "archivist_connections_open";
 pub const AUDIT_WRITES: &str = "archivist_audit_writes_total";
 pub const AUDIT_WRITE_DURATION: &str = "archivist_audit_write_duration_seconds";
+pub const AUDIT_ROWS_SEALED: &str = "archivist_audit_rows_sealed_total";
+pub const AUDIT_CHAIN_LENGTH: &str = "archivist_audit_chain_length";
+pub const AUDIT_CHECKPOINTS: &str = "archivist_audit_checkpoints_total";
+pub const AUDIT_SEAL_FAILURES: &str = "archivist_audit_seal_failures_total";
 
 /// Latency buckets in seconds: a page is expected in tens of milliseconds, a download in seconds.
 const BUCKETS: [f64; 12] = [
@@ -79,6 +83,38 @@ fn describe() {
         metrics::Unit::Seconds,
         "Time to write one audit row."
     );
+    describe_counter!(
+        AUDIT_ROWS_SEALED,
+        "Audit rows this instance added to the hash chain."
+    );
+    describe_gauge!(
+        AUDIT_CHAIN_LENGTH,
+        "Rows in the audit log's hash chain, as this instance last sealed or saw it."
+    );
+    describe_counter!(
+        AUDIT_CHECKPOINTS,
+        "Signed audit checkpoints by outcome (signed; sink_failed: stored in the database but not written to the checkpoint directory)."
+    );
+    describe_counter!(
+        AUDIT_SEAL_FAILURES,
+        "Sealing rounds that failed (the database, a damaged stored tree); rows wait for the next round."
+    );
+}
+
+/// A sealing round's result: rows chained, the chain's length after it.
+pub fn audit_sealed(rows: u64, chain_length: u64) {
+    counter!(AUDIT_ROWS_SEALED).increment(rows);
+    gauge!(AUDIT_CHAIN_LENGTH).set(chain_length as f64);
+}
+
+/// A checkpoint signed; `in_sink` false when the checkpoint directory could not take it.
+pub fn audit_checkpoint(in_sink: bool) {
+    let outcome = if in_sink { "signed" } else { "sink_failed" };
+    counter!(AUDIT_CHECKPOINTS, "outcome" => outcome).increment(1);
+}
+
+pub fn audit_seal_failed() {
+    counter!(AUDIT_SEAL_FAILURES).increment(1);
 }
 
 /// One answered request. `route` is the route template (`/documents/{oid}`), never the path.

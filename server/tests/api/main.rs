@@ -7,6 +7,7 @@ mod access;
 mod administration;
 mod architecture;
 mod archive;
+mod audit_integrity;
 mod card_status;
 mod deployment_test;
 mod documents;
