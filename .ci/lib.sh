@@ -189,6 +189,29 @@ create_database() {
     psql "$DATABASE_URL" -Xqc "CREATE DATABASE \"$name\""
 }
 
+# The URL `archivist serve` logs in with for the database URL $1: the login archivist_web, a member of
+# the role archivist_server that the migrations create (it owns nothing and cannot change the
+# audit log), made here once per cluster. Migrate with DATABASE_URL (the owner) first.
+serving_url() {
+  local url="$1"
+  psql "$url" -Xqc "DO \$\$ BEGIN CREATE ROLE archivist_web LOGIN IN ROLE archivist_server;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END \$\$" >/dev/null
+  # postgres://user[:password]@host/… → postgres://archivist_web@host/… (trust or peer-less
+  # local auth; give the login a password and put it here where the cluster asks for one).
+  case "$url" in
+    *://*@*) printf '%s://archivist_web@%s' "${url%%://*}" "${url#*@}" ;;
+    *://*) printf '%s://archivist_web@%s' "${url%%://*}" "${url#*://}" ;;
+  esac
+}
+
+# The demo's audit signing key and checkpoint directory under $1 (made once; the key is never
+# replaced, so checkpoints signed earlier keep verifying).
+ensure_audit_key() {
+  local dir="$1" archivist="$2"
+  mkdir -p "$dir/audit/checkpoints"
+  [ -f "$dir/audit/signing.key" ] || "$archivist" audit new-key "$dir/audit/signing.key" >/dev/null
+}
+
 drop_database() {
   psql "$DATABASE_URL" -Xqc "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)"
 }

@@ -19,6 +19,13 @@ pub enum DbError {
     Connect(sqlx::Error),
     #[error("cannot apply the database migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "{pending} database migration(s) are not applied and this login cannot apply them ({source}): run `archivist migrate` with the database owner's login first"
+    )]
+    Pending {
+        pending: usize,
+        source: sqlx::migrate::MigrateError,
+    },
 }
 
 /// Connects and checks the connection once, so that a wrong URL or a database that is down
@@ -37,6 +44,28 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, DbError> {
 pub async fn migrate(pool: &PgPool) -> Result<(), DbError> {
     MIGRATOR.run(pool).await?;
     Ok(())
+}
+
+/// `serve`'s step at start: nothing when every migration is applied (the serving login owns no
+/// table and could not migrate), else applies them, which works only with the owner's login.
+pub async fn migrate_if_pending(pool: &PgPool) -> Result<(), DbError> {
+    let applied: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(pool)
+            .await
+            .unwrap_or_default();
+    let pending = MIGRATOR
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration())
+        .filter(|m| !applied.contains(&m.version))
+        .count();
+    if pending == 0 {
+        return Ok(());
+    }
+    MIGRATOR
+        .run(pool)
+        .await
+        .map_err(|source| DbError::Pending { pending, source })
 }
 
 /// True when the database answers a query.

@@ -90,7 +90,7 @@ impl Application {
         // Recording starts before the first connection, so nothing goes uncounted.
         crate::monitoring::handle();
         let pool = db::connect(&settings.database).await?;
-        db::migrate(&pool).await?;
+        db::migrate_if_pending(&pool).await?;
 
         let leptos_options = LeptosOptions::builder()
             .output_name(app::SITE_OUTPUT_NAME)

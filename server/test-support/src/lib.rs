@@ -119,6 +119,37 @@ impl Drop for TestDatabase {
     }
 }
 
+/// The login `archivist serve` uses in the tests, as `.ci/lib.sh` makes one for the demo: a
+/// member of `archivist_server` (which the migrations create), owning nothing.
+pub const SERVING_LOGIN: &str = "archivist_web";
+
+/// Applies the migrations to `database` as its owner (the administrative login).
+pub async fn migrate_as_owner(database: &str) {
+    let pool = PgPool::connect(&database_url(database))
+        .await
+        .expect("connect to the test database");
+    server::db::migrate(&pool).await.expect("migrations apply");
+    pool.close().await;
+}
+
+/// `database`'s URL for [`SERVING_LOGIN`], creating the login once per cluster (tests race to).
+pub async fn serving_database_url(database: &str) -> String {
+    let mut admin = PgConnection::connect(&admin_url())
+        .await
+        .expect("connect to DATABASE_URL");
+    sqlx::query(&format!(
+        "DO $$ BEGIN CREATE ROLE {SERVING_LOGIN} LOGIN IN ROLE archivist_server;
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+    ))
+    .execute(&mut admin)
+    .await
+    .expect("create the serving login");
+    let mut url = url::Url::parse(&database_url(database)).expect("a URL");
+    url.set_username(SERVING_LOGIN).expect("a user name");
+    url.set_password(None).expect("no password");
+    url.to_string()
+}
+
 /// A fresh, empty database for one test.
 pub async fn create_database() -> TestDatabase {
     let name = format!("archivist_test_{}", uuid::Uuid::new_v4().simple());
@@ -201,6 +232,9 @@ impl TestApp {
         std::fs::create_dir_all(site.path().join("pkg")).expect("pkg dir");
         std::fs::write(site.path().join("pkg/archivist.css"), "body{}").expect("css");
         let mut settings = settings(&database, site.path());
+        // As deployed: the owner migrates, the server logs in with a role that owns nothing.
+        migrate_as_owner(&database).await;
+        settings.database.url = Some(serving_database_url(&database).await);
         adjust(&mut settings);
         let app = Application::build(&settings).await.expect("server starts");
         let addr = app.local_addr();

@@ -14,7 +14,10 @@ use server::audit::{
     verify::{self, Finding, Report},
 };
 
-use crate::helpers::{TestApp, TestDatabase, archivist, create_database, database_url};
+use crate::helpers::{
+    TestApp, TestDatabase, archivist, create_database, database_url, migrate_as_owner,
+    serving_database_url,
+};
 
 struct Log {
     database: TestDatabase,
@@ -605,4 +608,78 @@ async fn a_serving_instance_seals_its_rows_and_writes_checkpoints_to_the_sink() 
         .expect("verify");
     assert!(report.intact(), "{:?}", report.findings);
     app.stop().await;
+}
+
+/// The SQLSTATE of a statement that must fail.
+async fn refused(conn: &mut PgConnection, sql: &str) -> String {
+    match sqlx::query(sql).execute(&mut *conn).await {
+        Ok(_) => panic!("the serving login may: {sql}"),
+        Err(e) => e
+            .as_database_error()
+            .and_then(|d| d.code().map(|c| c.into_owned()))
+            .unwrap_or_else(|| e.to_string()),
+    }
+}
+
+#[tokio::test]
+async fn the_serving_login_owns_nothing_and_can_only_add_to_the_log() {
+    let database = create_database().await;
+    migrate_as_owner(&database).await;
+    let mut conn: PgConnection = sqlx::Connection::connect(&serving_database_url(&database).await)
+        .await
+        .expect("the serving login connects");
+    let owned: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner
+         WHERE r.rolname = current_user",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .expect("count");
+    assert_eq!(owned, 0, "the serving login owns a table");
+    sqlx::query(
+        "INSERT INTO audit_log (action, outcome, operator) VALUES ('document.viewed', 'success', 'x')",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("it adds to the log");
+    const DENIED: &str = "42501";
+    for sql in [
+        "UPDATE audit_log SET operator = 'y'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+        "ALTER TABLE audit_log DISABLE TRIGGER ALL",
+        "DELETE FROM audit_chain",
+        "UPDATE audit_checkpoint SET root_hash = root_hash",
+        "DROP TRIGGER audit_log_seal_barrier ON audit_log",
+        // Client data only through archivist_app, in a scoped transaction.
+        "SELECT * FROM document_version",
+        "SELECT * FROM stored_bytes",
+    ] {
+        assert_eq!(refused(&mut conn, sql).await, DENIED, "{sql}");
+    }
+    let mut tx = sqlx::Connection::begin(&mut conn).await.expect("begin");
+    sqlx::query("SET LOCAL ROLE archivist_app")
+        .execute(&mut *tx)
+        .await
+        .expect("it may take the archivists' role");
+    let visible: i64 = sqlx::query_scalar("SELECT count(*) FROM document_version")
+        .fetch_one(&mut *tx)
+        .await
+        .expect("scoped read");
+    assert_eq!(visible, 0, "no scope set, nothing shown");
+    tx.rollback().await.expect("rollback");
+
+    // A schema that is behind: the serving login says what to do instead of half-migrating.
+    let behind = create_database().await;
+    let site = tempfile::tempdir().expect("site");
+    let mut settings = crate::helpers::settings(&behind, site.path());
+    settings.database.url = Some(serving_database_url(&behind).await);
+    let error = match server::startup::Application::build(&settings).await {
+        Ok(_) => panic!("the server started on an unmigrated database"),
+        Err(error) => error.to_string(),
+    };
+    assert!(
+        error.contains("not applied") && error.contains("archivist migrate"),
+        "{error}"
+    );
 }
