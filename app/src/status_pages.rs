@@ -216,6 +216,29 @@ pub fn request_too_large(notices: &[NoticeView]) -> String {
     )
 }
 
+/// HTTP 429: one card sent more requests than the per-card limit allows; `wait_secs` until the
+/// next is taken. Nothing was done with the refused request.
+pub fn too_many_requests(wait_secs: u64, notices: &[NoticeView]) -> String {
+    page(
+        "Liian monta pyyntöä · För många begäranden · Too many requests",
+        &format!(
+            r#"<section lang="fi" aria-labelledby="fi-h">
+<h1 id="fi-h">Liian monta pyyntöä</h1>
+<p>Tältä kortilta on tullut lyhyessä ajassa enemmän pyyntöjä kuin palvelu ottaa vastaan. Pyyntöä ei käsitelty, eikä mitään muutettu. Yritä uudelleen {wait_secs} sekunnin kuluttua.</p>
+</section>
+<section lang="sv" aria-labelledby="sv-h">
+<h1 id="sv-h">För många begäranden</h1>
+<p>Det här kortet har skickat fler begäranden på kort tid än tjänsten tar emot. Begäran behandlades inte och ingenting ändrades. Försök på nytt om {wait_secs} sekunder.</p>
+</section>
+<section lang="en" aria-labelledby="en-h">
+<h1 id="en-h">Too many requests</h1>
+<p>This card has sent more requests in a short time than the service accepts. The request was not processed, and nothing was changed. Please try again in {wait_secs} seconds.</p>
+</section>"#
+        ),
+        notices,
+    )
+}
+
 /// HTTP 503 during a maintenance window that closes the service: the window's notice, in the
 /// reader's language first (the remembered choice; Finnish without one), then in the others.
 pub fn closed_for_maintenance(

@@ -58,6 +58,7 @@ serve() {
     ARCHIVIST_TLS__PRIVATE_KEY="$work/demo/pki/server.key" \
     ARCHIVIST_TLS__CLIENT_CRL="[$work/demo/pki/issuing-ca.crl]" \
     ARCHIVIST_TLS__CARD_POLICIES="[\"$DEMO_CARD_POLICY\"]" \
+    ARCHIVIST_AUTH__CARD_REQUESTS_PER_SECOND=1000000 \
     RUST_LOG="warn,sqlx::query=debug" \
     DATABASE_URL="$url" "$@" \
     "$bin" serve >"$log" 2>&1 &

@@ -198,6 +198,11 @@ pub struct AuthSettings {
     /// Questions one address may send to `/api/card-status` a minute (as many at once); more
     /// get 429 with `Retry-After`.
     pub card_status_per_minute: u32,
+    /// Requests one card (one certificate key) may send a second, sustained, to everything but
+    /// the site's own files; more get 429 with `Retry-After` and are audited as refusals.
+    pub card_requests_per_second: u32,
+    /// How many of those may come at once (a page and its server functions).
+    pub card_request_burst: u32,
 }
 
 impl Default for AuthSettings {
@@ -205,6 +210,8 @@ impl Default for AuthSettings {
         Self {
             card_number_rule: CardNumberRule::default(),
             card_status_per_minute: 20,
+            card_requests_per_second: 20,
+            card_request_burst: 120,
         }
     }
 }
@@ -441,6 +448,12 @@ impl Settings {
         }
         if self.auth.card_status_per_minute == 0 {
             return problem("auth.card_status_per_minute", "must be at least 1");
+        }
+        if self.auth.card_requests_per_second == 0 {
+            return problem("auth.card_requests_per_second", "must be at least 1");
+        }
+        if self.auth.card_request_burst == 0 {
+            return problem("auth.card_request_burst", "must be at least 1");
         }
         if self.ops.notice_refresh_secs == 0 {
             return problem("ops.notice_refresh_secs", "must be at least 1");

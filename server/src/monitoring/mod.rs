@@ -24,6 +24,7 @@ pub const HANDSHAKES_IN_PROGRESS: &str = "archivist_tls_handshakes_in_progress";
 pub const CONNECTIONS_OPEN: &str = "archivist_connections_open";
 pub const AUDIT_WRITES: &str = "archivist_audit_writes_total";
 pub const AUDIT_WRITE_DURATION: &str = "archivist_audit_write_duration_seconds";
+pub const CARD_RATE_LIMITED: &str = "archivist_card_rate_limited_total";
 pub const AUDIT_ROWS_SEALED: &str = "archivist_audit_rows_sealed_total";
 pub const AUDIT_CHAIN_LENGTH: &str = "archivist_audit_chain_length";
 pub const AUDIT_CHECKPOINTS: &str = "archivist_audit_checkpoints_total";
@@ -84,6 +85,10 @@ fn describe() {
         "Time to write one audit row."
     );
     describe_counter!(
+        CARD_RATE_LIMITED,
+        "Requests refused with 429 because one card sent more than auth.card_requests_per_second."
+    );
+    describe_counter!(
         AUDIT_ROWS_SEALED,
         "Audit rows this instance added to the hash chain."
     );
@@ -111,6 +116,10 @@ pub fn audit_sealed(rows: u64, chain_length: u64) {
 pub fn audit_checkpoint(in_sink: bool) {
     let outcome = if in_sink { "signed" } else { "sink_failed" };
     counter!(AUDIT_CHECKPOINTS, "outcome" => outcome).increment(1);
+}
+
+pub fn card_rate_limited() {
+    counter!(CARD_RATE_LIMITED).increment(1);
 }
 
 pub fn audit_seal_failed() {

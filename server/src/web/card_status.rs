@@ -101,15 +101,7 @@ pub fn limited<S: Clone + Send + Sync + 'static>(
     let config = Arc::new(config);
     // The limiter keeps a state per address: forget the ones that have been quiet, for as long
     // as the route (and so the limiter) exists.
-    let weak = Arc::downgrade(&config);
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            every.tick().await;
-            let Some(config) = weak.upgrade() else { break };
-            config.limiter().retain_recent();
-        }
-    });
+    super::card_limit::every_minute_while_alive(&config, |config| config.limiter().retain_recent());
     route.layer(GovernorLayer::new(config).error_handler(too_many))
 }
 

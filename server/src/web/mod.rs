@@ -6,6 +6,7 @@ mod admin;
 mod admin_notices;
 mod admin_routes;
 mod audit_export;
+mod card_limit;
 mod card_status;
 mod client;
 mod compare;
@@ -77,7 +78,7 @@ fn page_routes() -> Vec<AxumRouteListing> {
 /// Layers from the outside in: security headers on every response; a card certificate forwarded
 /// by a trusted load balancer verified (RFC 9440 headers removed from anyone else); no card, no
 /// page (except public assets); the session layer and its failure page; the request context
-/// (who is asking, resolved once); the session check (key binding, timeouts, sign-in); the CSRF
+/// (who is asking, resolved once); the per-card request limit; the session check (key binding, timeouts, sign-in); the CSRF
 /// checks on state-changing requests; the pages, server functions and byte endpoints.
 pub fn router(
     state: AppState,
@@ -147,6 +148,15 @@ pub fn router(
         .layer(middleware::from_fn_with_state(
             state.notices.clone(),
             notices::close_for_maintenance,
+        ))
+        // Inside `attach` (it needs the verified card), before the session is read.
+        .layer(middleware::from_fn_with_state(
+            card_limit::CardLimit::new(
+                settings.auth.card_requests_per_second,
+                settings.auth.card_request_burst,
+                state.services.refusals.clone(),
+            ),
+            card_limit::limit,
         ))
         .layer(middleware::from_fn_with_state(context, context::attach))
         .layer(session::layer(state.pool.clone(), &settings.session))

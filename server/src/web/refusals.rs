@@ -129,9 +129,9 @@ impl Flush for RefusalLog {
 /// The audit row's reason column holds stable codes; the field of an `invalid:<field>` refusal
 /// is in the details.
 fn kind_reason(reason: &str) -> &'static str {
-    if reason == "not_found" {
-        "not_found"
-    } else {
-        "invalid"
+    match reason {
+        "not_found" => "not_found",
+        super::card_limit::REASON => super::card_limit::REASON,
+        _ => "invalid",
     }
 }

@@ -307,6 +307,17 @@ pub struct TestResponse {
     pub body_bytes: Vec<u8>,
 }
 
+impl TestResponse {
+    /// The `Retry-After` header in seconds; panics when it is missing or not a number.
+    pub fn retry_after(&self) -> u64 {
+        self.headers
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .expect("Retry-After in seconds")
+    }
+}
+
 /// An HTTPS client that trusts the demo root and presents `card` (a demo PKI file stem).
 /// How long a test waits for one answer; far beyond any healthy request on a busy machine.
 pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);

@@ -170,12 +170,7 @@ async fn an_address_that_asks_too_often_is_told_to_wait() {
     }
     let refused = ask(&app, &der("archivist-1"), "application/pkix-cert").await;
     assert_eq!(refused.status, 429, "{}", refused.body);
-    let wait: u64 = refused
-        .headers
-        .get("retry-after")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse().ok())
-        .expect("Retry-After in seconds");
+    let wait = refused.retry_after();
     assert!((1..=60).contains(&wait), "{wait}");
     assert!(refused.body.contains("too many"), "{}", refused.body);
 

@@ -15,6 +15,7 @@ mod enrolment;
 mod forwarded;
 mod harness;
 mod identity;
+mod limits;
 mod monitoring;
 mod notices;
 mod operator_commands;

@@ -352,12 +352,7 @@ async fn a_maintenance_break_closes_the_service_to_all_but_administrators_and_en
     // A page: 503, Retry-After up to the window's end, the notice in the reader's language.
     let page = until(&archivist, "/search", |r| r.status == 503).await;
     assert_eq!(page.status, 503);
-    let retry: i64 = page
-        .headers
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .expect("Retry-After in seconds");
+    let retry = page.retry_after();
     assert!((3000..=3600).contains(&retry), "{retry}");
     assert!(
         page.body
