@@ -194,6 +194,7 @@ impl Application {
                 handshake_refusals.clone(),
                 notices.clone(),
             ),
+            crate::tls::admission::Admission::new(&settings.connections),
             settings.tls.handshake_timeout(),
             settings.tls.header_read_timeout(),
         );

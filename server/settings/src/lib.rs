@@ -41,6 +41,7 @@ pub struct Settings {
     pub session: SessionSettings,
     pub proxy: ProxySettings,
     pub audit: AuditSettings,
+    pub connections: ConnectionSettings,
     pub metrics: MetricsSettings,
     pub ops: OpsSettings,
 }
@@ -110,6 +111,39 @@ pub struct ProxySettings {
     /// `Client-Cert-Chain` headers are verified and used. Empty (the default): the headers are
     /// removed from every request.
     pub trusted: Vec<std::net::IpAddr>,
+}
+
+/// What one address, one network (/24, /56) and everyone together may hold open and open anew,
+/// checked at accept time before any TLS work; over a cap the connection is closed at once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConnectionSettings {
+    /// Open connections in all; the accept loop closes new ones at this count.
+    pub max_open: u32,
+    /// Open connections from one address (an organisation's NAT may carry many archivists).
+    pub max_open_per_address: u32,
+    /// Open connections from one /24 (IPv4) or /56 (IPv6).
+    pub max_open_per_network: u32,
+    /// New connections a second from one address (GCRA; bursts of four seconds' worth).
+    pub new_per_second_per_address: u32,
+    /// New connections a second from one network.
+    pub new_per_second_per_network: u32,
+    /// TLS handshakes in progress at once; more wait within the handshake deadline. 0: 64 per
+    /// core.
+    pub max_concurrent_handshakes: u32,
+}
+
+impl Default for ConnectionSettings {
+    fn default() -> Self {
+        Self {
+            max_open: 20_000,
+            max_open_per_address: 512,
+            max_open_per_network: 2_048,
+            new_per_second_per_address: 50,
+            new_per_second_per_network: 200,
+            max_concurrent_handshakes: 0,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -304,6 +338,7 @@ impl Default for Settings {
             session: SessionSettings::default(),
             proxy: ProxySettings::default(),
             audit: AuditSettings::default(),
+            connections: ConnectionSettings::default(),
             metrics: MetricsSettings::default(),
             ops: OpsSettings::default(),
         }
@@ -466,6 +501,24 @@ impl Settings {
         }
         if self.audit.refusal_interval_secs == 0 {
             return problem("audit.refusal_interval_secs", "must be at least 1");
+        }
+        let c = &self.connections;
+        for (setting, value) in [
+            ("connections.max_open", c.max_open),
+            ("connections.max_open_per_address", c.max_open_per_address),
+            ("connections.max_open_per_network", c.max_open_per_network),
+            (
+                "connections.new_per_second_per_address",
+                c.new_per_second_per_address,
+            ),
+            (
+                "connections.new_per_second_per_network",
+                c.new_per_second_per_network,
+            ),
+        ] {
+            if value == 0 {
+                return problem(setting, "must be at least 1");
+            }
         }
         if self.audit.checkpoint_interval_secs == 0 {
             return problem("audit.checkpoint_interval_secs", "must be at least 1");

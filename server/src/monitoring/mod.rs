@@ -24,6 +24,7 @@ pub const HANDSHAKES_IN_PROGRESS: &str = "archivist_tls_handshakes_in_progress";
 pub const CONNECTIONS_OPEN: &str = "archivist_connections_open";
 pub const AUDIT_WRITES: &str = "archivist_audit_writes_total";
 pub const AUDIT_WRITE_DURATION: &str = "archivist_audit_write_duration_seconds";
+pub const CONNECTIONS_REFUSED: &str = "archivist_connections_refused_total";
 pub const CARD_RATE_LIMITED: &str = "archivist_card_rate_limited_total";
 pub const AUDIT_ROWS_SEALED: &str = "archivist_audit_rows_sealed_total";
 pub const AUDIT_CHAIN_LENGTH: &str = "archivist_audit_chain_length";
@@ -85,6 +86,10 @@ fn describe() {
         "Time to write one audit row."
     );
     describe_counter!(
+        CONNECTIONS_REFUSED,
+        "Connections closed at accept time, before TLS, by reason (address_rate, network_rate, address_open, network_open, total_open)."
+    );
+    describe_counter!(
         CARD_RATE_LIMITED,
         "Requests refused with 429 because one card sent more than auth.card_requests_per_second."
     );
@@ -116,6 +121,10 @@ pub fn audit_sealed(rows: u64, chain_length: u64) {
 pub fn audit_checkpoint(in_sink: bool) {
     let outcome = if in_sink { "signed" } else { "sink_failed" };
     counter!(AUDIT_CHECKPOINTS, "outcome" => outcome).increment(1);
+}
+
+pub fn connection_refused(reason: &'static str) {
+    counter!(CONNECTIONS_REFUSED, "reason" => reason).increment(1);
 }
 
 pub fn card_rate_limited() {

@@ -24,6 +24,7 @@ use identity::{HandshakeRefusal, VerifiedClient, certificate::read_identity};
 use crate::monitoring::{self, Handshake, InGauge};
 
 use super::{
+    admission::{Admission, Ticket},
     first_request::FirstRequestDeadline,
     presented::{Presented, noting_refusal},
 };
@@ -52,6 +53,7 @@ pub struct AcceptLoop<H> {
     /// The current TLS configuration; the reloader replaces it when CRLs change.
     acceptor: watch::Receiver<TlsAcceptor>,
     handler: Arc<H>,
+    admission: Arc<Admission>,
     handshake_timeout: Duration,
     header_read_timeout: Duration,
     drain_timeout: Duration,
@@ -62,6 +64,7 @@ impl<H: ConnectionHandler> AcceptLoop<H> {
         listener: TcpListener,
         acceptor: watch::Receiver<TlsAcceptor>,
         handler: H,
+        admission: Arc<Admission>,
         handshake_timeout: Duration,
         header_read_timeout: Duration,
     ) -> Self {
@@ -69,6 +72,7 @@ impl<H: ConnectionHandler> AcceptLoop<H> {
             listener,
             acceptor,
             handler: Arc::new(handler),
+            admission,
             handshake_timeout,
             header_read_timeout,
             drain_timeout: Duration::from_secs(30),
@@ -107,8 +111,20 @@ impl<H: ConnectionHandler> AcceptLoop<H> {
                     }
                 },
             };
+            // Before any TLS work: over a cap, the connection costs a close.
+            let ticket = match self.admission.admit(peer.ip()) {
+                Ok(ticket) => ticket,
+                Err(refusal) => {
+                    monitoring::connection_refused(refusal.code());
+                    tracing::debug!(%peer, reason = refusal.code(), "connection refused at accept");
+                    drop(tcp);
+                    continue;
+                }
+            };
             let connection = Connection {
                 acceptor: self.acceptor.borrow().clone(),
+                admission: self.admission.clone(),
+                _ticket: ticket,
                 handler: self.handler.clone(),
                 http: http.clone(),
                 handshake_timeout: self.handshake_timeout,
@@ -139,6 +155,9 @@ struct Protocols {
 
 struct Connection<H> {
     acceptor: TlsAcceptor,
+    admission: Arc<Admission>,
+    /// Counts the connection as open until it ends.
+    _ticket: Ticket,
     handler: Arc<H>,
     http: Arc<Protocols>,
     handshake_timeout: Duration,
@@ -156,9 +175,15 @@ impl<H: ConnectionHandler> Connection<H> {
         }
         let _open = InGauge::enter(monitoring::CONNECTIONS_OPEN);
         let handshake = noting_refusal(self.acceptor.accept(tcp));
-        let shaking = InGauge::enter(monitoring::HANDSHAKES_IN_PROGRESS);
-        let handshake = tokio::time::timeout(self.handshake_timeout, handshake).await;
-        drop(shaking);
+        let handshakes = self.admission.handshakes().clone();
+        // The wait for a handshake slot counts against the handshake's deadline: under a flood
+        // a connection that cannot be served in time is closed, not queued without end.
+        let handshake = tokio::time::timeout(self.handshake_timeout, async move {
+            let _slot = handshakes.acquire_owned().await;
+            let _shaking = InGauge::enter(monitoring::HANDSHAKES_IN_PROGRESS);
+            handshake.await
+        })
+        .await;
         let tls = match handshake {
             Err(_) => {
                 monitoring::handshake(Handshake::TimedOut);

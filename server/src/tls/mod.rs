@@ -3,6 +3,7 @@
 //! certificates forwarded by a trusted load balancer.
 
 mod accept;
+pub mod admission;
 pub mod crl_status;
 mod first_request;
 pub mod forwarded;

@@ -5,7 +5,7 @@
 //! with `Retry-After` and the trilingual page, and the refusal goes to the audit log like other
 //! refused requests: the first of a burst at once, the rest counted into one row an interval.
 
-use std::{num::NonZeroU32, sync::Arc, time::Duration};
+use std::{num::NonZeroU32, sync::Arc};
 
 use axum::{
     extract::{Request, State},
@@ -39,26 +39,11 @@ impl CardLimit {
             Quota::per_second(per_second).allow_burst(burst),
         ));
         // The limiter keeps a state per card: forget the cards that have been quiet.
-        every_minute_while_alive(&limiter, |limiter| limiter.retain_recent());
+        crate::tls::admission::every_minute_while_alive(&limiter, |limiter| {
+            limiter.retain_recent()
+        });
         Self { limiter, refusals }
     }
-}
-
-/// Calls `tidy` on `shared` once a minute for as long as anything else holds it (a limiter's
-/// state per key grows with every key seen until the quiet ones are forgotten).
-pub fn every_minute_while_alive<T: Send + Sync + 'static>(
-    shared: &Arc<T>,
-    tidy: impl Fn(&T) + Send + 'static,
-) {
-    let weak = Arc::downgrade(shared);
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            every.tick().await;
-            let Some(shared) = weak.upgrade() else { break };
-            tidy(&shared);
-        }
-    });
 }
 
 /// Middleware inside [`super::context::attach`]: requests without a verified card (public

@@ -101,7 +101,9 @@ pub fn limited<S: Clone + Send + Sync + 'static>(
     let config = Arc::new(config);
     // The limiter keeps a state per address: forget the ones that have been quiet, for as long
     // as the route (and so the limiter) exists.
-    super::card_limit::every_minute_while_alive(&config, |config| config.limiter().retain_recent());
+    crate::tls::admission::every_minute_while_alive(&config, |config| {
+        config.limiter().retain_recent()
+    });
     route.layer(GovernorLayer::new(config).error_handler(too_many))
 }
 

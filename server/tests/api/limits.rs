@@ -1,8 +1,15 @@
-//! What one card may ask for: the per-card request limit (GCRA) answers 429 with `Retry-After`
-//! and a page in three languages, leaves other cards and the site's files alone, and puts the
-//! refusal on the audit log.
+//! What one card, one address and one network may ask for: the per-card request limit (GCRA)
+//! answers 429 with `Retry-After` and a page in three languages, leaves other cards and the
+//! site's files alone, and puts the refusal on the audit log; connections over the per-address
+//! and per-network caps are closed at accept time, before any TLS work. Traffic comes from
+//! loopback addresses only (127.0.0.0/8).
 
-use std::time::Duration;
+use std::{net::SocketAddr, time::Duration};
+
+use tokio::{
+    io::AsyncReadExt,
+    net::{TcpSocket, TcpStream},
+};
 
 use crate::helpers::{TestApp, TestResponse};
 
@@ -71,5 +78,104 @@ async fn a_card_over_its_request_limit_gets_429_and_other_cards_do_not() {
     // Waiting as told is enough.
     tokio::time::sleep(Duration::from_secs(wait)).await;
     assert_eq!(client.get("/").await.expect("get").status, 200);
+    app.stop().await;
+}
+
+/// A raw TCP connection to the server from `source`, a loopback address of its own (the caps
+/// count by address and by /24).
+async fn connect_from(source: &str, server: SocketAddr) -> TcpStream {
+    let socket = TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(SocketAddr::new(source.parse().expect("address"), 0))
+        .expect("bind the loopback address");
+    socket.connect(server).await.expect("connect")
+}
+
+/// Whether the server closed the connection at once: an admitted one waits for our handshake
+/// until its deadline, so it is still open half a second later.
+async fn closed_at_once(stream: &mut TcpStream) -> bool {
+    let mut byte = [0u8; 1];
+    match tokio::time::timeout(Duration::from_millis(500), stream.read(&mut byte)).await {
+        Ok(Ok(0) | Err(_)) => true,
+        Ok(Ok(_)) | Err(_) => false,
+    }
+}
+
+#[tokio::test]
+async fn connections_over_a_cap_are_closed_before_tls_and_other_networks_are_served() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.connections.max_open_per_address = 2;
+        settings.connections.max_open_per_network = 3;
+    })
+    .await;
+    let server = app.addr;
+    // 127.0.1.0/24 is the attacker's network; the test client comes from 127.0.0.1.
+    let mut first = connect_from("127.0.1.2", server).await;
+    let second = connect_from("127.0.1.2", server).await;
+    let mut third = connect_from("127.0.1.2", server).await;
+    assert!(closed_at_once(&mut third).await, "a third from one address");
+    assert!(
+        !closed_at_once(&mut first).await,
+        "the first two are admitted"
+    );
+    let mut neighbour = connect_from("127.0.1.3", server).await;
+    assert!(
+        !closed_at_once(&mut neighbour).await,
+        "another address of the /24"
+    );
+    let mut fourth_of_network = connect_from("127.0.1.4", server).await;
+    assert!(
+        closed_at_once(&mut fourth_of_network).await,
+        "a fourth from the /24"
+    );
+    // Everyone else is served meanwhile.
+    let page = app
+        .client(Some("archivist-1"))
+        .get("/")
+        .await
+        .expect("served");
+    assert_eq!(page.status, 200);
+
+    // Closed connections free their places.
+    drop((first, second));
+    let mut admitted = false;
+    for _ in 0..20 {
+        let mut again = connect_from("127.0.1.2", server).await;
+        if !closed_at_once(&mut again).await {
+            admitted = true;
+            break;
+        }
+    }
+    assert!(admitted, "the address's places did not come free");
+    let (_, metrics) = app.scrape().await;
+    for reason in ["address_open", "network_open"] {
+        assert!(
+            metrics.contains(&format!(
+                "archivist_connections_refused_total{{reason=\"{reason}\"}}"
+            )),
+            "{reason}"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_address_opening_connections_too_fast_is_closed_at_accept() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.connections.new_per_second_per_address = 1;
+    })
+    .await;
+    // A burst of four seconds' worth, then one a second: six at once, the last two closed.
+    let mut opened = Vec::new();
+    for _ in 0..6 {
+        opened.push(connect_from("127.0.2.2", app.addr).await);
+    }
+    assert!(closed_at_once(&mut opened[5]).await, "the sixth");
+    assert!(!closed_at_once(&mut opened[0]).await, "the first");
+    let mut other = connect_from("127.0.2.3", app.addr).await;
+    assert!(
+        !closed_at_once(&mut other).await,
+        "another address has a rate of its own"
+    );
     app.stop().await;
 }
