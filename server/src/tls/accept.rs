@@ -29,6 +29,16 @@ use super::{
     presented::{Presented, noting_refusal},
 };
 
+/// Streams one HTTP/2 connection may have open at once (a page and its server functions need a
+/// handful; browsers open up to 100).
+pub const HTTP2_MAX_STREAMS: u32 = 100;
+/// Streams a client may reset before the server took them up; more is a rapid-reset attack.
+pub const HTTP2_MAX_PENDING_RESETS: usize = 20;
+/// Streams the server may have to reset for the client's errors before it ends the connection.
+pub const HTTP2_MAX_LOCAL_RESETS: usize = 256;
+/// The decoded request header list, in bytes: a forwarded certificate chain and cookies fit.
+pub const HTTP2_MAX_HEADER_LIST: u32 = 32 * 1024;
+
 /// What to do with connections once TLS has done its part.
 pub trait ConnectionHandler: Send + Sync + 'static {
     /// A handshake succeeded. Returns the router that serves this connection's requests.
@@ -87,9 +97,19 @@ impl<H: ConnectionHandler> AcceptLoop<H> {
         http.http1()
             .timer(TokioTimer::new())
             .header_read_timeout(self.header_read_timeout);
+        // HTTP/2's limits stated here rather than left to library defaults, against the known
+        // abuses: rapid reset (CVE-2023-44487: streams reset before they are served count, and
+        // past the limit the connection ends with GOAWAY ENHANCE_YOUR_CALM), CONTINUATION floods
+        // and huge header lists (the whole decoded list is bounded; over it, 431), streams that
+        // hold memory, and dead peers (pings, then the connection is closed).
         http.http2()
             .timer(TokioTimer::new())
-            .keep_alive_interval(Duration::from_secs(30));
+            .max_concurrent_streams(HTTP2_MAX_STREAMS)
+            .max_pending_accept_reset_streams(HTTP2_MAX_PENDING_RESETS)
+            .max_local_error_reset_streams(HTTP2_MAX_LOCAL_RESETS)
+            .max_header_list_size(HTTP2_MAX_HEADER_LIST)
+            .keep_alive_interval(Duration::from_secs(30))
+            .keep_alive_timeout(Duration::from_secs(20));
         // The protocol is known from ALPN, so hyper need not sniff it: sniffing waits for bytes
         // without any deadline. No ALPN means HTTP/1.1.
         let http = Arc::new(Protocols {

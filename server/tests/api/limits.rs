@@ -179,3 +179,97 @@ async fn an_address_opening_connections_too_fast_is_closed_at_accept() {
     );
     app.stop().await;
 }
+
+/// A raw HTTP/2 connection with a demo card: the client half and the connection's task, which
+/// ends with the connection (and says how).
+async fn raw_h2(
+    app: &TestApp,
+) -> (
+    h2::client::SendRequest<hyper::body::Bytes>,
+    tokio::task::JoinHandle<Result<(), h2::Error>>,
+) {
+    let tls = app
+        .client(Some("archivist-1"))
+        .tls(&[b"h2"])
+        .await
+        .expect("TLS with ALPN h2");
+    let (sender, connection) = h2::client::handshake(tls).await.expect("h2 handshake");
+    (sender, tokio::spawn(connection))
+}
+
+fn get(path: &str) -> http::Request<()> {
+    http::Request::get(format!("https://localhost{path}"))
+        .body(())
+        .expect("request")
+}
+
+#[tokio::test]
+async fn an_http2_rapid_reset_flood_ends_its_connection_and_others_are_served() {
+    let app = TestApp::spawn().await;
+    let (mut sender, connection) = raw_h2(&app).await;
+    // Bounded: at most 5,000 streams opened and reset at once, or 20 s.
+    let flood = async {
+        for _ in 0..5_000 {
+            let Ok(ready) = sender.clone().ready().await else {
+                return;
+            };
+            sender = ready;
+            let Ok((_, mut stream)) = sender.send_request(get("/"), true) else {
+                return;
+            };
+            stream.send_reset(h2::Reason::CANCEL);
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), flood)
+        .await
+        .expect("the flood is bounded");
+    // A connection that was not cut would stay open: the client half is still held here (with
+    // the two reset limits lifted, this test fails on the deadline below).
+    let ended = tokio::time::timeout(Duration::from_secs(10), connection)
+        .await
+        .expect("the server ended the connection")
+        .expect("the connection task");
+    // GOAWAY ENHANCE_YOUR_CALM, or the socket closed under a client still writing.
+    let error = ended.expect_err("the connection ended with an error");
+    assert!(
+        error.reason() == Some(h2::Reason::ENHANCE_YOUR_CALM) || error.is_io(),
+        "{error}"
+    );
+    // The server itself is unharmed.
+    let page = app
+        .client(Some("archivist-1"))
+        .get_h2("/")
+        .await
+        .expect("served");
+    assert_eq!(page.status, 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_http2_header_list_over_the_limit_gets_431() {
+    let app = TestApp::spawn().await;
+    let (sender, connection) = raw_h2(&app).await;
+    let mut sender = sender.ready().await.expect("ready");
+    let mut request = get("/");
+    // 40 KiB of headers in 2 KiB values: over the 32 KiB list, each value within frame limits.
+    for i in 0..20 {
+        request.headers_mut().insert(
+            http::HeaderName::from_bytes(format!("x-padding-{i}").as_bytes()).expect("name"),
+            http::HeaderValue::from_str(&"a".repeat(2048)).expect("value"),
+        );
+    }
+    let (response, _) = sender.send_request(request, true).expect("sent");
+    let response = tokio::time::timeout(Duration::from_secs(10), response)
+        .await
+        .expect("an answer")
+        .expect("a response");
+    assert_eq!(response.status(), 431);
+    // A normal request on the same connection is still served.
+    let mut sender = sender.ready().await.expect("ready");
+    let (response, _) = sender.send_request(get("/"), true).expect("sent");
+    let response = response.await.expect("response");
+    assert_eq!(response.status(), 200);
+    drop(sender);
+    connection.abort();
+    app.stop().await;
+}
