@@ -448,6 +448,12 @@ impl AuditLog {
         Fut: std::future::Future<Output = Result<(), ExportError>>,
     {
         let mut chunk = csv_line(CSV_HEADER)?;
+        // The whole log may take longer to stream than the serving pool lets a statement run:
+        // this one read is exempt, in a transaction of its own.
+        let mut tx = self.pool.begin().await?;
+        sqlx::query!("SET LOCAL statement_timeout = 0")
+            .execute(&mut *tx)
+            .await?;
         let mut rows = sqlx::query_as!(
             AuditRow,
             r#"SELECT id, occurred_at, action, outcome, reason, host(client_address) AS client_address,
@@ -467,7 +473,7 @@ impl AuditLog {
             filter.card_number,
             filter.controller_oid,
         )
-        .fetch(&self.pool);
+        .fetch(&mut *tx);
         let mut count = 0;
         while let Some(row) = rows.try_next().await? {
             let at = row.occurred_at.format(&Rfc3339).unwrap_or_default();
@@ -495,6 +501,8 @@ impl AuditLog {
                 sink(std::mem::take(&mut chunk)).await?;
             }
         }
+        drop(rows);
+        tx.commit().await?;
         if !chunk.is_empty() {
             sink(chunk).await?;
         }

@@ -31,8 +31,26 @@ pub enum DbError {
 /// Connects and checks the connection once, so that a wrong URL or a database that is down
 /// is reported at start-up rather than at the first request.
 pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, DbError> {
+    pool(settings, None).await
+}
+
+/// The serving process's pool: [`connect`], with every connection's statements cut off after
+/// `database.statement_timeout_millis` (set at connect, so it holds for every statement of the
+/// session unless a transaction lifts it with `SET LOCAL`).
+pub async fn connect_for_serving(settings: &DatabaseSettings) -> Result<PgPool, DbError> {
+    let timeout = Some(settings.statement_timeout_millis).filter(|&millis| millis > 0);
+    pool(settings, timeout).await
+}
+
+async fn pool(
+    settings: &DatabaseSettings,
+    statement_timeout_millis: Option<u64>,
+) -> Result<PgPool, DbError> {
     let url = settings.url.as_deref().ok_or(DbError::NoUrl)?;
-    let options: sqlx::postgres::PgConnectOptions = url.parse().map_err(DbError::BadUrl)?;
+    let mut options: sqlx::postgres::PgConnectOptions = url.parse().map_err(DbError::BadUrl)?;
+    if let Some(millis) = statement_timeout_millis {
+        options = options.options([("statement_timeout", millis.to_string())]);
+    }
     PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(settings.acquire_timeout())
@@ -62,10 +80,19 @@ pub async fn migrate_if_pending(pool: &PgPool) -> Result<(), DbError> {
     if pending == 0 {
         return Ok(());
     }
-    MIGRATOR
-        .run(pool)
+    // On a connection of its own with no statement timeout: building an index on a large table
+    // may take longer than any request should.
+    let mut conn = pool.acquire().await.map_err(DbError::Connect)?;
+    sqlx::query("SET statement_timeout = 0")
+        .execute(&mut *conn)
         .await
-        .map_err(|source| DbError::Pending { pending, source })
+        .map_err(DbError::Connect)?;
+    let migrated = MIGRATOR.run(&mut *conn).await;
+    // The connection goes back to the pool: give it the pool's timeout again.
+    let _ = sqlx::query("RESET statement_timeout")
+        .execute(&mut *conn)
+        .await;
+    migrated.map_err(|source| DbError::Pending { pending, source })
 }
 
 /// True when the database answers a query.

@@ -89,7 +89,7 @@ impl Application {
         }
         // Recording starts before the first connection, so nothing goes uncounted.
         crate::monitoring::handle();
-        let pool = db::connect(&settings.database).await?;
+        let pool = db::connect_for_serving(&settings.database).await?;
         db::migrate_if_pending(&pool).await?;
 
         let leptos_options = LeptosOptions::builder()

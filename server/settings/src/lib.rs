@@ -322,6 +322,10 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     /// Seconds to wait for a connection from the pool (and for the first connection).
     pub acquire_timeout_secs: u64,
+    /// `serve` only: any statement running longer is cancelled by PostgreSQL, so that an
+    /// expensive search cannot hold a connection and a core. 0: no limit. The audit log's CSV
+    /// download and the migrations at start are exempt.
+    pub statement_timeout_millis: u64,
 }
 
 impl Default for Settings {
@@ -398,6 +402,7 @@ impl Default for DatabaseSettings {
             url: None,
             max_connections: 10,
             acquire_timeout_secs: 5,
+            statement_timeout_millis: 30_000,
         }
     }
 }

@@ -273,3 +273,45 @@ async fn an_http2_header_list_over_the_limit_gets_431() {
     connection.abort();
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_serving_pool_cancels_long_statements_but_migrates_without_a_limit() {
+    let database = crate::helpers::create_database().await;
+    // The owner migrating through a serving pool whose limit no migration fits in.
+    let owner = settings::DatabaseSettings {
+        url: Some(crate::helpers::database_url(&database)),
+        statement_timeout_millis: 1,
+        ..settings::DatabaseSettings::default()
+    };
+    let pool = server::db::connect_for_serving(&owner)
+        .await
+        .expect("connect");
+    server::db::migrate_if_pending(&pool)
+        .await
+        .expect("the migrations are not cut off");
+    pool.close().await;
+
+    let serving = settings::DatabaseSettings {
+        url: Some(crate::helpers::serving_database_url(&database).await),
+        statement_timeout_millis: 200,
+        ..settings::DatabaseSettings::default()
+    };
+    let pool = server::db::connect_for_serving(&serving)
+        .await
+        .expect("connect");
+    let error = sqlx::query("SELECT pg_sleep(2)")
+        .execute(&pool)
+        .await
+        .expect_err("a two-second statement is cancelled");
+    assert_eq!(
+        error.as_database_error().and_then(|e| e.code()).as_deref(),
+        Some("57014"),
+        "{error}"
+    );
+    // The connection is fine for the next statement.
+    sqlx::query("SELECT 1")
+        .execute(&pool)
+        .await
+        .expect("a short one runs");
+    pool.close().await;
+}
