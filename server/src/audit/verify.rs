@@ -2,10 +2,7 @@
 //! against the stored links and every signed checkpoint, from the database and from the sink
 //! directories. Findings name sequence numbers, row ids and times, never what a row says.
 
-use std::{
-    collections::BTreeMap,
-    path::{Path, PathBuf},
-};
+use std::{collections::BTreeMap, path::PathBuf};
 
 use futures::TryStreamExt;
 use sqlx::{PgConnection, Row, postgres::PgRow};
@@ -231,7 +228,7 @@ async fn signed_checkpoints(
         accept(checkpoint, "the database", report);
     }
     for dir in sinks {
-        for (file, checkpoint) in read_sink(dir)? {
+        for (file, checkpoint) in checkpoint::read_dir(dir)? {
             match in_database.get(&checkpoint.tree_size) {
                 None => report.find(Finding::CheckpointMissingFromDatabase {
                     tree_size: checkpoint.tree_size,
@@ -247,10 +244,6 @@ async fn signed_checkpoints(
         }
     }
     Ok(by_size)
-}
-
-fn read_sink(dir: &Path) -> Result<Vec<(PathBuf, Checkpoint)>, checkpoint::SinkError> {
-    checkpoint::read_dir(dir)
 }
 
 /// One link of the chain and the row it names (absent when the row was deleted).
@@ -323,6 +316,8 @@ async fn walk_chain(
                     seq: link.seq,
                     audit_id: link.audit_id,
                 });
+                // The row's bytes are gone, so the chain from here on cannot be what was signed:
+                // every checkpoint after it is reported as no longer matching, as it should be.
                 recomputed = canonical::chain_hash(&recomputed, &[]);
                 Hash::try_from(link.leaf_hash.as_slice()).unwrap_or([0; 32])
             }
