@@ -338,19 +338,36 @@ struct Batch {
 /// barrier exclusively, when no inserting transaction is open. The wait is bounded so that a
 /// stuck transaction delays sealing, not the requests queued behind the barrier.
 async fn settled_id(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
-    let mut tx = conn.begin().await?;
-    sqlx::query!("SET LOCAL lock_timeout = '2s'")
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query!("SELECT pg_advisory_xact_lock($1)", INSERT_BARRIER_LOCK)
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = hold_insert_barrier(conn).await?;
     // A statement of its own: in READ COMMITTED it takes a snapshot after the lock was granted.
     let upto = sqlx::query_scalar!(r#"SELECT coalesce(max(id), 0) AS "id!" FROM audit_log"#)
         .fetch_one(&mut *tx)
         .await?;
     tx.commit().await?;
     Ok(upto)
+}
+
+/// Opens a transaction holding the log's insert barrier exclusively: no transaction that
+/// inserted a row is open while it is held, and new inserts wait until it ends.
+///
+/// Every insert on every instance waits while the barrier is held, so the transaction carries
+/// its own bounds: it gives up waiting for the lock after 2 s, and if this process stalls while
+/// holding it (a frozen VM, a blocked thread), PostgreSQL ends the session after 3 s idle and
+/// the writers go on, rather than waiting until TCP notices the process is gone.
+pub async fn hold_insert_barrier(
+    conn: &mut PgConnection,
+) -> Result<sqlx::Transaction<'_, sqlx::Postgres>, sqlx::Error> {
+    let mut tx = conn.begin().await?;
+    sqlx::query!(
+        "SELECT set_config('lock_timeout', '2s', true) AS lock_timeout,
+                set_config('idle_in_transaction_session_timeout', '3s', true) AS idle_timeout"
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query!("SELECT pg_advisory_xact_lock($1)", INSERT_BARRIER_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
 }
 
 /// The newest checkpoint stored in the database.

@@ -402,7 +402,7 @@ async fn administrators_link_cards_from_the_shell_and_every_change_is_audited() 
             "is not linked",
         ),
     ] {
-        let output = archivist(&database, &args);
+        let output = archivist(&database, &args).await;
         let (_, stderr) = text(&output);
         assert_eq!(output.status.code(), Some(1), "{args:?}");
         assert!(
@@ -414,10 +414,11 @@ async fn administrators_link_cards_from_the_shell_and_every_change_is_audited() 
     let linked = archivist(
         &database,
         &["card", "link", " 999000110 ", "--controller", a],
-    );
+    )
+    .await;
     assert!(linked.status.success(), "{:?}", text(&linked));
     assert!(text(&linked).0.contains("linked card 999000110"));
-    let again = archivist(&database, &["card", "link", "999000110", "--controller", a]);
+    let again = archivist(&database, &["card", "link", "999000110", "--controller", a]).await;
     assert!(again.status.success());
     assert!(
         text(&again).0.contains("already linked"),
@@ -425,7 +426,7 @@ async fn administrators_link_cards_from_the_shell_and_every_change_is_audited() 
         text(&again)
     );
 
-    let listed = archivist(&database, &["card", "list", "999000110"]);
+    let listed = archivist(&database, &["card", "list", "999000110"]).await;
     let (stdout, _) = text(&listed);
     assert!(stdout.contains(&format!("999000110\t{a}\t")), "{stdout}");
     assert!(
@@ -436,19 +437,20 @@ async fn administrators_link_cards_from_the_shell_and_every_change_is_audited() 
     let unlinked = archivist(
         &database,
         &["card", "unlink", "999000110", "--controller", a],
-    );
+    )
+    .await;
     assert!(unlinked.status.success(), "{:?}", text(&unlinked));
-    let (stdout, _) = text(&archivist(&database, &["card", "list"]));
+    let (stdout, _) = text(&archivist(&database, &["card", "list"]).await);
     assert!(
         stdout.contains("\tno\t"),
         "the ended link is listed: {stdout}"
     );
 
-    let granted = archivist(&database, &["admin", "grant", "999000220"]);
+    let granted = archivist(&database, &["admin", "grant", "999000220"]).await;
     assert!(granted.status.success(), "{:?}", text(&granted));
-    let revoked = archivist(&database, &["admin", "revoke", "999000220"]);
+    let revoked = archivist(&database, &["admin", "revoke", "999000220"]).await;
     assert!(revoked.status.success(), "{:?}", text(&revoked));
-    let not_admin = archivist(&database, &["admin", "revoke", "999000220"]);
+    let not_admin = archivist(&database, &["admin", "revoke", "999000220"]).await;
     assert_eq!(not_admin.status.code(), Some(1));
 
     let pool = PgPool::connect(&database_url(&database))
@@ -499,7 +501,8 @@ async fn administrators_link_cards_from_the_shell_and_every_change_is_audited() 
             "--card-number",
             "999000110",
         ],
-    );
+    )
+    .await;
     assert!(exported.status.success(), "{:?}", text(&exported));
     let mut reader = csv::Reader::from_reader(exported.stdout.as_slice());
     let header = reader.headers().expect("header").clone();
@@ -514,7 +517,7 @@ async fn administrators_link_cards_from_the_shell_and_every_change_is_audited() 
         &records[0][column("details")]
     );
     assert_eq!(&records[0][column("operator")], "admin-test");
-    let bad = archivist(&database, &["audit", "export", "--since", "yesterday"]);
+    let bad = archivist(&database, &["audit", "export", "--since", "yesterday"]).await;
     assert_eq!(bad.status.code(), Some(1));
     assert!(text(&bad).1.contains("RFC 3339"), "{:?}", text(&bad));
     let exports: Vec<Option<String>> = sqlx::query_scalar(
@@ -565,7 +568,7 @@ async fn controllers_are_created_renamed_and_merged_from_the_shell() {
             "is not in the archive",
         ),
     ] {
-        let output = archivist(&database, &args);
+        let output = archivist(&database, &args).await;
         let (_, stderr) = text(&output);
         assert_eq!(output.status.code(), Some(1), "{args:?}");
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
@@ -575,12 +578,14 @@ async fn controllers_are_created_renamed_and_merged_from_the_shell() {
     let created = archivist(
         &database,
         &["controller", "create", new, "--name", "Testilän kunta"],
-    );
+    )
+    .await;
     assert!(created.status.success(), "{:?}", text(&created));
     let linked = archivist(
         &database,
         &["card", "link", "999000110", "--controller", new],
-    );
+    )
+    .await;
     assert!(linked.status.success(), "{:?}", text(&linked));
     let renamed = archivist(
         &database,
@@ -591,16 +596,17 @@ async fn controllers_are_created_renamed_and_merged_from_the_shell() {
             "--name",
             "Testilän sosiaalitoimi",
         ],
-    );
+    )
+    .await;
     assert!(renamed.status.success(), "{:?}", text(&renamed));
-    let (listed, _) = text(&archivist(&database, &["controller", "list"]));
+    let (listed, _) = text(&archivist(&database, &["controller", "list"]).await);
     assert!(
         listed.contains(&format!("{new}\tTestilän sosiaalitoimi\t-\tno")),
         "{listed}"
     );
 
     // A merger moves the documents' active controller, once and for good.
-    let merged = archivist(&database, &["controller", "merge", a, "--into", b]);
+    let merged = archivist(&database, &["controller", "merge", a, "--into", b]).await;
     assert!(merged.status.success(), "{:?}", text(&merged));
     assert!(
         text(&merged).0.contains("10 documents"),
@@ -618,13 +624,13 @@ async fn controllers_are_created_renamed_and_merged_from_the_shell() {
     .await
     .expect("active");
     assert_eq!(active, vec![b.to_owned()]);
-    let again = archivist(&database, &["controller", "merge", a, "--into", new]);
+    let again = archivist(&database, &["controller", "merge", a, "--into", new]).await;
     assert!(
         text(&again).1.contains("already has the successor"),
         "{:?}",
         text(&again)
     );
-    let cycle = archivist(&database, &["controller", "merge", b, "--into", a]);
+    let cycle = archivist(&database, &["controller", "merge", b, "--into", a]).await;
     assert!(
         text(&cycle).1.contains("merged into it"),
         "{:?}",
@@ -633,7 +639,7 @@ async fn controllers_are_created_renamed_and_merged_from_the_shell() {
 
     // B merged in turn into the new controller: A's documents follow, and so does a document
     // of A archived only now.
-    let merged = archivist(&database, &["controller", "merge", b, "--into", new]);
+    let merged = archivist(&database, &["controller", "merge", b, "--into", new]).await;
     assert!(merged.status.success(), "{:?}", text(&merged));
     assert!(
         text(&merged).0.contains("20 documents"),

@@ -584,7 +584,7 @@ async fn a_change_whose_audit_row_cannot_be_written_is_not_made() {
         vec!["admin", "grant", "99900022B"],
         vec!["controller", "create", NEW, "--name", "Uusi"],
     ] {
-        let output = archivist(&app.database, &args);
+        let output = archivist(&app.database, &args).await;
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
         assert!(

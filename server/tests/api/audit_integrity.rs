@@ -475,10 +475,35 @@ async fn two_sealers_among_concurrent_writers_keep_one_gapless_chain_in_id_order
     assert!(report.intact(), "{:?}", report.findings);
 }
 
-fn run_audit(database: &str, config: &Path, args: &[&str]) -> std::process::Output {
+#[tokio::test]
+async fn a_sealer_stalled_on_the_insert_barrier_holds_writers_up_for_seconds_only() {
+    let log = Log::sealed(4).await;
+    let mut stalled: PgConnection = sqlx::Connection::connect(&database_url(&log.database))
+        .await
+        .expect("connect");
+    let barrier = server::audit::seal::hold_insert_barrier(&mut stalled)
+        .await
+        .expect("barrier");
+    // The holder now does nothing, as a frozen process would. The guard only keeps a broken
+    // bound from hanging the suite; the bound itself is the server's 3 s idle limit.
+    let written = tokio::time::timeout(Duration::from_secs(30), log.write(1)).await;
+    assert!(
+        written.is_ok(),
+        "a writer still waits behind a stalled barrier"
+    );
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log")
+        .fetch_one(&log.pool)
+        .await
+        .expect("count");
+    assert_eq!(rows, 5);
+    // PostgreSQL ended the stalled session: its transaction cannot commit.
+    assert!(barrier.commit().await.is_err());
+}
+
+async fn run_audit(database: &str, config: &Path, args: &[&str]) -> std::process::Output {
     let mut all = vec!["--config", config.to_str().expect("utf-8")];
     all.extend_from_slice(args);
-    archivist(database, &all)
+    archivist(database, &all).await
 }
 
 #[tokio::test]
@@ -495,7 +520,7 @@ async fn the_commands_give_documented_exit_codes_and_name_no_contents() {
         ),
     )
     .expect("config");
-    let printed = run_audit(&log.database, &config, &["audit", "public-key"]);
+    let printed = run_audit(&log.database, &config, &["audit", "public-key"]).await;
     assert!(printed.status.success());
     let public_key = log.dir.path().join("audit.pub");
     std::fs::write(&public_key, &printed.stdout).expect("public key");
@@ -504,12 +529,12 @@ async fn the_commands_give_documented_exit_codes_and_name_no_contents() {
         log.key.public_key().to_string()
     );
 
-    let intact = run_audit(&log.database, &config, &["audit", "verify"]);
+    let intact = run_audit(&log.database, &config, &["audit", "verify"]).await;
     let out = String::from_utf8_lossy(&intact.stdout);
     assert_eq!(intact.status.code(), Some(0), "{out}");
     assert!(out.contains("intact") && out.contains("30 rows"), "{out}");
 
-    let proved = run_audit(&log.database, &config, &["audit", "prove", "7"]);
+    let proved = run_audit(&log.database, &config, &["audit", "prove", "7"]).await;
     assert!(
         proved.status.success(),
         "{}",
@@ -523,7 +548,8 @@ async fn the_commands_give_documented_exit_codes_and_name_no_contents() {
         &log.database,
         &config,
         &["audit", "check-proof", pf, "--public-key", pk],
-    );
+    )
+    .await;
     let out = String::from_utf8_lossy(&checked.stdout);
     assert!(checked.status.success(), "{out}");
     assert!(out.contains("holds: row seq 7"), "{out}");
@@ -533,7 +559,8 @@ async fn the_commands_give_documented_exit_codes_and_name_no_contents() {
         &log.database,
         &config,
         &["audit", "check-proof", pf, "--public-key", pk],
-    );
+    )
+    .await;
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("does not hold"));
 
@@ -543,7 +570,7 @@ async fn the_commands_give_documented_exit_codes_and_name_no_contents() {
         "UPDATE audit_log SET operator = 'someone' WHERE id = 3",
     )
     .await;
-    let tampered = run_audit(&log.database, &config, &["audit", "verify"]);
+    let tampered = run_audit(&log.database, &config, &["audit", "verify"]).await;
     let out = String::from_utf8_lossy(&tampered.stdout);
     assert_eq!(tampered.status.code(), Some(1), "{out}");
     assert!(out.contains("TAMPERED: seq 3: row id 3"), "{out}");
@@ -556,7 +583,8 @@ async fn the_commands_give_documented_exit_codes_and_name_no_contents() {
         &log.database,
         &config,
         &["audit", "verify", "--public-key", "/nonexistent/audit.pub"],
-    );
+    )
+    .await;
     assert_eq!(missing_key.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing_key.stderr).contains("/nonexistent/audit.pub"));
 }

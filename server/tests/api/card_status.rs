@@ -232,7 +232,8 @@ async fn the_answer_carries_the_current_notices_for_the_card_tool() {
             "--text-sv",
             "Korten fungerar inte",
         ],
-    );
+    )
+    .await;
     assert!(
         added.status.success(),
         "{}",

@@ -853,10 +853,23 @@ async fn search_pages_through_the_scope_by_keyset_and_checks_its_fields() {
     .await;
     let (task_page, _) = archive.get(&format!("/search?task={task}")).await;
     assert_eq!(results(&task_page.body).0.len(), current_of_task.min(50));
+    // The days the set's versions were archived on, as days in Finland: the search's days are
+    // Finnish days, and a UTC date is the day before from 22.00 or 21.00 UTC on.
+    let (first_day, last_day): (String, String) = sqlx::query_as(
+        "SELECT (min(s.archived_at) AT TIME ZONE 'Europe/Helsinki')::date::text,
+                (max(s.archived_at) AT TIME ZONE 'Europe/Helsinki')::date::text
+         FROM archive_state s JOIN document_version v
+           ON v.controller_oid = s.controller_oid AND v.document_oid = s.document_oid
+         WHERE v.controller_oid = $1 AND v.set_oid = $2",
+    )
+    .bind(archive.a.as_str())
+    .bind(&set)
+    .fetch_one(&archive.pool)
+    .await
+    .expect("archiving days");
     let (archived_today, _) = archive
         .get(&format!(
-            "/search?status=all&set={set}&archived_from={0}&archived_until={0}",
-            time::OffsetDateTime::now_utc().date()
+            "/search?status=all&set={set}&archived_from={first_day}&archived_until={last_day}"
         ))
         .await;
     assert_eq!(results(&archived_today.body).0.len(), versions_of_set);

@@ -44,7 +44,7 @@ async fn enrolled_app() -> (TestApp, tempfile::NamedTempFile, std::process::Outp
     .await;
     let file = enrolment_file(&[row("KORTTI-0001", "archivist-1")]);
     let path = file.path().to_string_lossy().into_owned();
-    let output = archivist(&app.database, &["card", "import-enrolment", &path]);
+    let output = archivist(&app.database, &["card", "import-enrolment", &path]).await;
     assert!(output.status.success(), "{output:?}");
     (app, file, output)
 }
@@ -58,7 +58,7 @@ async fn an_enrolled_certificate_signs_in_with_its_card_number() {
         "{output:?}"
     );
     // Importing the same file again changes nothing.
-    let again = archivist(&app.database, &["card", "import-enrolment", &path]);
+    let again = archivist(&app.database, &["card", "import-enrolment", &path]).await;
     assert!(
         String::from_utf8_lossy(&again.stdout).contains("0 bindings added, 1 already enrolled"),
         "{again:?}"
@@ -114,7 +114,8 @@ async fn a_bad_enrolment_file_imports_nothing_and_names_each_line() {
     let output = archivist(
         &app.database,
         &["card", "import-enrolment", &file.path().to_string_lossy()],
-    );
+    )
+    .await;
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     for expected in [
@@ -136,7 +137,8 @@ async fn a_bad_enrolment_file_imports_nothing_and_names_each_line() {
     let ok = archivist(
         &app.database,
         &["card", "import-enrolment", &good.path().to_string_lossy()],
-    );
+    )
+    .await;
     assert!(ok.status.success(), "{ok:?}");
     let changed = enrolment_file(&[
         row("KORTTI-0009", "archivist-1"),
@@ -149,7 +151,8 @@ async fn a_bad_enrolment_file_imports_nothing_and_names_each_line() {
             "import-enrolment",
             &changed.path().to_string_lossy(),
         ],
-    );
+    )
+    .await;
     assert_eq!(refused.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&refused.stderr).contains("already enrolled"),
@@ -174,7 +177,8 @@ async fn a_bad_enrolment_file_imports_nothing_and_names_each_line() {
             "import-enrolment",
             &wrong_header.path().to_string_lossy(),
         ],
-    );
+    )
+    .await;
     assert!(
         String::from_utf8_lossy(&output.stderr)
             .contains("card_number,issuer,certificate_serial,public_key_sha256"),

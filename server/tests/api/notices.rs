@@ -19,8 +19,8 @@ fn rfc3339(time: OffsetDateTime) -> String {
     time.format(&Rfc3339).expect("formats")
 }
 
-fn run(app: &TestApp, args: &[&str]) -> String {
-    let output = archivist(&app.database, args);
+async fn run(app: &TestApp, args: &[&str]) -> String {
+    let output = archivist(&app.database, args).await;
     assert!(
         output.status.success(),
         "{args:?}: {}",
@@ -30,8 +30,8 @@ fn run(app: &TestApp, args: &[&str]) -> String {
 }
 
 /// The command's error line, for a command that must fail.
-fn refused(app: &TestApp, args: &[&str]) -> String {
-    let output = archivist(&app.database, args);
+async fn refused(app: &TestApp, args: &[&str]) -> String {
+    let output = archivist(&app.database, args).await;
     assert!(!output.status.success(), "{args:?} was accepted");
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -88,7 +88,8 @@ async fn a_notice_added_from_the_shell_shows_on_every_page_and_in_the_feeds() {
             "--affected",
             "Haku",
         ],
-    );
+    )
+    .await;
     assert!(added.starts_with("notice 1 added"), "{added}");
 
     // Without a card: the sign-in guidance (401) and the feeds.
@@ -149,11 +150,14 @@ async fn a_notice_added_from_the_shell_shows_on_every_page_and_in_the_feeds() {
     assert!(missing.body.contains("Sökningen är långsam"));
 
     // Ended: gone from the pages and the feeds.
-    assert_eq!(run(&app, &["notice", "end", "1"]).trim(), "notice 1 ended");
+    assert_eq!(
+        run(&app, &["notice", "end", "1"]).await.trim(),
+        "notice 1 ended"
+    );
     let json = until(&anonymous, "/notices.json", |r| !r.body.contains("Haku")).await;
     assert!(!json.body.contains("Haku"), "{}", json.body);
     check_atom(&anonymous.get("/notices.atom").await.expect("feed").body, 0);
-    let listed = run(&app, &["notice", "list"]);
+    let listed = run(&app, &["notice", "list"]).await;
     assert!(listed.contains("1\tdisruption\tended\t"), "{listed}");
     assert!(listed.contains("operator:admin-test"), "{listed}");
 
@@ -288,11 +292,19 @@ async fn bad_notices_are_refused_with_the_field_named_and_nothing_stored() {
     ];
     for (args, expected) in &cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let message = refused(&app, &args);
+        let message = refused(&app, &args).await;
         assert!(message.contains(expected), "{args:?}: {message}");
     }
-    assert!(refused(&app, &["notice", "end", "7"]).contains("there is no notice 7"));
-    assert!(refused(&app, &["maintenance", "end"]).contains("no maintenance break"));
+    assert!(
+        refused(&app, &["notice", "end", "7"])
+            .await
+            .contains("there is no notice 7")
+    );
+    assert!(
+        refused(&app, &["maintenance", "end"])
+            .await
+            .contains("no maintenance break")
+    );
     assert!(
         refused(
             &app,
@@ -305,6 +317,7 @@ async fn bad_notices_are_refused_with_the_field_named_and_nothing_stored() {
                 " "
             ]
         )
+        .await
         .contains("reason")
     );
     assert!(
@@ -319,6 +332,7 @@ async fn bad_notices_are_refused_with_the_field_named_and_nothing_stored() {
                 "x"
             ]
         )
+        .await
         .contains("--until: that time has passed already")
     );
     assert_eq!(notice_rows(&app).await, 0, "nothing half-stored");
@@ -343,7 +357,8 @@ async fn a_maintenance_break_closes_the_service_to_all_but_administrators_and_en
             "--reason",
             "database upgrade",
         ],
-    );
+    )
+    .await;
     assert!(
         started.contains("closed to all but administrators"),
         "{started}"
@@ -406,7 +421,7 @@ async fn a_maintenance_break_closes_the_service_to_all_but_administrators_and_en
         "{metrics}"
     );
 
-    let ended = run(&app, &["maintenance", "end"]);
+    let ended = run(&app, &["maintenance", "end"]).await;
     assert!(ended.contains("open again"), "{ended}");
     let open = until(&archivist, "/search", |r| r.status == 200).await;
     assert_eq!(open.status, 200);
