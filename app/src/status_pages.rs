@@ -239,6 +239,28 @@ pub fn too_many_requests(wait_secs: u64, notices: &[NoticeView]) -> String {
     )
 }
 
+/// HTTP 429 when a card already has as many downloads of stored bytes under way as it may.
+pub fn too_many_downloads(at_once: u32, notices: &[NoticeView]) -> String {
+    page(
+        "Liian monta latausta · För många nedladdningar · Too many downloads",
+        &format!(
+            r#"<section lang="fi" aria-labelledby="fi-h">
+<h1 id="fi-h">Liian monta latausta yhtä aikaa</h1>
+<p>Tällä kortilla on jo {at_once} latausta kesken, ja enempää ei oteta vastaan yhtä aikaa. Odota, että jokin niistä valmistuu, ja yritä sitten uudelleen. Mitään ei muutettu.</p>
+</section>
+<section lang="sv" aria-labelledby="sv-h">
+<h1 id="sv-h">För många nedladdningar samtidigt</h1>
+<p>Det här kortet har redan {at_once} nedladdningar på gång, och fler tas inte emot samtidigt. Vänta tills någon av dem är klar och försök sedan på nytt. Ingenting ändrades.</p>
+</section>
+<section lang="en" aria-labelledby="en-h">
+<h1 id="en-h">Too many downloads at once</h1>
+<p>This card already has {at_once} downloads under way, and no more are taken at the same time. Wait for one of them to finish, then try again. Nothing was changed.</p>
+</section>"#
+        ),
+        notices,
+    )
+}
+
 /// HTTP 503 during a maintenance window that closes the service: the window's notice, in the
 /// reader's language first (the remembered choice; Finnish without one), then in the others.
 pub fn closed_for_maintenance(

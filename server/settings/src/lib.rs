@@ -131,6 +131,9 @@ pub struct ConnectionSettings {
     /// TLS handshakes in progress at once; more wait within the handshake deadline. 0: 64 per
     /// core.
     pub max_concurrent_handshakes: u32,
+    /// Requests worked on at once; one more is answered 503 with `Retry-After` at once rather
+    /// than queued (load shedding).
+    pub max_requests_in_flight: u32,
 }
 
 impl Default for ConnectionSettings {
@@ -142,6 +145,7 @@ impl Default for ConnectionSettings {
             new_per_second_per_address: 50,
             new_per_second_per_network: 200,
             max_concurrent_handshakes: 0,
+            max_requests_in_flight: 256,
         }
     }
 }
@@ -237,6 +241,10 @@ pub struct AuthSettings {
     pub card_requests_per_second: u32,
     /// How many of those may come at once (a page and its server functions).
     pub card_request_burst: u32,
+    /// Downloads of stored bytes (CDA, renditions, PDFs) one card may have under way at once;
+    /// one more gets 429. A large PDF holds a database connection a piece at a time for as long
+    /// as the client takes to read it.
+    pub card_downloads_at_once: u32,
 }
 
 impl Default for AuthSettings {
@@ -246,6 +254,7 @@ impl Default for AuthSettings {
             card_status_per_minute: 20,
             card_requests_per_second: 20,
             card_request_burst: 120,
+            card_downloads_at_once: 4,
         }
     }
 }
@@ -495,6 +504,9 @@ impl Settings {
         if self.auth.card_request_burst == 0 {
             return problem("auth.card_request_burst", "must be at least 1");
         }
+        if self.auth.card_downloads_at_once == 0 {
+            return problem("auth.card_downloads_at_once", "must be at least 1");
+        }
         if self.ops.notice_refresh_secs == 0 {
             return problem("ops.notice_refresh_secs", "must be at least 1");
         }
@@ -519,6 +531,10 @@ impl Settings {
             (
                 "connections.new_per_second_per_network",
                 c.new_per_second_per_network,
+            ),
+            (
+                "connections.max_requests_in_flight",
+                c.max_requests_in_flight,
             ),
         ] {
             if value == 0 {

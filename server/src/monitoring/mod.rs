@@ -30,6 +30,8 @@ pub const AUDIT_ROWS_SEALED: &str = "archivist_audit_rows_sealed_total";
 pub const AUDIT_CHAIN_LENGTH: &str = "archivist_audit_chain_length";
 pub const AUDIT_CHECKPOINTS: &str = "archivist_audit_checkpoints_total";
 pub const AUDIT_SEAL_FAILURES: &str = "archivist_audit_seal_failures_total";
+pub const REQUESTS_SHED: &str = "archivist_requests_shed_total";
+pub const CARD_DOWNLOADS_REFUSED: &str = "archivist_card_downloads_refused_total";
 
 /// Latency buckets in seconds: a page is expected in tens of milliseconds, a download in seconds.
 const BUCKETS: [f64; 12] = [
@@ -109,6 +111,14 @@ fn describe() {
         AUDIT_SEAL_FAILURES,
         "Sealing rounds that failed (the database, a damaged stored tree); rows wait for the next round."
     );
+    describe_counter!(
+        CARD_DOWNLOADS_REFUSED,
+        "Downloads refused with 429 because their card had auth.card_downloads_at_once under way."
+    );
+    describe_counter!(
+        REQUESTS_SHED,
+        "Requests answered 503 at once because connections.max_requests_in_flight were being worked on."
+    );
 }
 
 /// A sealing round's result: rows chained, the chain's length after it.
@@ -129,6 +139,14 @@ pub fn connection_refused(reason: &'static str) {
 
 pub fn card_rate_limited() {
     counter!(CARD_RATE_LIMITED).increment(1);
+}
+
+pub fn card_download_refused() {
+    counter!(CARD_DOWNLOADS_REFUSED).increment(1);
+}
+
+pub fn request_shed() {
+    counter!(REQUESTS_SHED).increment(1);
 }
 
 pub fn audit_seal_failed() {

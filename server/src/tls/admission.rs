@@ -205,6 +205,7 @@ mod tests {
             new_per_second_per_address: 1000,
             new_per_second_per_network: 1000,
             max_concurrent_handshakes: 4,
+            ..ConnectionSettings::default()
         }
     }
 
@@ -247,6 +248,7 @@ mod tests {
             new_per_second_per_address: 1,
             new_per_second_per_network: 1000,
             max_concurrent_handshakes: 4,
+            ..ConnectionSettings::default()
         });
         // A burst of four, then refused.
         for _ in 0..4 {

@@ -11,7 +11,9 @@
 //! `Content-Length` and `Repr-Digest` (RFC 9530). The bytes are re-hashed against the SHA-256
 //! recorded at archiving on every read before anything is sent; a mismatch is a loud integrity
 //! error (page, error log, audit row), never a silent wrong answer. Large objects are read in
-//! pieces, twice (hash, then send), so memory does not grow with size.
+//! pieces, twice (hash, then send), so memory does not grow with size. One card may have
+//! `auth.card_downloads_at_once` of these under way ([`super::download_slots`]); one more is
+//! 429 before anything is read.
 
 use std::collections::HashMap;
 
@@ -35,7 +37,9 @@ use crate::{
 
 use super::{
     context::{RequestContext, ScopeError},
+    download_slots::{DownloadSlots, Slot},
     errors,
+    notices::shown,
     refusals::RefusalLog,
 };
 
@@ -52,6 +56,7 @@ pub struct DocumentBytes {
     pub pool: PgPool,
     pub audit: AuditLog,
     pub refusals: RefusalLog,
+    pub slots: DownloadSlots,
 }
 
 /// Who is asking, and whether as a file.
@@ -117,6 +122,17 @@ async fn serve(
             .await;
         return bad_request("this is not a document OID (digits separated by dots)");
     };
+    let Some(slot) = state
+        .slots
+        .take(&reader.caller.client().identity().public_key_sha256)
+    else {
+        state
+            .refusals
+            .record(&reader.caller, "document_bytes", "too_many_downloads", None)
+            .await;
+        crate::monitoring::card_download_refused();
+        return too_many_downloads(state.slots.per_card());
+    };
     let scope = match reader.caller.active_scope().await {
         Ok(scope) => scope,
         // The session layer signs every card in before a request gets here.
@@ -174,7 +190,13 @@ async fn serve(
     }
     let body = match whole {
         Some(bytes) => Body::from(bytes),
-        None => stream(state.pool.clone(), scope, document.clone(), object.clone()),
+        None => stream(
+            state.pool.clone(),
+            scope,
+            document.clone(),
+            object.clone(),
+            slot,
+        ),
     };
     let mut response = (StatusCode::OK, body).into_response();
     set_headers(
@@ -208,14 +230,17 @@ async fn hash_in_pieces(
     Ok(context.finish().as_ref().to_vec())
 }
 
-/// The bytes, read a piece at a time as the client takes them.
+/// The bytes, read a piece at a time as the client takes them; the card's download slot is
+/// held until the body is dropped (sent whole, or the client gone).
 fn stream(
     pool: PgPool,
     scope: ControllerScope,
     document: DocumentOid,
     object: StoredObject,
+    slot: Slot,
 ) -> Body {
     let pieces = futures::stream::unfold(0_i64, move |offset| {
+        let _held = &slot;
         let (pool, scope, document, object) = (
             pool.clone(),
             scope.clone(),
@@ -370,6 +395,16 @@ async fn integrity_failure(
         oid = document.as_str()
     );
     (StatusCode::INTERNAL_SERVER_ERROR, Html(page)).into_response()
+}
+
+fn too_many_downloads(at_once: u32) -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        // A download takes as long as it takes: a second is a hint, not a promise.
+        [(header::RETRY_AFTER, "1")],
+        Html(app::status_pages::too_many_downloads(at_once, &shown())),
+    )
+        .into_response()
 }
 
 fn bad_request(message: &'static str) -> Response {

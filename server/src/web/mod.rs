@@ -17,9 +17,11 @@ mod days;
 mod deployment_test;
 mod document;
 mod document_bytes;
+mod download_slots;
 mod errors;
 pub mod handshake_refusals;
 mod health;
+mod load_shed;
 pub mod notices;
 pub mod refusals;
 mod request_metrics;
@@ -98,6 +100,7 @@ pub fn router(
         pool: state.pool.clone(),
         audit: audit.clone(),
         refusals: state.services.refusals.clone(),
+        slots: download_slots::DownloadSlots::new(settings.auth.card_downloads_at_once),
     };
     let admin_routes = admin_routes::AdminRoutes {
         state: state.clone(),
@@ -178,6 +181,11 @@ pub fn router(
         .layer(middleware::from_fn_with_state(
             state.notices.clone(),
             notices::attach,
+        ))
+        // Outside everything that may wait for the database; inside the metrics, which count
+        // the 503s it answers.
+        .layer(load_shed::layer(
+            settings.connections.max_requests_in_flight,
         ))
         // Last, so that it covers every route and sees the template that matched.
         .layer(middleware::from_fn(request_metrics::track))

@@ -132,6 +132,7 @@ fn kind_reason(reason: &str) -> &'static str {
     match reason {
         "not_found" => "not_found",
         super::card_limit::REASON => super::card_limit::REASON,
+        super::download_slots::REASON => super::download_slots::REASON,
         _ => "invalid",
     }
 }

@@ -7,6 +7,7 @@ use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
     sync::{Arc, OnceLock},
+    time::Duration,
 };
 
 use http_body_util::{BodyExt, Full};
@@ -284,6 +285,30 @@ impl TestApp {
         PgConnection::connect(&database_url(&self.database))
             .await
             .expect("connect to the test database")
+    }
+
+    /// Waits (up to ten seconds) until `n` statements mentioning `table` wait for a lock in this
+    /// app's database, as requests held up behind a test's `LOCK TABLE` do; how many waited at
+    /// the last look.
+    pub async fn until_waiting_on(&self, table: &str, n: i64) -> i64 {
+        let mut db = self.db().await;
+        let mut waiting = 0;
+        for _ in 0..200 {
+            waiting = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'
+                   AND query LIKE '%' || $1 || '%'",
+            )
+            .bind(table)
+            .fetch_one(&mut db)
+            .await
+            .expect("waiting statements");
+            if waiting == n {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        waiting
     }
 
     /// Stops the server (letting requests finish) and drops the database.

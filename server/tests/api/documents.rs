@@ -449,6 +449,84 @@ async fn large_objects_stream_whole_and_a_changed_byte_is_an_integrity_error() {
 }
 
 #[tokio::test]
+async fn a_card_has_its_downloads_under_way_bounded_and_others_are_not_held_up() {
+    let archive = Archive::with_settings(|s| s.auth.card_downloads_at_once = 1).await;
+    seed::link(&archive.pool, &card("99900022B"), &archive.a).await;
+    let document = archive.document(&archive.a, false).await;
+    let raw = format!("/api/documents/{document}/raw");
+    // With the stored bytes locked, a download stays under way in its first read.
+    let mut holder = archive.app.db().await;
+    for sql in ["BEGIN", "LOCK TABLE stored_bytes IN ACCESS EXCLUSIVE MODE"] {
+        sqlx::query(sql).execute(&mut holder).await.expect(sql);
+    }
+    // A download by `card`, left to run on its own.
+    let start = |card: &str| {
+        let client = archive.app.client(Some(card));
+        let raw = raw.clone();
+        tokio::spawn(async move { client.get(&raw).await })
+    };
+    let first = start("archivist-1");
+    assert_eq!(
+        archive.app.until_waiting_on("stored_bytes", 1).await,
+        1,
+        "the first download waits for the bytes"
+    );
+
+    // The same card's second download is refused at once, with the page and a trace.
+    let (refused, _) = archive.get(&raw).await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    assert_eq!(refused.retry_after(), 1);
+    for text in [
+        "Liian monta latausta yhtä aikaa",
+        "För många nedladdningar samtidigt",
+        "Too many downloads at once",
+    ] {
+        assert!(refused.body.contains(text), "{text}: {}", refused.body);
+    }
+    assert!(!first.is_finished());
+    let refusals: Vec<(Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT reason, details->>'route' FROM audit_log WHERE action = 'request.refused'",
+    )
+    .fetch_all(&archive.pool)
+    .await
+    .expect("refusals");
+    assert_eq!(
+        refusals,
+        vec![(
+            Some("too_many_downloads".to_owned()),
+            Some("document_bytes".to_owned())
+        )]
+    );
+
+    let (_, metrics) = archive.app.scrape().await;
+    assert!(
+        metrics.contains("archivist_card_downloads_refused_total"),
+        "{metrics}"
+    );
+
+    // Another card is not held to the first card's count: it gets as far as the bytes.
+    let other = start("archivist-2");
+    assert_eq!(
+        archive.app.until_waiting_on("stored_bytes", 2).await,
+        2,
+        "the other card's download waits for the bytes too"
+    );
+
+    // Done, the slot is given back.
+    sqlx::query("COMMIT")
+        .execute(&mut holder)
+        .await
+        .expect("commit");
+    for download in [first, other] {
+        let response = download.await.expect("joined").expect("answered");
+        assert_eq!(response.status, 200, "{}", response.body);
+    }
+    let (again, _) = archive.get(&raw).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    archive.stop().await;
+}
+
+#[tokio::test]
 async fn the_structured_rendition_is_a_labelled_tree_checked_against_its_digest() {
     let archive = Archive::new().await;
     let document = archive.document(&archive.a, false).await;

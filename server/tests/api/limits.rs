@@ -315,3 +315,57 @@ async fn the_serving_pool_cancels_long_statements_but_migrates_without_a_limit()
         .expect("a short one runs");
     pool.close().await;
 }
+
+#[tokio::test]
+async fn requests_over_the_bound_in_flight_are_answered_503_at_once() {
+    let app = TestApp::spawn_with(|settings| settings.connections.max_requests_in_flight = 2).await;
+    // Signing in stores a session: with the session table locked, two sign-ins stay in flight.
+    let mut holder = app.db().await;
+    sqlx::query("BEGIN")
+        .execute(&mut holder)
+        .await
+        .expect("begin");
+    sqlx::query("LOCK TABLE tower_sessions.session IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut holder)
+        .await
+        .expect("lock");
+    let held: Vec<_> = ["archivist-1", "archivist-2"]
+        .into_iter()
+        .map(|card| {
+            let client = app.client(Some(card));
+            tokio::spawn(async move { client.get("/").await })
+        })
+        .collect();
+    assert_eq!(
+        app.until_waiting_on("tower_sessions", 2).await,
+        2,
+        "two requests wait for the session table"
+    );
+
+    // A third request, and the load balancer's health check, are answered while the two are
+    // still waiting: not queued behind them.
+    let client = app.client(Some("archivist-1"));
+    for path in ["/", "/healthz"] {
+        let shed = client.get(path).await.expect("answered");
+        assert_eq!(shed.status, 503, "{path}: {}", shed.body);
+        assert!(shed.retry_after() >= 1, "{path}");
+        assert!(held.iter().all(|request| !request.is_finished()));
+    }
+    let (_, metrics) = app.scrape().await;
+    assert!(
+        metrics.contains("archivist_requests_shed_total"),
+        "{metrics}"
+    );
+
+    // Once the lock is gone, the two held requests are served, and so is the next one.
+    sqlx::query("COMMIT")
+        .execute(&mut holder)
+        .await
+        .expect("commit");
+    for request in held {
+        let response = request.await.expect("joined").expect("answered");
+        assert_eq!(response.status, 200, "{}", response.body);
+    }
+    assert_eq!(client.get("/").await.expect("get").status, 200);
+    app.stop().await;
+}
