@@ -39,6 +39,10 @@ pub enum ServiceError {
     /// shown, the error is logged and audited.
     #[error("integrity")]
     Integrity,
+    /// The database stopped the work at its statement timeout (an expensive search): nothing
+    /// was wrong with the request, but it asked for more than is done at once.
+    #[error("the request took too long and was stopped")]
+    TookTooLong,
     /// The request or its answer could not be carried or read (the network, a request the
     /// server function could not decode): the server function framework's own errors. Their
     /// text names internal fields, so it is not carried.
@@ -75,7 +79,7 @@ impl ServiceError {
     pub fn status(&self) -> http::StatusCode {
         use http::StatusCode;
         match self {
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::TookTooLong => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::NoSession | Self::NoCertificate => StatusCode::UNAUTHORIZED,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -111,6 +115,10 @@ mod tests {
             r#"{"error":"invalid","code":"card_number"}"#
         );
         assert_eq!(json(&ServiceError::NotFound), r#"{"error":"not_found"}"#);
+        assert_eq!(
+            json(&ServiceError::TookTooLong),
+            r#"{"error":"took_too_long"}"#
+        );
         let back: ServiceError =
             serde_json::from_str(r#"{"error":"conflict","code":"test_confirmed"}"#)
                 .expect("deserializes");

@@ -117,6 +117,14 @@ pub fn SearchPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match results.await {
                     Ok(page) => view! { <ResultTable page query=search() /> }.into_any(),
+                    Err(ServiceError::TookTooLong) => {
+                        view! {
+                            <p class="error" role="alert" data-field="search-took-too-long">
+                                {move || t().search_took_too_long}
+                            </p>
+                        }
+                            .into_any()
+                    }
                     Err(error) => match invalid_field(&error) {
                         Some(text) => {
                             view! {

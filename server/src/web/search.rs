@@ -38,7 +38,7 @@ impl ServerServices {
         let scope = self.active_scope(caller).await?;
         let mut hits = scoped::search_documents(&self.pool, &scope, &filter, PAGE_ROWS + 1)
             .await
-            .map_err(unavailable)?;
+            .map_err(cancelled_or_unavailable)?;
         let more = hits.len() > usize::try_from(PAGE_ROWS).unwrap_or(usize::MAX);
         hits.truncate(usize::try_from(PAGE_ROWS).unwrap_or(usize::MAX));
         let next = more
@@ -197,6 +197,21 @@ fn order_name(order: SearchOrder) -> String {
         SortKey::Client => "client",
     };
     format!("{column} {}", if order.descending { "desc" } else { "asc" })
+}
+
+/// A search the database cancelled at `database.statement_timeout_millis` is the archivist's
+/// to narrow, and says so; anything else is the database's trouble.
+fn cancelled_or_unavailable(error: sqlx::Error) -> ServiceError {
+    const QUERY_CANCELED: &str = "57014";
+    if error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == QUERY_CANCELED)
+    {
+        tracing::warn!("a search ran into the statement timeout and was cancelled");
+        return ServiceError::TookTooLong;
+    }
+    unavailable(error)
 }
 
 /// The keyset position of a row in an order, opaque to the reader of the address. The order is

@@ -988,6 +988,38 @@ async fn search_pages_through_the_scope_by_keyset_and_checks_its_fields() {
     archive.stop().await;
 }
 
+#[tokio::test]
+async fn a_search_the_database_cancels_tells_the_archivist_to_narrow_it() {
+    let archive = Archive::with_settings(|s| s.database.statement_timeout_millis = 500).await;
+    // With the document sets locked, the search waits for them until the statement timeout.
+    let mut holder = archive.app.db().await;
+    for sql in ["BEGIN", "LOCK TABLE document_set IN ACCESS EXCLUSIVE MODE"] {
+        sqlx::query(sql).execute(&mut holder).await.expect(sql);
+    }
+    let (page, _) = archive.get("/search?all=1").await;
+    assert!(
+        page.body.contains(r#"data-field="search-took-too-long""#),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Haku kesti liian kauan"),
+        "{}",
+        page.body
+    );
+    assert!(archive.reads("document.searched").await.is_empty());
+    sqlx::query("COMMIT")
+        .execute(&mut holder)
+        .await
+        .expect("commit");
+
+    // The same search goes through once it can.
+    let (page, _) = archive.get("/search?all=1").await;
+    assert!(!page.body.contains("search-took-too-long"));
+    assert!(page.body.contains("<tr data-document="), "{}", page.body);
+    archive.stop().await;
+}
+
 /// Each address is refused with 422 and the search form's message, and nothing is searched.
 async fn refused_unsearched(
     archive: &Archive,
