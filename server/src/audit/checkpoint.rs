@@ -235,7 +235,7 @@ pub fn file_name(tree_size: u64) -> String {
 
 /// Writes `checkpoint` to `dir` once: a new file, flushed to disk with its directory entry.
 /// The same checkpoint already there is fine (another instance or an earlier attempt wrote it);
-/// a different one is an error and nothing is overwritten.
+/// a different one is an error and nothing is overwritten. Blocking: call it off the runtime.
 pub fn write_once(dir: &Path, checkpoint: &Checkpoint) -> Result<PathBuf, SinkError> {
     let path = dir.join(file_name(checkpoint.tree_size));
     let write = |source| SinkError::Write {
@@ -253,7 +253,7 @@ pub fn write_once(dir: &Path, checkpoint: &Checkpoint) -> Result<PathBuf, SinkEr
             Ok(path)
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let existing = read_file(&path)?;
+            let existing = read_written(&path)?;
             if existing == *checkpoint {
                 Ok(path)
             } else {
@@ -261,6 +261,23 @@ pub fn write_once(dir: &Path, checkpoint: &Checkpoint) -> Result<PathBuf, SinkEr
             }
         }
         Err(e) => Err(write(e)),
+    }
+}
+
+/// A checkpoint file that may be being written by another instance at this moment (the
+/// directory may be append-only, so files are written in place, not renamed into it): one that
+/// does not parse yet is read again for up to two seconds before it counts as malformed.
+fn read_written(path: &Path) -> Result<Checkpoint, SinkError> {
+    const ATTEMPTS: u32 = 20;
+    let mut attempt = 1;
+    loop {
+        match read_file(path) {
+            Err(SinkError::Malformed { .. }) if attempt < ATTEMPTS => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            read => return read,
+        }
     }
 }
 
@@ -362,5 +379,34 @@ mod tests {
         let read = read_dir(&sink).expect("read");
         assert_eq!(read.len(), 1);
         assert_eq!(read[0].1, first);
+    }
+
+    #[test]
+    fn a_file_another_instance_is_still_writing_is_waited_for_then_judged() {
+        let dir = tempfile::tempdir().expect("dir");
+        let key = SigningKey::generate(&dir.path().join("k")).expect("key");
+        let at = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time");
+        let checkpoint = key.sign(7, [1; 32], [2; 32], at);
+        let path = dir.path().join(file_name(7));
+        let text = serde_json::to_string_pretty(&checkpoint).expect("json");
+        // The other instance has written half of it, and finishes a moment later.
+        std::fs::write(&path, &text[..text.len() / 2]).expect("half");
+        let finishing = {
+            let (path, text) = (path.clone(), text.clone());
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                std::fs::write(path, text).expect("whole");
+            })
+        };
+        write_once(dir.path(), &checkpoint).expect("the same checkpoint, once whole");
+        finishing.join().expect("writer");
+
+        // A file that never becomes a checkpoint is named as malformed, not waited on forever.
+        let broken = key.sign(8, [1; 32], [2; 32], at);
+        std::fs::write(dir.path().join(file_name(8)), "{").expect("broken");
+        assert!(matches!(
+            write_once(dir.path(), &broken),
+            Err(SinkError::Malformed { .. })
+        ));
     }
 }

@@ -416,6 +416,16 @@ async fn a_replaced_checkpoint_is_caught_by_its_signature_and_the_sink() {
     );
 }
 
+/// A sealing round that gave up waiting for the insert barrier (`lock_timeout`), or whose
+/// session PostgreSQL ended while it held the barrier idle (`idle_in_transaction_session_timeout`).
+fn gave_up_waiting(error: &server::audit::seal::SealError) -> bool {
+    let server::audit::seal::SealError::Database(error) = error else {
+        return false;
+    };
+    let code = error.as_database_error().and_then(|e| e.code());
+    matches!(code.as_deref(), Some("55P03" | "25P03"))
+}
+
 #[tokio::test]
 async fn two_sealers_among_concurrent_writers_keep_one_gapless_chain_in_id_order() {
     let log = Log::sealed(2).await;
@@ -444,7 +454,12 @@ async fn two_sealers_among_concurrent_writers_keep_one_gapless_chain_in_id_order
             let sealer = log.sealer(37);
             tokio::spawn(async move {
                 for _ in 0..40 {
-                    sealer.seal().await.expect("seal");
+                    // A round that cannot take the barrier within its 2 s (the writers' threads
+                    // starved on a loaded machine) gives up and the next round goes on, as in
+                    // the server; any other failure is a failure.
+                    if let Err(error) = sealer.seal().await {
+                        assert!(gave_up_waiting(&error), "{error}");
+                    }
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
             })
