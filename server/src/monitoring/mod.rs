@@ -31,6 +31,7 @@ pub const AUDIT_CHAIN_LENGTH: &str = "archivist_audit_chain_length";
 pub const AUDIT_CHECKPOINTS: &str = "archivist_audit_checkpoints_total";
 pub const AUDIT_SEAL_FAILURES: &str = "archivist_audit_seal_failures_total";
 pub const REQUESTS_SHED: &str = "archivist_requests_shed_total";
+pub const IDLE_CONNECTIONS_CLOSED: &str = "archivist_idle_connections_closed_total";
 pub const CARD_DOWNLOADS_REFUSED: &str = "archivist_card_downloads_refused_total";
 
 /// Latency buckets in seconds: a page is expected in tens of milliseconds, a download in seconds.
@@ -116,6 +117,10 @@ fn describe() {
         "Downloads refused with 429 because their card had auth.card_downloads_at_once under way."
     );
     describe_counter!(
+        IDLE_CONNECTIONS_CLOSED,
+        "Idle connections closed to make room for a new one at connections.max_open."
+    );
+    describe_counter!(
         REQUESTS_SHED,
         "Requests answered 503 at once because connections.max_requests_in_flight were being worked on."
     );
@@ -143,6 +148,10 @@ pub fn card_rate_limited() {
 
 pub fn card_download_refused() {
     counter!(CARD_DOWNLOADS_REFUSED).increment(1);
+}
+
+pub fn idle_connection_closed() {
+    counter!(IDLE_CONNECTIONS_CLOSED).increment(1);
 }
 
 pub fn request_shed() {

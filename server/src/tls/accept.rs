@@ -4,10 +4,22 @@
 //! axum's own `serve` cannot hand the peer certificate to handlers, which is why this loop
 //! exists. What a connection is allowed to do is decided by the [`ConnectionHandler`].
 
-use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    net::SocketAddr,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    time::Duration,
+};
 
-use axum::{Router, body::Body, extract::ConnectInfo};
-use hyper::body::Incoming;
+use axum::{
+    Router,
+    body::{Body, Bytes},
+    extract::ConnectInfo,
+};
+
+use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
 use hyper_util::{
     rt::{TokioExecutor, TokioIo, TokioTimer},
     server::{conn::auto, graceful::GracefulShutdown},
@@ -24,7 +36,7 @@ use identity::{HandshakeRefusal, VerifiedClient, certificate::read_identity};
 use crate::monitoring::{self, Handshake, InGauge};
 
 use super::{
-    admission::{Admission, Ticket},
+    admission::{Admission, Busy, Ticket},
     first_request::FirstRequestDeadline,
     presented::{Presented, noting_refusal},
 };
@@ -144,7 +156,7 @@ impl<H: ConnectionHandler> AcceptLoop<H> {
             let connection = Connection {
                 acceptor: self.acceptor.borrow().clone(),
                 admission: self.admission.clone(),
-                _ticket: ticket,
+                ticket,
                 handler: self.handler.clone(),
                 http: http.clone(),
                 handshake_timeout: self.handshake_timeout,
@@ -177,7 +189,7 @@ struct Connection<H> {
     acceptor: TlsAcceptor,
     admission: Arc<Admission>,
     /// Counts the connection as open until it ends.
-    _ticket: Ticket,
+    ticket: Ticket,
     handler: Arc<H>,
     http: Arc<Protocols>,
     handshake_timeout: Duration,
@@ -252,14 +264,22 @@ impl<H: ConnectionHandler> Connection<H> {
             }
         };
         let router = self.handler.connected(peer, client.as_ref()).await;
+        let activity = self.ticket.ready();
 
         let service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
+            let busy = activity.start();
             let extensions = request.extensions_mut();
             extensions.insert(ConnectInfo(peer));
             if let Some(client) = &client {
                 extensions.insert(client.clone());
             }
-            router.clone().oneshot(request.map(Body::new))
+            let response = router.clone().oneshot(request.map(Body::new));
+            async move {
+                let response = response.await?;
+                Ok::<_, std::convert::Infallible>(
+                    response.map(|body| Body::new(Sending { body, _busy: busy })),
+                )
+            }
         });
         let http = match tls.get_ref().1.alpn_protocol() {
             Some(b"h2") => &self.http.http2,
@@ -267,9 +287,43 @@ impl<H: ConnectionHandler> Connection<H> {
         };
         let io = TokioIo::new(FirstRequestDeadline::new(tls, self.first_request_timeout));
         let connection = http.serve_connection(io, service);
-        if let Err(error) = watcher.watch(connection.into_owned()).await {
-            tracing::debug!(%peer, %error, "connection ended with an error");
+        tokio::select! {
+            ended = watcher.watch(connection.into_owned()) => if let Err(error) = ended {
+                tracing::debug!(%peer, %error, "connection ended with an error");
+            },
+            // Idle (no request in flight), so closing it loses nothing, as an idle keep-alive
+            // connection's timeout would not.
+            () = self.ticket.closed_to_make_room() => {
+                tracing::debug!(%peer, "idle connection closed to make room at the total cap");
+            }
         }
+    }
+}
+
+/// A response body that keeps its connection counted busy until it has been sent whole (or
+/// dropped): a long download is not idle.
+struct Sending {
+    body: Body,
+    _busy: Busy,
+}
+
+impl HttpBody for Sending {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
     }
 }
 

@@ -4,17 +4,23 @@
 //! and a bound on handshakes in progress, which the accept loop waits for within the handshake
 //! deadline. A network is a /24 for IPv4 and a /56 for IPv6 (what one site or one subscriber
 //! usually holds).
+//!
+//! At the total cap, the connection that has been idle the longest (between requests, its TLS
+//! handshake done) is closed to make room, as a keep-alive timeout would close it, so that
+//! idle connections held open by an attacker cannot lock archivists out. Only when none is idle
+//! is the new connection closed instead. A connection counts as busy from a request's arrival
+//! until its response has been sent whole ([`Activity`]).
 
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
     net::{IpAddr, Ipv4Addr, Ipv6Addr},
     num::NonZeroU32,
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
     time::Duration,
 };
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 
 use settings::ConnectionSettings;
 
@@ -60,6 +66,34 @@ struct Open {
     total: usize,
     per_address: HashMap<IpAddr, u32>,
     per_network: HashMap<IpAddr, u32>,
+    /// Numbers connections and orders the moments they went idle.
+    sequence: u64,
+    /// Requests in flight on each connection whose handshake is done.
+    in_flight: HashMap<u64, usize>,
+    /// Idle connections by (when they went idle, connection), oldest first, with the signal that
+    /// closes each.
+    idle: BTreeMap<(u64, u64), Arc<Notify>>,
+    /// When each idle connection went idle: its key in `idle`.
+    idle_since: HashMap<u64, u64>,
+}
+
+impl Open {
+    fn next(&mut self) -> u64 {
+        self.sequence += 1;
+        self.sequence
+    }
+
+    fn set_idle(&mut self, id: u64, close: &Arc<Notify>) {
+        let since = self.next();
+        self.idle.insert((since, id), close.clone());
+        self.idle_since.insert(id, since);
+    }
+
+    fn not_idle(&mut self, id: u64) {
+        if let Some(since) = self.idle_since.remove(&id) {
+            self.idle.remove(&(since, id));
+        }
+    }
 }
 
 pub struct Admission {
@@ -111,12 +145,18 @@ impl Admission {
         let address = address.to_canonical();
         let network = network_of(address);
         let s = &self.settings;
-        let mut open = self
-            .open
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut open = self.lock();
         if open.total >= s.max_open as usize {
-            return Err(Refusal::TotalOpen);
+            // The connection idle the longest makes room; it still counts until its task has
+            // closed it, a moment later.
+            let Some(((_, id), close)) = open.idle.pop_first() else {
+                return Err(Refusal::TotalOpen);
+            };
+            open.idle_since.remove(&id);
+            // Its requests are no longer counted: it is never chosen twice.
+            open.in_flight.remove(&id);
+            close.notify_one();
+            crate::monitoring::idle_connection_closed();
         }
         if open.per_address.get(&address).copied().unwrap_or(0) >= s.max_open_per_address {
             return Err(Refusal::AddressOpen);
@@ -134,19 +174,28 @@ impl Admission {
         open.total += 1;
         *open.per_address.entry(address).or_default() += 1;
         *open.per_network.entry(network).or_default() += 1;
+        let id = open.next();
         Ok(Ticket {
             admission: self.clone(),
             address,
             network,
+            id,
+            close: Arc::new(Notify::new()),
         })
     }
 
-    fn release(&self, address: IpAddr, network: IpAddr) {
-        let mut guard = self
-            .open
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+    /// The counts are plain numbers, consistent after every statement: a panic elsewhere while
+    /// the lock was held leaves nothing half-done to guard against.
+    fn lock(&self) -> MutexGuard<'_, Open> {
+        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn release(&self, ticket: &Ticket) {
+        let mut guard = self.lock();
         let open = &mut *guard;
+        let (address, network) = (ticket.address, ticket.network);
+        open.not_idle(ticket.id);
+        open.in_flight.remove(&ticket.id);
         open.total = open.total.saturating_sub(1);
         for (map, key) in [
             (&mut open.per_address, address),
@@ -185,11 +234,74 @@ pub struct Ticket {
     admission: Arc<Admission>,
     address: IpAddr,
     network: IpAddr,
+    id: u64,
+    close: Arc<Notify>,
+}
+
+impl Ticket {
+    /// The handshake is done: from now on the connection is idle between requests, and may be
+    /// closed to make room. Its requests are counted through the returned [`Activity`].
+    pub fn ready(&self) -> Arc<Activity> {
+        let mut open = self.admission.lock();
+        open.in_flight.insert(self.id, 0);
+        open.set_idle(self.id, &self.close);
+        Arc::new(Activity {
+            admission: self.admission.clone(),
+            id: self.id,
+            close: self.close.clone(),
+        })
+    }
+
+    /// Completes when the connection was chosen to be closed to make room.
+    pub async fn closed_to_make_room(&self) {
+        self.close.notified().await;
+    }
 }
 
 impl Drop for Ticket {
     fn drop(&mut self) {
-        self.admission.release(self.address, self.network);
+        self.admission.release(self);
+    }
+}
+
+/// Counts one connection's requests in flight.
+pub struct Activity {
+    admission: Arc<Admission>,
+    id: u64,
+    close: Arc<Notify>,
+}
+
+impl Activity {
+    /// A request arrived; the connection is busy until every [`Busy`] is dropped.
+    pub fn start(self: &Arc<Self>) -> Busy {
+        let mut open = self.admission.lock();
+        open.not_idle(self.id);
+        if let Some(count) = open.in_flight.get_mut(&self.id) {
+            *count += 1;
+        }
+        Busy {
+            activity: self.clone(),
+        }
+    }
+}
+
+/// One request in flight, until its response has been sent (or abandoned).
+pub struct Busy {
+    activity: Arc<Activity>,
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let mut open = self.activity.admission.lock();
+        let id = self.activity.id;
+        // Absent once the connection has ended: nothing to mark.
+        let Some(count) = open.in_flight.get_mut(&id) else {
+            return;
+        };
+        *count = count.saturating_sub(1);
+        if *count == 0 {
+            open.set_idle(id, &self.activity.close);
+        }
     }
 }
 
@@ -237,6 +349,51 @@ mod tests {
         );
         drop(a1);
         admission.admit(ip("10.0.0.1")).expect("a slot came free");
+    }
+
+    /// Whether the connection was chosen to be closed (without waiting for it).
+    fn chosen(ticket: &Ticket) -> bool {
+        futures::FutureExt::now_or_never(ticket.closed_to_make_room()).is_some()
+    }
+
+    #[tokio::test]
+    async fn at_the_total_cap_the_connection_idle_longest_makes_room() {
+        let admission = Admission::new(&ConnectionSettings {
+            max_open: 3,
+            ..settings()
+        });
+        let (a, b, c) = (
+            admission.admit(ip("10.0.1.1")).expect("a"),
+            admission.admit(ip("10.0.2.1")).expect("b"),
+            admission.admit(ip("10.0.3.1")).expect("c"),
+        );
+        // Still in their handshakes: nothing is idle, and the next connection is refused.
+        assert_eq!(
+            admission.admit(ip("10.0.4.1")).err(),
+            Some(Refusal::TotalOpen)
+        );
+        let (on_a, on_b, on_c) = (a.ready(), b.ready(), c.ready());
+        // a is busy; c's request ended before b's, so c has been idle the longest.
+        let request_a = on_a.start();
+        drop(on_c.start());
+        drop(on_b.start());
+        let d = admission.admit(ip("10.0.4.1")).expect("room made");
+        assert!(chosen(&c), "the connection idle the longest is closed");
+        assert!(!chosen(&b));
+        drop((on_c, c));
+        let e = admission.admit(ip("10.0.5.1")).expect("room made again");
+        assert!(chosen(&b));
+        drop((on_b, b));
+        // a is busy and d and e are in their handshakes: nothing can make room.
+        assert_eq!(
+            admission.admit(ip("10.0.6.1")).err(),
+            Some(Refusal::TotalOpen)
+        );
+        assert!(!chosen(&a), "a busy connection is never chosen");
+        drop((request_a, on_a, a, d, e));
+        let open = admission.lock();
+        assert_eq!(open.total, 0);
+        assert!(open.idle.is_empty() && open.idle_since.is_empty() && open.in_flight.is_empty());
     }
 
     #[tokio::test]

@@ -347,6 +347,7 @@ impl TestResponse {
 /// How long a test waits for one answer; far beyond any healthy request on a busy machine.
 pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
 
+#[derive(Clone)]
 pub struct TestClient {
     addr: SocketAddr,
     config: Arc<ClientConfig>,
@@ -473,6 +474,19 @@ impl TestClient {
         send(&mut sender, request).await
     }
 
+    /// A kept-alive HTTP/1.1 connection, for requests one after another on it.
+    pub async fn kept_alive(&self) -> Result<KeptAlive, String> {
+        let tls = self.tls(&[b"http/1.1"]).await.map_err(|e| e.to_string())?;
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(connection);
+        Ok(KeptAlive {
+            client: self.clone(),
+            sender,
+        })
+    }
+
     /// The origin a browser sends with this server's own pages' requests.
     pub fn origin(&self) -> String {
         format!("https://localhost:{}", self.addr.port())
@@ -511,6 +525,33 @@ impl TestClient {
             )
             .body(Full::new(Bytes::copy_from_slice(body)))
             .expect("request")
+    }
+}
+
+/// One HTTP/1.1 connection kept open between requests ([`TestClient::kept_alive`]).
+pub struct KeptAlive {
+    client: TestClient,
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+}
+
+impl KeptAlive {
+    /// GET on this connection, bounded by [`REQUEST_DEADLINE`].
+    pub async fn get(&mut self, path: &str) -> Result<TestResponse, String> {
+        let request = self.client.build("GET", path, b"");
+        tokio::time::timeout(REQUEST_DEADLINE, send(&mut self.sender, request))
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer to GET {path}")))
+    }
+
+    /// Whether the server has closed the connection, waiting up to ten seconds for it.
+    pub async fn closed_by_server(&self) -> bool {
+        for _ in 0..200 {
+            if self.sender.is_closed() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
     }
 }
 

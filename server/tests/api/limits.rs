@@ -369,3 +369,33 @@ async fn requests_over_the_bound_in_flight_are_answered_503_at_once() {
     assert_eq!(client.get("/").await.expect("get").status, 200);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn at_the_total_cap_the_connection_idle_longest_is_closed_to_make_room() {
+    let app = TestApp::spawn_with(|settings| settings.connections.max_open = 3).await;
+    let client = app.client(Some("archivist-1"));
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        let mut connection = client.kept_alive().await.expect("connect");
+        let response = connection.get("/healthz").await.expect("get");
+        assert_eq!(response.status, 200);
+        open.push(connection);
+    }
+    // A fourth is served, and the first, idle the longest, is closed to make room for it.
+    let mut fourth = client.kept_alive().await.expect("admitted");
+    assert_eq!(fourth.get("/healthz").await.expect("get").status, 200);
+    assert!(
+        open[0].closed_by_server().await,
+        "the oldest idle connection is closed"
+    );
+    for connection in &mut open[1..] {
+        let response = connection.get("/healthz").await.expect("still open");
+        assert_eq!(response.status, 200);
+    }
+    let (_, metrics) = app.scrape().await;
+    assert!(
+        metrics.contains("archivist_idle_connections_closed_total"),
+        "{metrics}"
+    );
+    app.stop().await;
+}
