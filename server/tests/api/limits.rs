@@ -399,3 +399,56 @@ async fn at_the_total_cap_the_connection_idle_longest_is_closed_to_make_room() {
     );
     app.stop().await;
 }
+
+/// Writes `frame` over and over on a fresh HTTP/2 connection without reading anything back,
+/// until the server stops taking them (a write waits a second) or `most` were written; how
+/// many it took.
+async fn flood_with(app: &TestApp, frame: &[u8], most: usize) -> usize {
+    use tokio::io::AsyncWriteExt;
+    let mut tls = app
+        .client(Some("archivist-1"))
+        .tls(&[b"h2"])
+        .await
+        .expect("TLS with ALPN h2");
+    // The connection preface and an empty SETTINGS frame.
+    tls.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+        .await
+        .expect("preface");
+    let batch: Vec<u8> = frame.repeat(1_000);
+    let mut written = 0;
+    while written < most {
+        let write = tokio::time::timeout(Duration::from_secs(1), tls.write_all(&batch)).await;
+        if !matches!(write, Ok(Ok(()))) {
+            break;
+        }
+        written += 1_000;
+    }
+    written
+}
+
+#[tokio::test]
+async fn http2_ping_and_settings_floods_are_pushed_back_and_others_are_served() {
+    let app = TestApp::spawn().await;
+    // A PING (8 bytes of payload) and a SETTINGS frame (max concurrent streams 100), each of
+    // which asks the server for an answer that this client never reads.
+    let ping = b"\0\0\x08\x06\0\0\0\0\0\x01\x02\x03\x04\x05\x06\x07\x08";
+    let settings = b"\0\0\x06\x04\0\0\0\0\0\0\x03\0\0\0\x64";
+    // Two million frames are 30 to 34 MB, three times what the kernel's socket buffers on
+    // both ends hold on loopback: the server stops reading once its answers are not taken
+    // (here after 5 to 8 MB, the buffers), so its memory does not grow with the flood.
+    const MOST: usize = 2_000_000;
+    for (name, frame) in [("PING", &ping[..]), ("SETTINGS", &settings[..])] {
+        let flooding = flood_with(&app, frame, MOST).await;
+        assert!(
+            flooding < MOST,
+            "the server took all {MOST} {name} frames without them being read"
+        );
+        let response = app
+            .client(Some("archivist-2"))
+            .get_h2("/")
+            .await
+            .expect("get");
+        assert_eq!(response.status, 200, "served during the {name} flood");
+    }
+    app.stop().await;
+}
