@@ -193,6 +193,7 @@ impl Application {
                 authenticator,
                 handshake_refusals.clone(),
                 notices.clone(),
+                settings.audit.connections,
             ),
             crate::tls::admission::Admission::new(&settings.connections),
             settings.tls.handshake_timeout(),

@@ -169,6 +169,11 @@ pub struct AuditSettings {
     pub checkpoint_rows: u64,
     /// How often new rows are added to the hash chain.
     pub seal_interval_millis: u64,
+    /// A `tls.client_authenticated` row for every TLS connection with a card, written before it
+    /// is served. Off (the default), sign-ins are audited once a session (`session.started`)
+    /// and every access as it happens: a row a connection would let anyone with a valid card
+    /// make the server write to the database at its handshake rate.
+    pub connections: bool,
 }
 
 impl Default for AuditSettings {
@@ -180,6 +185,7 @@ impl Default for AuditSettings {
             checkpoint_interval_secs: 60,
             checkpoint_rows: 10_000,
             seal_interval_millis: 1_000,
+            connections: false,
         }
     }
 }

@@ -1,5 +1,8 @@
-//! What happens to each TLS connection: authenticated ones are written to the audit log before
-//! they are served, refused certificates are written there too.
+//! What happens to each TLS connection: refused certificates are written to the audit log
+//! (tallied, see [`super::handshake_refusals`]); authenticated ones only when the operator
+//! asks for a row a connection (`audit.connections`), because a database write per handshake
+//! lets anyone with a valid card make the server write at their handshake rate and starve
+//! everyone else of database connections. Sign-ins are on the log once a session either way.
 
 use std::net::SocketAddr;
 
@@ -29,6 +32,8 @@ pub struct Connections {
     refused: HandshakeRefusals,
     /// For the notices on the page of a connection that cannot be served.
     notices: NoticeBoard,
+    /// A `tls.client_authenticated` row for every connection with a card.
+    per_connection: bool,
 }
 
 impl Connections {
@@ -38,6 +43,7 @@ impl Connections {
         authenticator: Authenticator,
         refused: HandshakeRefusals,
         notices: NoticeBoard,
+        per_connection: bool,
     ) -> Self {
         Self {
             router,
@@ -45,14 +51,16 @@ impl Connections {
             authenticator,
             refused,
             notices,
+            per_connection,
         }
     }
 }
 
 impl ConnectionHandler for Connections {
     async fn connected(&self, peer: SocketAddr, client: Option<&VerifiedClient>) -> Router {
-        let Some(client) = client else {
-            // Anonymous connections see only the guidance page and public assets.
+        let Some(client) = client.filter(|_| self.per_connection) else {
+            // Anonymous connections see only the guidance page and public assets; a card's
+            // connection is on the log through its session's sign-in and its every access.
             return self.router.clone();
         };
         let card_number = self

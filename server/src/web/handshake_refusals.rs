@@ -3,7 +3,9 @@
 //! fast as they can handshake, and a row each would turn that into a flood of writes. The first
 //! refusal of a kind (the address and the reason) is written at once with what was presented;
 //! the ones that follow are counted and written as one row an interval
-//! (`audit.refusal_interval_secs`) with the count and the first certificates' hashes.
+//! (`audit.refusal_interval_secs`) with the count and the first certificates' hashes. A flood
+//! from more addresses than are tallied at once (400) adds one row an interval with the count
+//! of the rest (reason `other_addresses`, address 0.0.0.0).
 
 use std::{
     net::IpAddr,
@@ -19,6 +21,10 @@ use crate::{
 };
 
 type Kind = (IpAddr, &'static str);
+
+/// The reason of the row that counts refused handshakes from more addresses than are tallied
+/// (its address is 0.0.0.0).
+pub const OVERFLOW_REASON: &str = "other_addresses";
 
 /// The server's refused handshakes, tallied between flushes. Cheap to clone.
 #[derive(Clone)]
@@ -104,10 +110,27 @@ impl Flush for HandshakeRefusals {
                 .await;
         }
         if overflow > 0 {
+            // A flood from more addresses than are tallied: the rest is one row with the count,
+            // so that the log still says how many were refused.
             tracing::warn!(
                 overflow,
                 "refused handshakes of more kinds than are tallied at once"
             );
+            let event = AuditEvent {
+                action: AuditAction::CertificateRefused,
+                outcome: Outcome::Refused {
+                    reason: OVERFLOW_REASON,
+                },
+                client_address: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+                certificate: None,
+                card_number: None,
+                controller_oid: None,
+                document_oid: None,
+                details: Some(json!({ "count": overflow })),
+            };
+            if let Err(error) = self.audit.record(event).await {
+                tracing::error!(%error, "cannot write the refused handshakes' overflow to the audit log");
+            }
         }
     }
 }

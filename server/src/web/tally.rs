@@ -13,7 +13,10 @@ use std::{collections::HashMap, future::Future, hash::Hash, time::Duration};
 /// see what was probed.
 const MAX_SAMPLES: usize = 10;
 /// Kinds tallied at once; refusals of further kinds are only counted, in one overflow figure.
-const MAX_KINDS: usize = 10_000;
+/// It bounds the rows an interval writes however many sources a flood comes from: at most
+/// this many written at once, as many at the interval's end, and one for the overflow (under
+/// the 1,000 a 30-second flood may write).
+const MAX_KINDS: usize = 400;
 
 /// One kind's refusals since its last row.
 #[derive(Debug)]
@@ -143,5 +146,17 @@ mod tests {
         let (due, _) = tallies.due();
         assert!(due.is_empty(), "{due:?}");
         assert!(tallies.note(&"a", || 4, None), "a again: at once");
+    }
+
+    #[test]
+    fn kinds_past_the_limit_are_only_counted_so_the_rows_stay_bounded() {
+        let mut tallies: Tallies<usize, ()> = Tallies::default();
+        let at_once = (0..super::MAX_KINDS + 50)
+            .filter(|kind| tallies.note(kind, || (), None))
+            .count();
+        assert_eq!(at_once, super::MAX_KINDS);
+        let (due, overflow) = tallies.due();
+        assert!(due.is_empty(), "each was refused once, and written at once");
+        assert_eq!(overflow, 50);
     }
 }

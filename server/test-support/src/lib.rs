@@ -396,9 +396,29 @@ impl TestClient {
         &self,
         alpn: &[&[u8]],
     ) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
+        let tcp = TcpStream::connect(self.addr).await?;
+        self.handshake(tcp, alpn).await
+    }
+
+    /// A connection from `source` (another loopback address, 127.0.0.0/8), then TLS.
+    pub async fn tls_from(
+        &self,
+        source: std::net::IpAddr,
+        alpn: &[&[u8]],
+    ) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(SocketAddr::new(source, 0))?;
+        let tcp = socket.connect(self.addr).await?;
+        self.handshake(tcp, alpn).await
+    }
+
+    async fn handshake(
+        &self,
+        tcp: TcpStream,
+        alpn: &[&[u8]],
+    ) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
         let mut config = (*self.config).clone();
         config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-        let tcp = TcpStream::connect(self.addr).await?;
         TlsConnector::from(Arc::new(config))
             .connect(ServerName::try_from("localhost").expect("name"), tcp)
             .await

@@ -153,6 +153,63 @@ async fn a_flood_of_refused_handshakes_is_counted_not_written_a_row_each() {
     app.stop().await;
 }
 
+#[tokio::test]
+async fn a_refused_flood_from_many_addresses_writes_a_bounded_number_of_rows() {
+    // One interval longer than the flood takes, so that it is tallied as one.
+    let app = TestApp::spawn_with(|s| s.audit.refusal_interval_secs = 30).await;
+    // 450 addresses, each refused once: more than the 400 kinds tallied at once. Sixteen at a
+    // time, so that the flood is over well within the interval even on a loaded machine.
+    let refused = |n: u32| {
+        let client = app.client(Some("revoked"));
+        async move {
+            let source = std::net::IpAddr::V4(std::net::Ipv4Addr::new(
+                127,
+                1,
+                (n / 250) as u8,
+                (n % 250 + 1) as u8,
+            ));
+            // TLS 1.3: the client may finish before the server refuses; either way no page.
+            if let Ok(mut tls) = client.tls_from(source, &[b"http/1.1"]).await {
+                let mut byte = [0_u8; 1];
+                let _ = tokio::time::timeout(
+                    std::time::Duration::from_secs(5),
+                    tokio::io::AsyncReadExt::read(&mut tls, &mut byte),
+                )
+                .await;
+            }
+        }
+    };
+    futures::StreamExt::for_each_concurrent(futures::stream::iter(0..450), 16, refused).await;
+    let mut db = app.db().await;
+    let mut rows: Vec<(String, String, i64)> = Vec::new();
+    for _ in 0..200 {
+        rows = sqlx::query_as(
+            "SELECT reason, host(client_address), (details->>'count')::bigint FROM audit_log
+             WHERE action = 'tls.certificate_refused' ORDER BY id",
+        )
+        .fetch_all(&mut db)
+        .await
+        .expect("rows");
+        if rows.iter().map(|row| row.2).sum::<i64>() == 450 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        rows.iter().map(|row| row.2).sum::<i64>(),
+        450,
+        "every refusal counted"
+    );
+    assert!(rows.len() <= 401, "{} rows", rows.len());
+    let rest: Vec<_> = rows
+        .iter()
+        .filter(|row| row.0 == "other_addresses")
+        .collect();
+    assert_eq!(rest.len(), 1, "{rest:?}");
+    assert_eq!((rest[0].1.as_str(), rest[0].2), ("0.0.0.0", 50));
+    app.stop().await;
+}
+
 /// A demo card's certificate serial as the audit details write it.
 fn presented_serial(card: &str) -> String {
     pki()
