@@ -68,9 +68,9 @@ async fn run(args: Args) {
     let server = Server::start().await;
     let round = Duration::from_secs(args.seconds);
     println!(
-        "| round | attack managed | archivist ok | p50 ms | p99 ms | p99 / quiet | server CPU s | server peak RSS MB | audit rows |"
+        "| round | attack managed | archivist ok | p50 ms | p99 ms | server CPU s | server peak RSS MB | audit rows |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|");
     let quiet = server.round("quiet", round, Attack::None, &args).await;
     let mut missed = Vec::new();
     for attack in [
@@ -151,6 +151,22 @@ fn attacker(n: u64) -> IpAddr {
         (n / 250 % 250) as u8,
         (n % 250 + 1) as u8,
     ))
+}
+
+/// A TLS connection from the n-th attacking address, or `None` when it could not be made
+/// within five seconds.
+async fn connect(
+    client: &TestClient,
+    n: u64,
+    alpn: &[u8],
+) -> Option<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        client.tls_from(attacker(n), &[alpn]),
+    )
+    .await
+    .ok()?
+    .ok()
 }
 
 struct Server {
@@ -276,7 +292,7 @@ impl Server {
             audit_rows,
         };
         println!(
-            "| {name} | {} | {}/{} | {:.1} | {:.1} | – | {cpu:.1} | {peak_mb:.0} | {audit_rows} |",
+            "| {name} | {} | {}/{} | {:.1} | {:.1} | {cpu:.1} | {peak_mb:.0} | {audit_rows} |",
             managed_text(attack, managed.load(Ordering::Relaxed)),
             result.ok,
             result.sent,
@@ -387,12 +403,7 @@ async fn handshakes(
     let mut n = task;
     while !stop.load(Ordering::Relaxed) {
         n += 64;
-        let shaken = tokio::time::timeout(
-            Duration::from_secs(5),
-            client.tls_from(attacker(n), &[b"http/1.1"]),
-        )
-        .await;
-        if matches!(shaken, Ok(Ok(_))) {
+        if connect(&client, n, b"http/1.1").await.is_some() {
             managed.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -403,12 +414,7 @@ async fn slow_headers(addr: SocketAddr, task: u64, stop: &AtomicBool, managed: &
     let mut n = task;
     while !stop.load(Ordering::Relaxed) {
         n += 64;
-        let Ok(Ok(mut tls)) = tokio::time::timeout(
-            Duration::from_secs(5),
-            client.tls_from(attacker(n), &[b"http/1.1"]),
-        )
-        .await
-        else {
+        let Some(mut tls) = connect(&client, n, b"http/1.1").await else {
             continue;
         };
         managed.fetch_add(1, Ordering::Relaxed);
@@ -442,12 +448,7 @@ async fn hoard(
             continue;
         }
         n += 64;
-        let Ok(Ok(mut tls)) = tokio::time::timeout(
-            Duration::from_secs(5),
-            client.tls_from(attacker(n), &[b"http/1.1"]),
-        )
-        .await
-        else {
+        let Some(mut tls) = connect(&client, n, b"http/1.1").await else {
             continue;
         };
         mine.fetch_add(1, Ordering::Relaxed);
@@ -473,12 +474,7 @@ async fn rapid_reset(addr: SocketAddr, task: u64, stop: &AtomicBool, managed: &A
     let mut n = task;
     while !stop.load(Ordering::Relaxed) {
         n += 64;
-        let Ok(Ok(tls)) = tokio::time::timeout(
-            Duration::from_secs(5),
-            client.tls_from(attacker(n), &[b"h2"]),
-        )
-        .await
-        else {
+        let Some(tls) = connect(&client, n, b"h2").await else {
             continue;
         };
         let Ok((sender, connection)) = h2::client::handshake(tls).await else {
