@@ -17,7 +17,10 @@ use crate::{
     db::{self, DbError},
     monitoring::listener::{self, MetricsState},
     notices::board::NoticeBoard,
-    tls::{AcceptLoop, TlsConfigError, TlsReloader, forwarded::ForwardedCertificates},
+    tls::{
+        AcceptLoop, TlsConfigError, TlsReloader, forwarded::ForwardedCertificates,
+        proxy_header::ProxyProtocol,
+    },
     web::{
         self, AppState, Connections, ServerServices,
         csrf::SiteOrigins,
@@ -170,6 +173,13 @@ impl Application {
             );
         }
 
+        if !settings.proxy.protocol_from.is_empty() {
+            tracing::warn!(
+                balancers = ?settings.proxy.protocol_from,
+                "client addresses in PROXY protocol headers from these load balancers are used"
+            );
+        }
+
         let metrics = match settings.metrics.listen_addr() {
             Some(addr) => {
                 let listener = TcpListener::bind(addr)
@@ -196,6 +206,7 @@ impl Application {
                 settings.audit.connections,
             ),
             crate::tls::admission::Admission::new(&settings.connections),
+            ProxyProtocol::new(settings.proxy.protocol_from.clone()),
             settings.tls.handshake_timeout(),
             settings.tls.header_read_timeout(),
         );

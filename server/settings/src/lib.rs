@@ -111,6 +111,11 @@ pub struct ProxySettings {
     /// `Client-Cert-Chain` headers are verified and used. Empty (the default): the headers are
     /// removed from every request.
     pub trusted: Vec<std::net::IpAddr>,
+    /// Addresses of TCP-mode load balancers (HAProxy `send-proxy-v2`) whose connections begin
+    /// with a PROXY protocol v2 header naming the client: that address is the connection's for
+    /// the accept-time caps, the logs and the audit. A connection from a listed address without
+    /// a valid header is closed. Empty (the default): no connection may begin with one.
+    pub protocol_from: Vec<std::net::IpAddr>,
 }
 
 /// What one address, one network (/24, /56) and everyone together may hold open and open anew,

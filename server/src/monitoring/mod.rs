@@ -33,6 +33,7 @@ pub const AUDIT_SEAL_FAILURES: &str = "archivist_audit_seal_failures_total";
 pub const REQUESTS_SHED: &str = "archivist_requests_shed_total";
 pub const IDLE_CONNECTIONS_CLOSED: &str = "archivist_idle_connections_closed_total";
 pub const CARD_DOWNLOADS_REFUSED: &str = "archivist_card_downloads_refused_total";
+pub const PROXY_HEADERS_REFUSED: &str = "archivist_proxy_headers_refused_total";
 
 /// Latency buckets in seconds: a page is expected in tens of milliseconds, a download in seconds.
 const BUCKETS: [f64; 12] = [
@@ -121,6 +122,10 @@ fn describe() {
         "Idle connections closed to make room for a new one at connections.max_open."
     );
     describe_counter!(
+        PROXY_HEADERS_REFUSED,
+        "Connections closed for their PROXY protocol header, by reason (not_from_balancer, timed_out, truncated, no_signature, too_long, malformed, unsupported)."
+    );
+    describe_counter!(
         REQUESTS_SHED,
         "Requests answered 503 at once because connections.max_requests_in_flight were being worked on."
     );
@@ -152,6 +157,10 @@ pub fn card_download_refused() {
 
 pub fn idle_connection_closed() {
     counter!(IDLE_CONNECTIONS_CLOSED).increment(1);
+}
+
+pub fn proxy_header_refused(reason: &'static str) {
+    counter!(PROXY_HEADERS_REFUSED, "reason" => reason).increment(1);
 }
 
 pub fn request_shed() {

@@ -13,6 +13,8 @@ use std::{
     time::Duration,
 };
 
+use tokio::time::Instant;
+
 use axum::{
     Router,
     body::{Body, Bytes},
@@ -39,6 +41,7 @@ use super::{
     admission::{Admission, Busy, Ticket},
     first_request::FirstRequestDeadline,
     presented::{Presented, noting_refusal},
+    proxy_header::{self, ProxyHeaderError, ProxyProtocol},
 };
 
 /// Streams one HTTP/2 connection may have open at once (a page and its server functions need a
@@ -76,6 +79,7 @@ pub struct AcceptLoop<H> {
     acceptor: watch::Receiver<TlsAcceptor>,
     handler: Arc<H>,
     admission: Arc<Admission>,
+    proxy: ProxyProtocol,
     handshake_timeout: Duration,
     header_read_timeout: Duration,
     drain_timeout: Duration,
@@ -87,6 +91,7 @@ impl<H: ConnectionHandler> AcceptLoop<H> {
         acceptor: watch::Receiver<TlsAcceptor>,
         handler: H,
         admission: Arc<Admission>,
+        proxy: ProxyProtocol,
         handshake_timeout: Duration,
         header_read_timeout: Duration,
     ) -> Self {
@@ -95,6 +100,7 @@ impl<H: ConnectionHandler> AcceptLoop<H> {
             acceptor,
             handler: Arc::new(handler),
             admission,
+            proxy,
             handshake_timeout,
             header_read_timeout,
             drain_timeout: Duration::from_secs(30),
@@ -124,9 +130,14 @@ impl<H: ConnectionHandler> AcceptLoop<H> {
             .keep_alive_timeout(Duration::from_secs(20));
         // The protocol is known from ALPN, so hyper need not sniff it: sniffing waits for bytes
         // without any deadline. No ALPN means HTTP/1.1.
-        let http = Arc::new(Protocols {
-            http1: http.clone().http1_only(),
-            http2: http.http2_only(),
+        let shared = Arc::new(Shared {
+            admission: self.admission.clone(),
+            handler: self.handler.clone(),
+            http: Protocols {
+                http1: http.clone().http1_only(),
+                http2: http.http2_only(),
+            },
+            first_request_timeout: self.header_read_timeout,
         });
 
         tokio::pin!(shutdown);
@@ -143,28 +154,32 @@ impl<H: ConnectionHandler> AcceptLoop<H> {
                     }
                 },
             };
-            // Before any TLS work: over a cap, the connection costs a close.
-            let ticket = match self.admission.admit(peer.ip()) {
-                Ok(ticket) => ticket,
-                Err(refusal) => {
-                    monitoring::connection_refused(refusal.code());
-                    tracing::debug!(%peer, reason = refusal.code(), "connection refused at accept");
-                    drop(tcp);
-                    continue;
-                }
-            };
-            let connection = Connection {
-                acceptor: self.acceptor.borrow().clone(),
-                admission: self.admission.clone(),
-                ticket,
-                handler: self.handler.clone(),
-                http: http.clone(),
-                handshake_timeout: self.handshake_timeout,
-                first_request_timeout: self.header_read_timeout,
-                peer,
-            };
+            // The TLS handshake's deadline, which the PROXY header's and the handshake slot's
+            // waits count against: under a flood a connection that cannot be served in time is
+            // closed, not queued without end.
+            let deadline = Instant::now() + self.handshake_timeout;
+            let acceptor = self.acceptor.borrow().clone();
             let watcher = graceful.watcher();
-            tokio::spawn(connection.serve(tcp, watcher));
+            if self.proxy.expected_from(peer.ip()) {
+                // A balancer's connection is admitted by its client's address, which only the
+                // header says. The balancer is trusted to bound its own connections.
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    let mut tcp = tcp;
+                    let read = proxy_header::read_client_address(&mut tcp, peer);
+                    let client = match tokio::time::timeout_at(deadline, read).await {
+                        Ok(Ok(client)) => client,
+                        Ok(Err(error)) => return refused_for_header(peer, &error),
+                        Err(_) => return refused_for_header(peer, &ProxyHeaderError::TimedOut),
+                    };
+                    if let Some(connection) = shared.admit(client, acceptor, deadline) {
+                        connection.serve(tcp, watcher, true).await;
+                    }
+                });
+            } else if let Some(connection) = shared.admit(peer, acceptor, deadline) {
+                // Before any TLS work: over a cap, the connection cost a close.
+                tokio::spawn(connection.serve(tcp, watcher, false));
+            }
         }
 
         tracing::info!(
@@ -185,20 +200,66 @@ struct Protocols {
     http2: auto::Builder<TokioExecutor>,
 }
 
-struct Connection<H> {
-    acceptor: TlsAcceptor,
+/// What every connection of the loop uses.
+struct Shared<H> {
     admission: Arc<Admission>,
+    handler: Arc<H>,
+    http: Protocols,
+    first_request_timeout: Duration,
+}
+
+impl<H: ConnectionHandler> Shared<H> {
+    /// Admits a connection from `peer` (the client, behind a balancer) or, over a cap, refuses
+    /// it: the caller drops the socket, which is all the refusal costs.
+    fn admit(
+        self: &Arc<Self>,
+        peer: SocketAddr,
+        acceptor: TlsAcceptor,
+        deadline: Instant,
+    ) -> Option<Connection<H>> {
+        match self.admission.admit(peer.ip()) {
+            Ok(ticket) => Some(Connection {
+                shared: self.clone(),
+                acceptor,
+                ticket,
+                deadline,
+                peer,
+            }),
+            Err(refusal) => {
+                monitoring::connection_refused(refusal.code());
+                tracing::debug!(%peer, reason = refusal.code(), "connection refused at accept");
+                None
+            }
+        }
+    }
+}
+
+/// A connection closed for its PROXY header (or the lack of one): loudly, since either a
+/// balancer is misconfigured or someone tries to choose their own address.
+fn refused_for_header(peer: SocketAddr, error: &ProxyHeaderError) {
+    monitoring::proxy_header_refused(error.code());
+    tracing::warn!(%peer, reason = error.code(), %error, "connection closed for its PROXY header");
+}
+
+struct Connection<H> {
+    shared: Arc<Shared<H>>,
+    acceptor: TlsAcceptor,
     /// Counts the connection as open until it ends.
     ticket: Ticket,
-    handler: Arc<H>,
-    http: Arc<Protocols>,
-    handshake_timeout: Duration,
-    first_request_timeout: Duration,
+    deadline: Instant,
+    /// The client: the TCP peer, or the address a balancer's PROXY header gave.
     peer: SocketAddr,
 }
 
 impl<H: ConnectionHandler> Connection<H> {
-    async fn serve(self, tcp: TcpStream, watcher: hyper_util::server::graceful::Watcher) {
+    /// Serves the connection; `header_read` says whether a balancer's PROXY header has been
+    /// read from it already.
+    async fn serve(
+        self,
+        tcp: TcpStream,
+        watcher: hyper_util::server::graceful::Watcher,
+        header_read: bool,
+    ) {
         let peer = self.peer;
         // A response goes out in several TLS records; with Nagle's algorithm the last of them
         // waits for the client's delayed ACK (about 40 ms on Linux) on every request.
@@ -206,11 +267,25 @@ impl<H: ConnectionHandler> Connection<H> {
             tracing::debug!(%peer, %error, "TCP_NODELAY not set");
         }
         let _open = InGauge::enter(monitoring::CONNECTIONS_OPEN);
+        // The first byte is awaited before a handshake slot is taken, so that connections which
+        // send nothing hold no slot; it also tells a PROXY header from a ClientHello.
+        if !header_read {
+            match tokio::time::timeout_at(self.deadline, proxy_header::begins_like_header(&tcp))
+                .await
+            {
+                Ok(false) => {}
+                Ok(true) => return refused_for_header(peer, &ProxyHeaderError::NotFromBalancer),
+                Err(_) => {
+                    monitoring::handshake(Handshake::TimedOut);
+                    tracing::debug!(%peer, "nothing sent before the TLS handshake deadline");
+                    return;
+                }
+            }
+        }
+        let shared = &self.shared;
         let handshake = noting_refusal(self.acceptor.accept(tcp));
-        let handshakes = self.admission.handshakes().clone();
-        // The wait for a handshake slot counts against the handshake's deadline: under a flood
-        // a connection that cannot be served in time is closed, not queued without end.
-        let handshake = tokio::time::timeout(self.handshake_timeout, async move {
+        let handshakes = shared.admission.handshakes().clone();
+        let handshake = tokio::time::timeout_at(self.deadline, async move {
             let _slot = handshakes.acquire_owned().await;
             let _shaking = InGauge::enter(monitoring::HANDSHAKES_IN_PROGRESS);
             handshake.await
@@ -227,7 +302,7 @@ impl<H: ConnectionHandler> Connection<H> {
                     Some(refusal) => {
                         monitoring::handshake(Handshake::Refused(refusal.code()));
                         tracing::warn!(%peer, reason = refusal.code(), "client certificate refused");
-                        self.handler.refused(peer, refusal, presented).await;
+                        shared.handler.refused(peer, refusal, presented).await;
                     }
                     None => {
                         monitoring::handshake(Handshake::Failed);
@@ -259,11 +334,11 @@ impl<H: ConnectionHandler> Connection<H> {
                     .peer_certificates()
                     .and_then(|chain| chain.first())
                     .map(Presented::from_der);
-                self.handler.refused(peer, refusal, presented).await;
+                shared.handler.refused(peer, refusal, presented).await;
                 return;
             }
         };
-        let router = self.handler.connected(peer, client.as_ref()).await;
+        let router = shared.handler.connected(peer, client.as_ref()).await;
         let activity = self.ticket.ready();
 
         let service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
@@ -282,10 +357,10 @@ impl<H: ConnectionHandler> Connection<H> {
             }
         });
         let http = match tls.get_ref().1.alpn_protocol() {
-            Some(b"h2") => &self.http.http2,
-            _ => &self.http.http1,
+            Some(b"h2") => &shared.http.http2,
+            _ => &shared.http.http1,
         };
-        let io = TokioIo::new(FirstRequestDeadline::new(tls, self.first_request_timeout));
+        let io = TokioIo::new(FirstRequestDeadline::new(tls, shared.first_request_timeout));
         let connection = http.serve_connection(io, service);
         tokio::select! {
             ended = watcher.watch(connection.into_owned()) => if let Err(error) = ended {

@@ -351,6 +351,16 @@ pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs
 pub struct TestClient {
     addr: SocketAddr,
     config: Arc<ClientConfig>,
+    /// Through a TCP load balancer: its (loopback) address and the bytes it sends first.
+    balancer: Option<(std::net::IpAddr, Arc<[u8]>)>,
+}
+
+/// A PROXY protocol v2 header as HAProxy's `send-proxy-v2` writes it for a TCP connection from
+/// `client` to `server`.
+pub fn proxy_header(client: SocketAddr, server: SocketAddr) -> Vec<u8> {
+    ppp::v2::Builder::with_addresses(0x21, ppp::v2::Protocol::Stream, (client, server))
+        .build()
+        .expect("PROXY header")
 }
 
 impl TestClient {
@@ -389,15 +399,43 @@ impl TestClient {
         Self {
             addr,
             config: Arc::new(config),
+            balancer: None,
         }
+    }
+
+    /// The same client reaching the server through a TCP load balancer at `balancer` (another
+    /// loopback address) that begins every connection with `header` (a PROXY header, or
+    /// whatever bytes a test sends in its place).
+    pub fn through_balancer(&self, balancer: std::net::IpAddr, header: Vec<u8>) -> Self {
+        Self {
+            balancer: Some((balancer, header.into())),
+            ..self.clone()
+        }
+    }
+
+    /// The server's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 
     pub async fn tls(
         &self,
         alpn: &[&[u8]],
     ) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
-        let tcp = TcpStream::connect(self.addr).await?;
-        self.handshake(tcp, alpn).await
+        match &self.balancer {
+            None => {
+                let tcp = TcpStream::connect(self.addr).await?;
+                self.handshake(tcp, alpn).await
+            }
+            Some((balancer, header)) => {
+                use tokio::io::AsyncWriteExt;
+                let socket = tokio::net::TcpSocket::new_v4()?;
+                socket.bind(SocketAddr::new(*balancer, 0))?;
+                let mut tcp = socket.connect(self.addr).await?;
+                tcp.write_all(header).await?;
+                self.handshake(tcp, alpn).await
+            }
+        }
     }
 
     /// A connection from `source` (another loopback address, 127.0.0.0/8), then TLS.
@@ -652,6 +690,18 @@ pub async fn audit_rows_at_least(
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     audit_rows(app).await
+}
+
+/// The client address on the test database's sign-in row (`session.started`), as the audit log
+/// recorded it.
+pub async fn sign_in_address(app: &TestApp) -> String {
+    let mut db = app.db().await;
+    sqlx::query_scalar(
+        "SELECT host(client_address) FROM audit_log WHERE action = 'session.started'",
+    )
+    .fetch_one(&mut db)
+    .await
+    .expect("sign-in row")
 }
 
 /// The session cookie's name.

@@ -4,7 +4,7 @@
 use base64::{Engine, engine::general_purpose::STANDARD};
 use rustls::pki_types::{CertificateDer, pem::PemObject};
 
-use crate::helpers::{TestApp, TestResponse, audit_rows, pki};
+use crate::helpers::{TestApp, TestResponse, audit_rows, pki, sign_in_address};
 
 /// The headers a load balancer sends for a demo card's certificate.
 fn forwarded(stem: &str) -> Vec<(&'static str, String)> {
@@ -41,14 +41,11 @@ async fn a_trusted_proxy_forwards_the_card_it_verified() {
     assert_eq!(response.status, 200, "{}", response.body);
     assert!(response.body.contains("999000110"), "{}", response.body);
 
-    let mut db = app.db().await;
-    let (address,): (String,) = sqlx::query_as(
-        "SELECT host(client_address) FROM audit_log WHERE action = 'session.started'",
-    )
-    .fetch_one(&mut db)
-    .await
-    .expect("sign-in row");
-    assert_eq!(address, "198.51.100.7", "the address the proxy saw");
+    assert_eq!(
+        sign_in_address(&app).await,
+        "198.51.100.7",
+        "the address the proxy saw"
+    );
     app.stop().await;
 }
 

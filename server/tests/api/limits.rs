@@ -452,3 +452,32 @@ async fn http2_ping_and_settings_floods_are_pushed_back_and_others_are_served() 
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn connections_that_send_nothing_hold_no_handshake_slot() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.connections.max_concurrent_handshakes = 2;
+        settings.tls.handshake_timeout_secs = 4;
+    })
+    .await;
+    // More silent connections than there are handshake slots, each from an address of its own.
+    let mut silent = Vec::new();
+    for n in 0..4 {
+        silent.push(connect_from(&format!("127.0.3.{}", n + 1), app.addr).await);
+    }
+    let page = app
+        .client(Some("archivist-1"))
+        .get("/")
+        .await
+        .expect("served");
+    assert_eq!(page.status, 200);
+    // Had the page waited for a slot, it would have been served only once the silent
+    // connections' deadline had closed them; they are still open.
+    for connection in &mut silent {
+        assert!(
+            !closed_at_once(connection).await,
+            "the silent connection was closed before its deadline"
+        );
+    }
+    app.stop().await;
+}

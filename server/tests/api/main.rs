@@ -19,6 +19,7 @@ mod limits;
 mod monitoring;
 mod notices;
 mod operator_commands;
+mod proxy_protocol;
 mod refusals;
 mod resilience;
 mod revocation;
