@@ -35,7 +35,7 @@ pub fn Layout(children: Children) -> impl IntoView {
         // The document's own language follows the reader's choice (screen readers and
         // hyphenation read it from `<html>`), on the server's render and after a switch alike.
         <Html {..} lang=move || language.get().code() />
-        <Title text=move || language.get().texts().service_name />
+        <Title text=title_text(language) />
         <div class="app">
             <header class="site-header">
                 <p class="service-name">{move || language.get().texts().service_name}</p>
@@ -67,6 +67,23 @@ pub fn Layout(children: Children) -> impl IntoView {
                 {children()}
             </main>
         </div>
+    }
+}
+
+/// The document's title: the service's name in the reader's language.
+///
+/// On the server it is fixed when the page is rendered. leptos_axum reads the title after the
+/// body has been rendered, and for streamed pages that can happen outside the request's reactive
+/// arena: a closure reading the language signal then panicked ("no Arena is active"; seen on
+/// document pages under concurrent requests). In the browser it follows the language chooser.
+fn title_text(language: RwSignal<crate::i18n::Language>) -> leptos::text_prop::TextProp {
+    #[cfg(feature = "ssr")]
+    {
+        leptos::text_prop::TextProp::from(language.get_untracked().texts().service_name)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        leptos::text_prop::TextProp::from(move || language.get().texts().service_name)
     }
 }
 
@@ -218,5 +235,22 @@ pub fn SignedOut() -> impl IntoView {
         <p>
             <a href="/" rel="external">{move || t().sign_in_again}</a>
         </p>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use leptos::prelude::*;
+
+    use super::title_text;
+    use crate::i18n::Language;
+
+    #[test]
+    fn the_servers_title_is_readable_after_the_page_is_gone() {
+        let owner = Owner::new();
+        let title = owner.with(|| title_text(RwSignal::new(Language::Sv)));
+        // What leptos_axum may do: read the title once the page's reactive values are gone.
+        owner.cleanup();
+        assert_eq!(title.get(), Language::Sv.texts().service_name);
     }
 }
