@@ -1,8 +1,8 @@
-//! The flood benchmark: one archivist opens the front page at a steady 20 requests a second over
-//! a kept-alive connection, first on a quiet server, then while each attack in turn runs at full
+//! The flood benchmark: one signed-in archivist opens the front page at a steady 20 requests a
+//! second over a kept-alive connection, first on a quiet server, then while each attack in turn runs at full
 //! speed from other loopback addresses for `--seconds` (30). The attackers come from
 //! 127.1.0.0/16, spread over many /24 networks as a botnet's would be. For each round it prints
-//! the archivist's success ratio and p50/p99 against the quiet round, the server's CPU time and
+//! the archivist's success ratio, why pages failed, and p50/p99 against the quiet round, the server's CPU time and
 //! peak resident memory during the round, the audit rows written, and what the attack managed.
 //!
 //! ```text
@@ -15,9 +15,14 @@
 //! Loopback only; every loop is bounded in time and count and stops by itself. Results are in
 //! `server/benches/RESULTS.md`.
 
+#[allow(
+    dead_code,
+    reason = "shared by the benchmarks, each of which uses part of it"
+)]
+mod support;
+
 use std::{
     net::{IpAddr, Ipv4Addr, SocketAddr},
-    process::{Child, Command, Stdio},
     sync::{
         Arc,
         atomic::{AtomicBool, AtomicU64, Ordering},
@@ -26,14 +31,10 @@ use std::{
 };
 
 use clap::Parser;
-use sqlx::PgPool;
 use tokio::io::AsyncWriteExt;
 
-use server::archive::ControllerOid;
-use test_support::{
-    TestClient, TestDatabase, card, create_database, database_url, migrate_as_owner, pki, seed,
-    serving_database_url,
-};
+use support::{Server, cpu_seconds, get, open, peak_rss, quantile};
+use test_support::TestClient;
 
 #[derive(Parser)]
 struct Args {
@@ -55,22 +56,16 @@ struct Args {
 const PAGE_INTERVAL: Duration = Duration::from_millis(50);
 
 fn main() {
-    let args = Args::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(run(args));
+    support::block_on(run(Args::parse()));
 }
 
 async fn run(args: Args) {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let server = Server::start().await;
+    let server = Server::start(&[]).await;
     let round = Duration::from_secs(args.seconds);
     println!(
-        "| round | attack managed | archivist ok | p50 ms | p99 ms | server CPU s | server peak RSS MB | audit rows |"
+        "| round | attack managed | archivist ok | failures | p50 ms | p99 ms | server CPU s | server peak RSS MB | audit rows |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---|---:|---:|---:|---:|---:|");
     let quiet = server.round("quiet", round, Attack::None, &args).await;
     let mut missed = Vec::new();
     for attack in [
@@ -169,14 +164,6 @@ async fn connect(
     .ok()
 }
 
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    database: TestDatabase,
-    owner: PgPool,
-    _site: tempfile::TempDir,
-}
-
 struct RoundResult {
     sent: u64,
     ok: u64,
@@ -185,70 +172,6 @@ struct RoundResult {
 }
 
 impl Server {
-    async fn start() -> Self {
-        let database = create_database().await;
-        migrate_as_owner(&database).await;
-        let owner = PgPool::connect(&database_url(&database))
-            .await
-            .expect("connect");
-        let controller = ControllerOid::parse("1.2.246.10.12345670.10.0").expect("oid");
-        seed::controller(&owner, &controller, "Tulvakunta").await;
-        for number in ["999000110", "99900022B"] {
-            seed::link(&owner, &card(number), &controller).await;
-        }
-        let site = tempfile::tempdir().expect("site");
-        std::fs::create_dir_all(site.path().join("pkg")).expect("pkg");
-        std::fs::write(site.path().join("pkg/archivist.css"), "body{}").expect("css");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let pki = pki();
-        let child = Command::new(env!("CARGO_BIN_EXE_archivist"))
-            .arg("serve")
-            .env("ARCHIVIST_LISTEN", addr.to_string())
-            .env("ARCHIVIST_METRICS__LISTEN", "off")
-            .env("ARCHIVIST_SITE_ROOT", site.path())
-            .env("ARCHIVIST_TLS__CERTIFICATE", pki.file("server.pem"))
-            .env("ARCHIVIST_TLS__PRIVATE_KEY", pki.file("server.key"))
-            .env(
-                "ARCHIVIST_TLS__CLIENT_CA",
-                format!("[{}]", pki.file("issuing-ca.pem").display()),
-            )
-            .env(
-                "ARCHIVIST_TLS__CLIENT_CRL",
-                format!("[{}]", pki.file("issuing-ca.crl").display()),
-            )
-            .env("ARCHIVIST_LOG__FILTER", "error")
-            .env("DATABASE_URL", serving_database_url(&database).await)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start archivist serve");
-        let server = Self {
-            child,
-            addr,
-            database,
-            owner,
-            _site: site,
-        };
-        let probe = TestClient::new(addr, Some("archivist-1"));
-        for _ in 0..100 {
-            if probe.get("/healthz").await.is_ok_and(|r| r.status == 200) {
-                return server;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("the server did not start");
-    }
-
-    async fn audit_rows(&self) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM audit_log")
-            .fetch_one(&self.owner)
-            .await
-            .expect("count")
-    }
-
     async fn round(
         &self,
         name: &str,
@@ -264,7 +187,7 @@ impl Server {
         let peak = tokio::spawn(peak_rss(self.child.id(), stop.clone()));
         // The attack gets a second's start, then the archivist works through the round.
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let latencies = archivist(self.addr, length).await;
+        let pages = archivist(self.addr, length).await;
         stop.store(true, Ordering::Relaxed);
         for task in attackers {
             let _ = tokio::time::timeout(Duration::from_secs(15), task).await;
@@ -277,14 +200,14 @@ impl Server {
             tokio::time::sleep(Duration::from_secs(61)).await;
         }
         let audit_rows = self.audit_rows().await - rows_before;
-        let sent = latencies.len() as u64;
-        let mut ok: Vec<f64> = latencies.iter().filter_map(|l| *l).collect();
+        let sent = pages.len() as u64;
+        let mut ok: Vec<f64> = pages
+            .iter()
+            .filter_map(|page| page.as_ref().ok())
+            .copied()
+            .collect();
         ok.sort_by(f64::total_cmp);
-        let at = |q: f64| {
-            ok.get(((ok.len() as f64 * q) as usize).min(ok.len().saturating_sub(1)))
-                .copied()
-                .unwrap_or(f64::NAN)
-        };
+        let at = |q: f64| quantile(&ok, q);
         let result = RoundResult {
             sent,
             ok: ok.len() as u64,
@@ -292,10 +215,11 @@ impl Server {
             audit_rows,
         };
         println!(
-            "| {name} | {} | {}/{} | {:.1} | {:.1} | {cpu:.1} | {peak_mb:.0} | {audit_rows} |",
+            "| {name} | {} | {}/{} | {} | {:.1} | {:.1} | {cpu:.1} | {peak_mb:.0} | {audit_rows} |",
             managed_text(attack, managed.load(Ordering::Relaxed)),
             result.ok,
             result.sent,
+            failures_text(&pages),
             at(0.5),
             result.p99,
         );
@@ -338,16 +262,6 @@ impl Server {
             })
             .collect()
     }
-
-    async fn stop(mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-        self.owner.close().await;
-        drop(self.database);
-    }
 }
 
 fn managed_text(attack: Attack, count: u64) -> String {
@@ -362,34 +276,57 @@ fn managed_text(attack: Attack, count: u64) -> String {
 }
 
 /// The archivist: the front page every 50 ms over one kept-alive connection (a new one when the
-/// server closed it), for `length`. Each page's latency in ms, `None` for a failure.
-async fn archivist(addr: SocketAddr, length: Duration) -> Vec<Option<f64>> {
+/// server closed it), signed in once (the session cookie kept), for `length`. Each page's
+/// latency in ms, or why it failed.
+async fn archivist(addr: SocketAddr, length: Duration) -> Vec<Result<f64, String>> {
     let client = TestClient::new(addr, Some("archivist-1"));
     let mut connection = None;
-    let mut latencies = Vec::new();
+    let mut session: Option<String> = None;
+    let mut pages = Vec::new();
     let mut ticks = tokio::time::interval(PAGE_INTERVAL);
     let end = Instant::now() + length;
     while Instant::now() < end {
         ticks.tick().await;
         let started = Instant::now();
         if connection.is_none() {
-            connection = client.kept_alive().await.ok();
+            connection = open(&client).await;
         }
-        let answer = match connection.as_mut() {
-            Some(open) => open.get("/").await.ok(),
-            None => None,
+        let Some(sender) = connection.as_mut() else {
+            pages.push(Err("no connection".to_owned()));
+            continue;
         };
-        match answer {
-            Some(page) if page.status == 200 => {
-                latencies.push(Some(started.elapsed().as_secs_f64() * 1000.0));
+        match get(sender, "/", session.as_deref(), false).await {
+            Some((200, _, cookie)) => {
+                pages.push(Ok(started.elapsed().as_secs_f64() * 1000.0));
+                session = session.or(cookie);
             }
-            _ => {
+            Some((status, _, _)) => pages.push(Err(format!("{status}"))),
+            None => {
                 connection = None;
-                latencies.push(None);
+                pages.push(Err("no answer".to_owned()));
             }
         }
     }
-    latencies
+    pages
+}
+
+/// The failures of a round by kind, most frequent first: "503 ×12, no connection ×3".
+fn failures_text(pages: &[Result<f64, String>]) -> String {
+    let mut kinds = std::collections::BTreeMap::<&str, u64>::new();
+    for failure in pages.iter().filter_map(|page| page.as_ref().err()) {
+        *kinds.entry(failure).or_default() += 1;
+    }
+    let mut kinds: Vec<_> = kinds.into_iter().collect();
+    kinds.sort_by_key(|kind| std::cmp::Reverse(kind.1));
+    let text: Vec<String> = kinds
+        .iter()
+        .map(|(kind, n)| format!("{kind} ×{n}"))
+        .collect();
+    if text.is_empty() {
+        "none".to_owned()
+    } else {
+        text.join(", ")
+    }
 }
 
 async fn handshakes(
@@ -520,37 +457,4 @@ async fn card_flood(addr: SocketAddr, stop: &AtomicBool, managed: &AtomicU64) {
             Err(_) => connection = None,
         }
     }
-}
-
-/// The process's user and system CPU time so far, in seconds (clock ticks of 1/100 s).
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The fields after the command name, which is in parentheses and may hold spaces.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// The largest resident set of the process while `stop` is unset, in KiB, read every 100 ms.
-async fn peak_rss(pid: u32, stop: Arc<AtomicBool>) -> u64 {
-    let mut peak = 0;
-    while !stop.load(Ordering::Relaxed) {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let rss = status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .unwrap_or(0);
-        peak = peak.max(rss);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    peak
 }

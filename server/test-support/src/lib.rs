@@ -413,6 +413,17 @@ impl TestClient {
         }
     }
 
+    /// The same client without TLS session resumption: every connection makes a full
+    /// handshake (what a benchmark of handshakes measures).
+    pub fn full_handshakes(&self) -> Self {
+        let mut config = (*self.config).clone();
+        config.resumption = rustls::client::Resumption::disabled();
+        Self {
+            config: Arc::new(config),
+            ..self.clone()
+        }
+    }
+
     /// The server's address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
