@@ -400,20 +400,27 @@ async fn at_the_total_cap_the_connection_idle_longest_is_closed_to_make_room() {
     app.stop().await;
 }
 
-/// Writes `frame` over and over on a fresh HTTP/2 connection without reading anything back,
-/// until the server stops taking them (a write waits a second) or `most` were written; how
-/// many it took.
-async fn flood_with(app: &TestApp, frame: &[u8], most: usize) -> usize {
+/// A fresh HTTP/2 connection of archivist-1 for raw frames: TLS with ALPN h2, the connection
+/// preface and an empty SETTINGS frame written.
+async fn raw_http2(app: &TestApp) -> tokio_rustls::client::TlsStream<TcpStream> {
     use tokio::io::AsyncWriteExt;
     let mut tls = app
         .client(Some("archivist-1"))
         .tls(&[b"h2"])
         .await
         .expect("TLS with ALPN h2");
-    // The connection preface and an empty SETTINGS frame.
     tls.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
         .await
         .expect("preface");
+    tls
+}
+
+/// Writes `frame` over and over on a fresh HTTP/2 connection without reading anything back,
+/// until the server stops taking them (a write waits a second) or `most` were written; how
+/// many it took.
+async fn flood_with(app: &TestApp, frame: &[u8], most: usize) -> usize {
+    use tokio::io::AsyncWriteExt;
+    let mut tls = raw_http2(app).await;
     let batch: Vec<u8> = frame.repeat(1_000);
     let mut written = 0;
     while written < most {
@@ -479,5 +486,59 @@ async fn connections_that_send_nothing_hold_no_handshake_slot() {
             "the silent connection was closed before its deadline"
         );
     }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_http2_continuation_flood_ends_its_connection_and_others_are_served() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn().await;
+    let mut tls = raw_http2(&app).await;
+    // HEADERS on stream 1 (GET https /, END_STREAM) without END_HEADERS, then CONTINUATION
+    // frames that never end the block, each a 16,000-byte literal header never indexed.
+    tls.write_all(b"\0\0\x03\x01\x01\0\0\0\x01\x82\x87\x84")
+        .await
+        .expect("HEADERS");
+    let mut continuation = vec![0x00, 0x3e, 0x80, 0x09, 0x00, 0x00, 0x00, 0x00, 0x01];
+    let mut block = vec![0x10, 0x01, b'x', 0x7f, 0xf9, 0x7c];
+    block.resize(16_000, b'a');
+    continuation.extend_from_slice(&block);
+    // Two thousand frames are 32 MB, a thousand times the header list allowed; h2 ends the
+    // connection (GOAWAY, ENHANCE_YOUR_CALM) after a handful of them.
+    const MOST: usize = 2_000;
+    let mut written = 0;
+    let mut ended = false;
+    while written < MOST {
+        match tokio::time::timeout(Duration::from_secs(5), tls.write_all(&continuation)).await {
+            Ok(Ok(())) => written += 1,
+            Ok(Err(_)) => {
+                ended = true;
+                break;
+            }
+            Err(_) => break,
+        }
+    }
+    if !ended {
+        // Whatever was still buffered: the server must have closed the connection by now.
+        let mut rest = Vec::new();
+        let read = tokio::time::timeout(
+            Duration::from_secs(5),
+            tokio::io::AsyncReadExt::read_to_end(&mut tls, &mut rest),
+        )
+        .await;
+        // Closed within the wait (an end or an error), rather than left open.
+        ended = read.is_ok();
+    }
+    assert!(
+        ended,
+        "the connection took {written} CONTINUATION frames and stayed open"
+    );
+    assert!(written < MOST, "the server read all {MOST} frames");
+    let response = app
+        .client(Some("archivist-2"))
+        .get_h2("/")
+        .await
+        .expect("get");
+    assert_eq!(response.status, 200, "served after the flood");
     app.stop().await;
 }
