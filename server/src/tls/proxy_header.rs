@@ -131,12 +131,26 @@ fn client_address(
     }
 }
 
-/// Whether a connection from an unlisted address begins like a PROXY header: v2's signature
-/// starts with CR, v1's with `P`, and neither byte starts a TLS record. Waits for the first byte
-/// (the caller bounds the wait); a connection closed before sending anything is not one.
+/// Whether a connection from an unlisted address begins like a PROXY header. Waits for its first
+/// bytes (the caller bounds the wait) and looks at what has arrived without consuming it; a
+/// connection closed before sending anything is not one.
 pub async fn begins_like_header(tcp: &TcpStream) -> bool {
-    let mut first = [0u8; 1];
-    matches!(tcp.peek(&mut first).await, Ok(1) if first[0] == b'\r' || first[0] == b'P')
+    let mut first = [0u8; SIGNATURE.len()];
+    match tcp.peek(&mut first).await {
+        Ok(n) => looks_like_header(&first[..n]),
+        Err(_) => false,
+    }
+}
+
+/// Whether `bytes`, a connection's first, are (the start of) v2's signature or v1's `PROXY `.
+/// A TLS record starts with 0x16, so a ClientHello is never one; neither is a plain-text
+/// `POST` sent to the HTTPS port by mistake.
+fn looks_like_header(bytes: &[u8]) -> bool {
+    let starts = |prefix: &[u8]| {
+        let n = bytes.len().min(prefix.len());
+        n > 0 && bytes[..n] == prefix[..n]
+    };
+    starts(&SIGNATURE) || starts(b"PROXY ")
 }
 
 #[cfg(test)]
@@ -224,6 +238,22 @@ mod tests {
         for (bytes, code) in cases {
             let error = read(bytes).await.expect_err(code);
             assert_eq!(error.code(), code, "{error}");
+        }
+    }
+
+    #[test]
+    fn proxy_headers_are_told_from_tls_and_plain_http() {
+        for header in [&SIGNATURE[..], b"\r\n\r", b"PROXY TCP4 203.0.113.7", b"PRO"] {
+            assert!(looks_like_header(header), "{header:?}");
+        }
+        for other in [
+            &[0x16, 0x03, 0x01][..],
+            b"POST / HTTP/1.1",
+            b"PUT",
+            b"\r\nX",
+            b"",
+        ] {
+            assert!(!looks_like_header(other), "{other:?}");
         }
     }
 
