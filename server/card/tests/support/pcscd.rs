@@ -104,10 +104,24 @@ impl Drop for Pcscd {
     }
 }
 
-/// A port nobody listens on now (the OS's choice); vpcd binds it a moment later.
+/// A port nobody listens on now, for vpcd to bind a moment later. It is taken below the
+/// kernel's range for outgoing connections' ports (32768-60999 by default): a port from that
+/// range, checked free here, could meanwhile become one of the many client connections the
+/// parallel tests open, and vpcd would never listen (seen in CI: "vpcd on port 38505 does not
+/// answer"). Successive calls take successive ports, so that two tests of this process never
+/// get the same one.
 fn free_port() -> u16 {
-    TcpListener::bind(("127.0.0.1", 0))
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("a free port")
+    use std::sync::atomic::{AtomicU16, Ordering};
+    const LOW: u16 = 20_000;
+    const SPAN: u16 = 12_000;
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    // Apart from other test processes' ports too, most of the time.
+    let start = (std::process::id() % u32::from(SPAN)) as u16;
+    for _ in 0..SPAN {
+        let candidate = LOW + start.wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed)) % SPAN;
+        if TcpListener::bind(("127.0.0.1", candidate)).is_ok() {
+            return candidate;
+        }
+    }
+    panic!("no free port in {LOW}..{}", LOW + SPAN);
 }
