@@ -703,6 +703,22 @@ pub async fn audit_rows_at_least(
     audit_rows(app).await
 }
 
+/// Waits (for at most five seconds) until the test database's audit log has a row of
+/// `action`: some rows are written after the client has had its answer, a refused handshake's
+/// for one. Panics with the rows there are when it does not come.
+pub async fn until_audited(app: &TestApp, action: &str) {
+    for _ in 0..50 {
+        if audit_rows(app).await.iter().any(|row| row.0 == action) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!(
+        "no {action} row on the audit log: {:?}",
+        audit_rows(app).await
+    );
+}
+
 /// The client address on the test database's sign-in row (`session.started`), as the audit log
 /// recorded it.
 pub async fn sign_in_address(app: &TestApp) -> String {

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use crate::helpers::{Session, TestApp};
+use crate::helpers::{Session, TestApp, until_audited};
 
 /// The scrape's samples: series (name and labels as rendered) to value.
 fn samples(body: &str) -> HashMap<String, f64> {
@@ -99,6 +99,9 @@ async fn a_scrape_shows_what_happened_and_no_client_data() {
     assert!(refused.is_err(), "a revoked card gets no page");
     let public = app.client(None).get("/metrics").await.expect("public port");
     assert_eq!(public.status, 404, "no metrics on the public port");
+    // The refusal's row is written after the handshake has failed, so the client can be
+    // here first; the counters are read once it is there.
+    until_audited(&app, "tls.certificate_refused").await;
 
     let (_, body) = app.scrape().await;
     let after = samples(&body);
