@@ -9,11 +9,19 @@
 //! Each answer is scoped to the archivist's active controllers (another controller's document
 //! is the same 404 as one that does not exist), audited before the first byte, and carries
 //! `Content-Length` and `Repr-Digest` (RFC 9530). The bytes are re-hashed against the SHA-256
-//! recorded at archiving on every read before anything is sent; a mismatch is a loud integrity
-//! error (page, error log, audit row), never a silent wrong answer. Large objects are read in
-//! pieces, twice (hash, then send), so memory does not grow with size. One card may have
-//! `auth.card_downloads_at_once` of these under way ([`super::download_slots`]); one more is
-//! 429 before anything is read.
+//! recorded at archiving on every read; a mismatch is a loud integrity error (error log, audit
+//! row), never a silent wrong answer:
+//!
+//! - an object of one piece (1 MiB; nearly every CDA) is checked before anything is sent, and a
+//!   mismatch is an error page;
+//! - a larger one is read once, a piece at a time, hashed as it goes, with the next piece read
+//!   while the current one is sent; the last piece is sent only when the whole matches, so a
+//!   mismatch breaks the response short of its `Content-Length` (and the browser's download
+//!   fails) instead of completing it. Reading it twice, to check before the first byte, made
+//!   downloads ten times slower than a static file server's.
+//!
+//! Memory does not grow with size. One card may have `auth.card_downloads_at_once` of these
+//! under way ([`super::download_slots`]); one more is 429 before anything is read.
 
 use std::collections::HashMap;
 
@@ -27,6 +35,7 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use ring::digest::{Context, SHA256};
 use serde_json::json;
 use sqlx::PgPool;
+use tokio::sync::mpsc;
 
 use crate::{
     archive::DocumentOid,
@@ -163,112 +172,119 @@ async fn serve(
         }
         Err(error) => return errors::database_failed(&error, "document bytes"),
     };
-    // Small objects (nearly every CDA) are checked and sent from one read.
-    let whole = if object.size <= PIECE {
-        match scoped::stored_chunk(&state.pool, &scope, &document, &object, 0, PIECE).await {
-            Ok(bytes) => Some(bytes),
-            Err(error) => return errors::database_failed(&error, "document bytes"),
+    let download = reader.download;
+    let body = if object.size <= PIECE {
+        // One read, checked before anything is sent.
+        let bytes =
+            match scoped::stored_chunk(&state.pool, &scope, &document, &object, 0, PIECE).await {
+                Ok(bytes) => bytes,
+                Err(error) => return errors::database_failed(&error, "document bytes"),
+            };
+        let digest = ring::digest::digest(&SHA256, &bytes);
+        let length_ok = i64::try_from(bytes.len()).is_ok_and(|n| n == object.size);
+        if digest.as_ref() != object.sha256.as_slice() || !length_ok {
+            return integrity_failure(state, &reader, &document, &object, part).await;
         }
+        if let Err(error) = record(state, &reader, &document, &object, part, success(part)).await {
+            return errors::database_failed(&error, "document bytes");
+        }
+        Body::from(bytes)
     } else {
-        None
-    };
-    let digest = match &whole {
-        Some(bytes) => ring::digest::digest(&SHA256, bytes).as_ref().to_vec(),
-        None => match hash_in_pieces(state, &scope, &document, &object).await {
-            Ok(digest) => digest,
-            Err(error) => return errors::database_failed(&error, "document bytes"),
-        },
-    };
-    let length_ok = whole
-        .as_ref()
-        .is_none_or(|bytes| i64::try_from(bytes.len()).is_ok_and(|n| n == object.size));
-    if digest != object.sha256 || !length_ok {
-        return integrity_failure(state, &reader, &document, &object, part).await;
-    }
-    if let Err(error) = record(state, &reader, &document, &object, part, success(part)).await {
-        return errors::database_failed(&error, "document bytes");
-    }
-    let body = match whole {
-        Some(bytes) => Body::from(bytes),
-        None => stream(
-            state.pool.clone(),
+        if let Err(error) = record(state, &reader, &document, &object, part, success(part)).await {
+            return errors::database_failed(&error, "document bytes");
+        }
+        let (sender, pieces) = mpsc::channel(READ_AHEAD);
+        let download = Download {
+            state: state.clone(),
+            reader,
             scope,
-            document.clone(),
-            object.clone(),
-            slot,
-        ),
+            document: document.clone(),
+            object: object.clone(),
+            part,
+            _slot: slot,
+        };
+        tokio::spawn(download.read(sender));
+        Body::from_stream(futures::stream::unfold(pieces, |mut pieces| async move {
+            pieces.recv().await.map(|piece| (piece, pieces))
+        }))
     };
     let mut response = (StatusCode::OK, body).into_response();
-    set_headers(
-        response.headers_mut(),
-        &document,
-        &object,
-        part,
-        reader.download,
-    );
+    set_headers(response.headers_mut(), &document, &object, part, download);
     response
 }
 
-async fn hash_in_pieces(
-    state: &DocumentBytes,
-    scope: &ControllerScope,
-    document: &DocumentOid,
-    object: &StoredObject,
-) -> Result<Vec<u8>, sqlx::Error> {
-    let mut context = Context::new(&SHA256);
-    let mut offset = 0;
-    while offset < object.size {
-        let piece =
-            scoped::stored_chunk(&state.pool, scope, document, object, offset, PIECE).await?;
-        if piece.is_empty() {
-            break;
-        }
-        context.update(&piece);
-        offset += i64::try_from(piece.len()).unwrap_or(PIECE);
-    }
-    // A shorter object than recorded hashes differently, so it is caught by the comparison.
-    Ok(context.finish().as_ref().to_vec())
-}
+/// Pieces read ahead of the one being sent.
+const READ_AHEAD: usize = 1;
 
-/// The bytes, read a piece at a time as the client takes them; the card's download slot is
-/// held until the body is dropped (sent whole, or the client gone).
-fn stream(
-    pool: PgPool,
+type Piece = Result<Bytes, std::io::Error>;
+
+/// A large object on its way to the client. The card's download slot is held until the last
+/// piece is sent or the client is gone (the body, and with it the channel, dropped).
+struct Download {
+    state: DocumentBytes,
+    reader: Reader,
     scope: ControllerScope,
     document: DocumentOid,
     object: StoredObject,
-    slot: Slot,
-) -> Body {
-    let pieces = futures::stream::unfold(0_i64, move |offset| {
-        let _held = &slot;
-        let (pool, scope, document, object) = (
-            pool.clone(),
-            scope.clone(),
-            document.clone(),
-            object.clone(),
-        );
-        async move {
-            if offset >= object.size {
-                return None;
-            }
-            match scoped::stored_chunk(&pool, &scope, &document, &object, offset, PIECE).await {
-                Ok(piece) if !piece.is_empty() => {
-                    let next = offset + i64::try_from(piece.len()).unwrap_or(PIECE);
-                    Some((Ok::<_, std::io::Error>(Bytes::from(piece)), next))
-                }
-                // The length was promised in the headers: ending early must break the response.
-                Ok(_) => Some((
-                    Err(std::io::Error::other("stored bytes ended early")),
-                    object.size,
-                )),
+    part: StoredPart,
+    _slot: Slot,
+}
+
+impl Download {
+    /// Reads the object a piece at a time, each in its own scoped transaction (a slow client
+    /// holds no database connection), hashing as it goes, and sends the last piece only when
+    /// the whole is what was archived. The length was promised in the headers, so any error
+    /// sent here breaks the response.
+    async fn read(self, pieces: mpsc::Sender<Piece>) {
+        let mut context = Context::new(&SHA256);
+        let mut offset = 0;
+        while offset < self.object.size {
+            let piece = match scoped::stored_chunk(
+                &self.state.pool,
+                &self.scope,
+                &self.document,
+                &self.object,
+                offset,
+                PIECE,
+            )
+            .await
+            {
+                Ok(piece) => piece,
                 Err(error) => {
-                    tracing::error!(%error, document = %document.as_str(), "reading stored bytes failed mid-download");
-                    Some((Err(std::io::Error::other(error)), object.size))
+                    tracing::error!(%error, document = %self.document.as_str(), "reading stored bytes failed mid-download");
+                    let _ = pieces.send(Err(std::io::Error::other(error))).await;
+                    return;
                 }
+            };
+            context.update(&piece);
+            // Unclamped pieces: bytes past the recorded size are hashed too, so they are caught.
+            offset += i64::try_from(piece.len()).unwrap_or(PIECE);
+            let last = piece.is_empty() || offset >= self.object.size;
+            if last {
+                let whole = context.clone().finish();
+                if offset != self.object.size || whole.as_ref() != self.object.sha256.as_slice() {
+                    report_integrity_failure(
+                        &self.state,
+                        &self.reader,
+                        &self.document,
+                        &self.object,
+                        self.part,
+                    )
+                    .await;
+                    let _ = pieces
+                        .send(Err(std::io::Error::other(
+                            "stored bytes fail their SHA-256",
+                        )))
+                        .await;
+                    return;
+                }
+            }
+            if pieces.send(Ok(Bytes::from(piece))).await.is_err() {
+                // The client is gone.
+                return;
             }
         }
-    });
-    Body::from_stream(pieces)
+    }
 }
 
 fn set_headers(
@@ -360,18 +376,19 @@ async fn record(
         .await
 }
 
-async fn integrity_failure(
+/// The error log line and audit row of bytes that do not match their recorded SHA-256.
+async fn report_integrity_failure(
     state: &DocumentBytes,
     reader: &Reader,
     document: &DocumentOid,
     object: &StoredObject,
     part: StoredPart,
-) -> Response {
+) {
     tracing::error!(
         document = %document.as_str(),
         controller = %object.controller_oid,
         ?part,
-        "INTEGRITY ERROR: stored bytes do not match the SHA-256 recorded at archiving; nothing was served"
+        "INTEGRITY ERROR: stored bytes do not match the SHA-256 recorded at archiving"
     );
     if let Err(error) = record(
         state,
@@ -385,6 +402,17 @@ async fn integrity_failure(
     {
         tracing::error!(%error, "cannot write the integrity failure to the audit log");
     }
+}
+
+/// The error page of an object checked before anything was sent.
+async fn integrity_failure(
+    state: &DocumentBytes,
+    reader: &Reader,
+    document: &DocumentOid,
+    object: &StoredObject,
+    part: StoredPart,
+) -> Response {
+    report_integrity_failure(state, reader, document, object, part).await;
     let page = format!(
         "<!DOCTYPE html><html lang=\"fi\"><head><meta charset=\"utf-8\"><title>Eheysvirhe / Integritetsfel / Integrity error</title></head><body>\
          <main><h1>Eheysvirhe · Integritetsfel · Integrity error</h1>\
