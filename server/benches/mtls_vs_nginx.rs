@@ -7,6 +7,7 @@
 //! ```text
 //! bash server/benches/mtls-vs-nginx.sh                     # installs nginx when missing
 //! cargo bench -p server --bench mtls_vs_nginx -- --seconds 5 --rounds 3
+//! cargo bench -p server --bench mtls_vs_nginx -- --only downloads
 //! ```
 //!
 //! Measured, each with a demo card's ECDSA certificate:
@@ -49,9 +50,22 @@ struct Args {
     /// Rounds per measurement and server, alternating between the servers.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
+    /// Only this part of the measurements (all of them when not given).
+    #[arg(long, value_enum)]
+    only: Option<Part>,
     /// Ignored: `cargo bench` passes it.
     #[arg(long, hide = true)]
     bench: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Part {
+    /// The 2 KB GET, on new and on kept-alive connections.
+    Requests,
+    /// The 20 and 100 MiB downloads.
+    Downloads,
+    /// Our signed-in pages.
+    Pages,
 }
 
 /// The static file's size: what the reference measurement asks for.
@@ -87,11 +101,12 @@ async fn run(args: Args) {
     let ours_client = TestClient::new(ours.addr, Some(CARD)).full_handshakes();
     let nginx_client = TestClient::new(nginx.addr, Some(CARD)).full_handshakes();
     let length = Duration::from_secs(args.seconds);
+    let measures = |part: Part| args.only.is_none_or(|only| only == part);
 
     println!(
         "| measurement | nginx | ours | ours / nginx | nginx p99 ms | ours p99 ms |\n|---|---:|---:|---:|---:|---:|"
     );
-    for clients in [8, 64] {
+    for clients in [8, 64].into_iter().filter(|_| measures(Part::Requests)) {
         for (name, fresh) in [
             ("new connection + GET 2 KB", true),
             ("kept-alive GET 2 KB", false),
@@ -118,10 +133,11 @@ async fn run(args: Args) {
             report(&format!("{name}, {clients} clients (requests/s)"), &both);
         }
     }
-    for (name, document, size) in [
+    let downloads = [
         ("download 20 MiB (MiB/s)", &archive.medium_oid, 20 * MIB),
         ("download 100 MiB (MiB/s)", &archive.large_oid, 100 * MIB),
-    ] {
+    ];
+    for (name, document, size) in downloads.into_iter().filter(|_| measures(Part::Downloads)) {
         let mut both = [Vec::new(), Vec::new()];
         for round in 0..args.rounds {
             for turn in 0..2 {
@@ -135,7 +151,7 @@ async fn run(args: Args) {
         }
         report(name, &both);
     }
-    for clients in [8, 64] {
+    for clients in [8, 64].into_iter().filter(|_| measures(Part::Pages)) {
         for (name, path) in [
             ("front page", "/".to_owned()),
             ("document page", format!("/documents/{}", archive.page_oid)),
@@ -294,21 +310,25 @@ struct Archive {
 impl Archive {
     async fn set_up(server: &Server) -> Self {
         archive_chunk(&server.owner, 0).await;
-        let controller: String =
-            sqlx::query_scalar("SELECT controller_oid FROM document_version LIMIT 1")
-                .fetch_one(&server.owner)
-                .await
-                .expect("an archived controller");
-        if controller != CONTROLLER {
-            let controller = ControllerOid::parse(&controller).expect("oid");
-            seed::link(&server.owner, &card(support::CARDS[0]), &controller).await;
-        }
-        let documents: Vec<String> = sqlx::query_scalar(
-            "SELECT document_oid FROM stored_bytes WHERE kind = 'cda' ORDER BY document_oid LIMIT 3",
+        // Three documents of one controller, and that controller linked to the card.
+        let documents: Vec<(String, String)> = sqlx::query_as(
+            "SELECT controller_oid, document_oid FROM stored_bytes
+             WHERE kind = 'cda' AND controller_oid =
+                   (SELECT min(controller_oid) FROM stored_bytes WHERE kind = 'cda')
+             ORDER BY document_oid LIMIT 3",
         )
         .fetch_all(&server.owner)
         .await
         .expect("documents");
+        let controller = documents
+            .first()
+            .map(|(c, _)| c.clone())
+            .expect("an archived controller");
+        if controller != CONTROLLER {
+            let controller = ControllerOid::parse(&controller).expect("oid");
+            seed::link(&server.owner, &card(support::CARDS[0]), &controller).await;
+        }
+        let documents: Vec<String> = documents.into_iter().map(|(_, d)| d).collect();
         let [page_oid, medium_oid, large_oid] = <[String; 3]>::try_from(documents).expect("three");
         let mut large = Vec::new();
         for (oid, size) in [(&medium_oid, 20 * MIB), (&large_oid, 100 * MIB)] {
