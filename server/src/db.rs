@@ -102,3 +102,15 @@ pub async fn is_healthy(pool: &PgPool) -> bool {
         .await
         .is_ok()
 }
+
+/// True when the database takes writes: a primary, not a standby that a failover left behind
+/// (in recovery), nor one set read-only. The audit log needs writes before any page is served.
+pub async fn accepts_writes(pool: &PgPool) -> bool {
+    sqlx::query_scalar!(
+        r#"SELECT NOT pg_is_in_recovery()
+                  AND current_setting('transaction_read_only') = 'off' AS "writable!""#
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap_or(false)
+}

@@ -25,6 +25,7 @@ use crate::{
         self, AppState, Connections, ServerServices,
         csrf::SiteOrigins,
         handshake_refusals::HandshakeRefusals,
+        health::{Draining, Readiness},
         refusals::RefusalLog,
         tally::{Flush, spawn_flushing},
     },
@@ -71,6 +72,8 @@ pub struct Application {
     notice_refresh: std::time::Duration,
     sealer: Sealer,
     seal_interval: std::time::Duration,
+    draining: Draining,
+    drain_delay: std::time::Duration,
 }
 
 impl Application {
@@ -150,12 +153,14 @@ impl Application {
             SiteOrigins::new(settings.origins.iter().cloned())
         };
         tracing::info!(origins = ?origins.as_slice(), "forms are accepted from these origins");
+        let draining = Draining::default();
         let router = web::router(
             AppState {
                 leptos_options,
                 pool: pool.clone(),
                 services: Arc::new(services),
                 notices: notices.clone(),
+                readiness: Readiness::new(pool.clone(), tls.revocation.clone(), draining.clone()),
             },
             guard,
             origins,
@@ -223,6 +228,8 @@ impl Application {
             sealer: Sealer::new(pool.clone(), seal_settings),
             pool,
             seal_interval: settings.audit.seal_interval(),
+            draining,
+            drain_delay: settings.ops.drain_delay(),
         })
     }
 
@@ -253,6 +260,19 @@ impl Application {
             // Stopped below, once the last HTTPS request has drained.
             tokio::spawn(listener::serve(listener, state, std::future::pending()))
         });
+        let (draining, delay) = (self.draining, self.drain_delay);
+        let shutdown = async move {
+            shutdown.await;
+            // Out of the load balancer's rotation first, still serving, then stop accepting.
+            draining.start();
+            if !delay.is_zero() {
+                tracing::info!(
+                    seconds = delay.as_secs(),
+                    "draining: /readyz answers 503 and requests are still served until the load balancer has moved on"
+                );
+                tokio::time::sleep(delay).await;
+            }
+        };
         self.accept.run(shutdown).await;
         if let Some(metrics) = metrics {
             metrics.abort();

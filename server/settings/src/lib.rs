@@ -57,7 +57,15 @@ pub struct OpsSettings {
     pub notice_refresh_secs: u64,
     /// Hours ahead of its window that a maintenance notice shows in the banner.
     pub maintenance_notice_hours: u64,
+    /// Seconds between the stop signal and the end of accepting connections, during which
+    /// `/readyz` answers 503 and requests are still served: time for a load balancer's health
+    /// checks to send new connections to the other instance. 0: stop accepting at once.
+    pub drain_delay_secs: u64,
 }
+
+/// The longest `ops.drain_delay_secs`: with the 30 seconds that open requests then have, a stop
+/// ends within systemd's default stop timeout (90 s) rather than being killed.
+const MAX_DRAIN_DELAY_SECS: u64 = 60;
 
 impl Default for OpsSettings {
     fn default() -> Self {
@@ -65,6 +73,7 @@ impl Default for OpsSettings {
             notice_file: None,
             notice_refresh_secs: 5,
             maintenance_notice_hours: 24,
+            drain_delay_secs: 0,
         }
     }
 }
@@ -72,6 +81,10 @@ impl Default for OpsSettings {
 impl OpsSettings {
     pub fn notice_refresh(&self) -> Duration {
         Duration::from_secs(self.notice_refresh_secs)
+    }
+
+    pub fn drain_delay(&self) -> Duration {
+        Duration::from_secs(self.drain_delay_secs)
     }
 
     /// How long ahead of its window a maintenance notice shows.
@@ -527,6 +540,12 @@ impl Settings {
                 "must be at most a year (8784)",
             );
         }
+        if self.ops.drain_delay_secs > MAX_DRAIN_DELAY_SECS {
+            return problem(
+                "ops.drain_delay_secs",
+                "must be at most 60 (with the 30-second drain after it, a stop stays within systemd's 90-second stop timeout)",
+            );
+        }
         if self.audit.refusal_interval_secs == 0 {
             return problem("audit.refusal_interval_secs", "must be at least 1");
         }
@@ -775,6 +794,16 @@ mod tests {
             err.to_string().contains("tls.header_read_timeout_secs"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_drain_delay_is_bounded() {
+        let f = file("[ops]\ndrain_delay_secs = 61\n");
+        let err = Settings::load_from(Some(f.path()), no_env()).expect_err("must fail");
+        assert!(err.to_string().contains("ops.drain_delay_secs"), "{err}");
+        let f = file("[ops]\ndrain_delay_secs = 5\n");
+        let s = Settings::load_from(Some(f.path()), no_env()).expect("valid");
+        assert_eq!(s.ops.drain_delay(), Duration::from_secs(5));
     }
 
     #[test]

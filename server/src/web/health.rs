@@ -1,13 +1,116 @@
-//! `GET /healthz` for load balancers and the duplexed pair's monitoring: 200 when this instance
-//! can serve (the database answers), 503 when it cannot. Reveals nothing else.
+//! The load balancer's two questions, both public, both behind load shedding (an instance over
+//! its bound answers 503), and neither revealing anything of the archive:
+//!
+//! - `GET /healthz`, is this instance alive: 200 when it can serve (its database answers).
+//! - `GET /readyz`, should it be sent new connections: 200 when it is not draining for a stop
+//!   (`ops.drain_delay_secs`), its database takes writes (the audit log needs them; a standby
+//!   left behind by a failover does not), and its revocation lists are in use (none stale or
+//!   rolled back, which would refuse that CA's cards here while the other instance may be fine).
+//!   Otherwise 503 with each reason on a line of its own.
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
 
 use axum::{extract::State, http::StatusCode};
 use sqlx::PgPool;
+use time::OffsetDateTime;
+use tokio::sync::watch;
+
+use crate::tls::RevocationHealth;
 
 pub async fn healthz(State(pool): State<PgPool>) -> (StatusCode, &'static str) {
     if crate::db::is_healthy(&pool).await {
         (StatusCode::OK, "ok\n")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
+    }
+}
+
+pub async fn readyz(State(readiness): State<Readiness>) -> (StatusCode, String) {
+    let reasons = readiness.not_ready(OffsetDateTime::now_utc()).await;
+    if reasons.is_empty() {
+        return (StatusCode::OK, "ready\n".to_owned());
+    }
+    let lines: String = reasons
+        .iter()
+        .map(|reason| format!("{}\n", reason.line()))
+        .collect();
+    (StatusCode::SERVICE_UNAVAILABLE, lines)
+}
+
+/// What readiness is decided from. Cheap to clone.
+#[derive(Clone)]
+pub struct Readiness {
+    pool: PgPool,
+    revocation: watch::Receiver<RevocationHealth>,
+    draining: Draining,
+}
+
+impl Readiness {
+    pub fn new(
+        pool: PgPool,
+        revocation: watch::Receiver<RevocationHealth>,
+        draining: Draining,
+    ) -> Self {
+        Self {
+            pool,
+            revocation,
+            draining,
+        }
+    }
+
+    async fn not_ready(&self, now: OffsetDateTime) -> Vec<NotReady> {
+        let mut reasons = Vec::new();
+        if self.draining.is_on() {
+            reasons.push(NotReady::Draining);
+        }
+        let revocation_in_use = {
+            let health = self.revocation.borrow();
+            health.stale.is_empty()
+                && health.rolled_back.is_empty()
+                // Gone stale since the reloader last looked: its next round refuses the CA.
+                && health.next_stale_at.is_none_or(|at| at > now)
+        };
+        if !revocation_in_use {
+            reasons.push(NotReady::RevocationLists);
+        }
+        if !crate::db::accepts_writes(&self.pool).await {
+            reasons.push(NotReady::NoWritableDatabase);
+        }
+        reasons
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NotReady {
+    Draining,
+    NoWritableDatabase,
+    RevocationLists,
+}
+
+impl NotReady {
+    /// The line `/readyz` answers, for the operator reading the load balancer's log.
+    fn line(self) -> &'static str {
+        match self {
+            Self::Draining => "draining for a stop",
+            Self::NoWritableDatabase => "no database that takes writes",
+            Self::RevocationLists => "a revocation list is stale or rolled back",
+        }
+    }
+}
+
+/// Set once the stop signal has come: readiness is then false for good.
+#[derive(Clone, Default)]
+pub struct Draining(Arc<AtomicBool>);
+
+impl Draining {
+    pub fn start(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_on(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
     }
 }

@@ -4,8 +4,8 @@
 //! request in the queue times out together; a fast 503 lets the browser, or the load balancer,
 //! try again when there is room.
 //!
-//! `/healthz` is behind the same bound: an instance that is shedding answers its health check
-//! 503 too, so the load balancer sends new connections to the other instance until it recovers.
+//! `/healthz` and `/readyz` are behind the same bound: an instance that is shedding answers its
+//! health checks 503 too, so the load balancer sends new connections to the other instance until it recovers.
 
 use std::convert::Infallible;
 

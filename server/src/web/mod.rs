@@ -20,7 +20,7 @@ mod document_bytes;
 mod download_slots;
 mod errors;
 pub mod handshake_refusals;
-mod health;
+pub mod health;
 mod load_shed;
 pub mod notices;
 pub mod refusals;
@@ -64,6 +64,8 @@ pub struct AppState {
     pub services: Arc<ServerServices>,
     /// The notices shown and published, and the maintenance window closing the service.
     pub notices: NoticeBoard,
+    /// What `/readyz` answers from.
+    pub readiness: health::Readiness,
 }
 
 /// The pages' routes, generated once per process. Generating them renders the app with resource
@@ -129,6 +131,7 @@ pub fn router(
             get(document_bytes::pdf).with_state(documents),
         )
         .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .route(
             notices::JSON_FEED,
             get(notices::json_feed).with_state(state.notices.clone()),
@@ -206,7 +209,7 @@ fn fallback() -> impl Fn(
 }
 
 /// Paths that a browser without a card may load: the style sheet and scripts the guidance page
-/// needs, the load balancer's health check, the card tool's status question and the notice
+/// needs, the load balancer's health and readiness checks, the card tool's status question and the notice
 /// feeds. None of them holds client data. A maintenance window does not close them either. `/metrics` moved to the metrics listener: a scraper still pointed here gets
 /// a plain 404, not the guidance page.
 pub(crate) fn is_public(path: &str) -> bool {
@@ -214,6 +217,7 @@ pub(crate) fn is_public(path: &str) -> bool {
         || matches!(
             path,
             "/healthz"
+                | "/readyz"
                 | "/metrics"
                 | "/favicon.ico"
                 | "/robots.txt"
@@ -242,6 +246,7 @@ mod tests {
             "/pkg/archivist.css",
             "/pkg/archivist.wasm",
             "/healthz",
+            "/readyz",
             "/favicon.ico",
             "/favicon.svg",
             "/notices.json",

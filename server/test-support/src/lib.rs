@@ -311,6 +311,14 @@ impl TestApp {
         waiting
     }
 
+    /// Sends the stop signal (what SIGTERM does) without waiting for the server to end:
+    /// [`Self::stop`] then waits for it.
+    pub fn signal_stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
     /// Stops the server (letting requests finish) and drops the database.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {

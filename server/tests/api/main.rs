@@ -20,6 +20,7 @@ mod monitoring;
 mod notices;
 mod operator_commands;
 mod proxy_protocol;
+mod readiness;
 mod refusals;
 mod resilience;
 mod revocation;

@@ -129,6 +129,12 @@ async fn a_stale_crl_refuses_every_card_of_its_ca() {
         app.client(None).get("/").await.expect("request").status,
         401
     );
+    // And the load balancer sends new connections to the other instance.
+    let ready = app.client(None).get("/readyz").await.expect("readiness");
+    assert_eq!(
+        (ready.status, ready.body.as_str()),
+        (503, "a revocation list is stale or rolled back\n")
+    );
     app.stop().await;
 }
 
