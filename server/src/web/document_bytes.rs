@@ -14,8 +14,8 @@
 //!
 //! - an object of one piece (1 MiB; nearly every CDA) is checked before anything is sent, and a
 //!   mismatch is an error page;
-//! - a larger one is read once, a piece at a time, hashed as it goes, with the next piece read
-//!   while the current one is sent; the last piece is sent only when the whole matches, so a
+//! - a larger one is read once, a piece at a time (two pieces read at once, ahead of the one
+//!   being sent), hashed in order; the last piece is sent only when the whole matches, so a
 //!   mismatch breaks the response short of its `Content-Length` (and the browser's download
 //!   fails) instead of completing it. Reading it twice, to check before the first byte, made
 //!   downloads ten times slower than a static file server's.
@@ -32,6 +32,7 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
+use futures::StreamExt;
 use ring::digest::{Context, SHA256};
 use serde_json::json;
 use sqlx::PgPool;
@@ -216,6 +217,11 @@ async fn serve(
 /// Pieces read ahead of the one being sent.
 const READ_AHEAD: usize = 1;
 
+/// Pieces of one download read from the database at once. A piece's read takes 4-5 ms, most of it
+/// not the server's CPU (PostgreSQL finds the slice in 0.6 ms), so reads side by side are faster
+/// than one after another; each holds a pooled connection only while it runs.
+const READS_AT_ONCE: usize = 2;
+
 type Piece = Result<Bytes, std::io::Error>;
 
 /// A large object on its way to the client. The card's download slot is held until the last
@@ -232,52 +238,73 @@ struct Download {
 
 impl Download {
     /// Reads the object a piece at a time, each in its own scoped transaction (a slow client
-    /// holds no database connection), hashing as it goes, and sends the last piece only when
-    /// the whole is what was archived. The length was promised in the headers, so any error
-    /// sent here breaks the response.
+    /// holds no database connection), [`READS_AT_ONCE`] pieces at once, hashing them in order,
+    /// and sends the last piece only when the whole is what was archived. The length was
+    /// promised in the headers, so any error sent here breaks the response.
     async fn read(self, pieces: mpsc::Sender<Piece>) {
+        let size = self.object.size;
+        let count = u64::try_from(size)
+            .unwrap_or(0)
+            .div_ceil(PIECE.unsigned_abs());
+        // Each piece at its place by the recorded size, the last one unclamped: bytes past the
+        // recorded size are hashed too, and so are caught.
+        let reads = futures::stream::iter(0..count)
+            .map(|index| {
+                let offset = i64::try_from(index)
+                    .unwrap_or(i64::MAX)
+                    .saturating_mul(PIECE);
+                let (pool, scope, document, object) = (
+                    self.state.pool.clone(),
+                    self.scope.clone(),
+                    self.document.clone(),
+                    self.object.clone(),
+                );
+                // A task each, so that the reads go on while a piece waits to be sent.
+                tokio::spawn(async move {
+                    scoped::stored_chunk(&pool, &scope, &document, &object, offset, PIECE).await
+                })
+            })
+            .buffered(READS_AT_ONCE);
+        tokio::pin!(reads);
         let mut context = Context::new(&SHA256);
-        let mut offset = 0;
-        while offset < self.object.size {
-            let piece = match scoped::stored_chunk(
-                &self.state.pool,
-                &self.scope,
-                &self.document,
-                &self.object,
-                offset,
-                PIECE,
-            )
-            .await
-            {
-                Ok(piece) => piece,
-                Err(error) => {
+        let mut read = 0_i64;
+        let mut index = 0;
+        while let Some(piece) = reads.next().await {
+            index += 1;
+            let piece = match piece {
+                Ok(Ok(piece)) => piece,
+                Ok(Err(error)) => {
                     tracing::error!(%error, document = %self.document.as_str(), "reading stored bytes failed mid-download");
+                    let _ = pieces.send(Err(std::io::Error::other(error))).await;
+                    return;
+                }
+                Err(error) => {
+                    tracing::error!(%error, document = %self.document.as_str(), "reading stored bytes stopped mid-download");
                     let _ = pieces.send(Err(std::io::Error::other(error))).await;
                     return;
                 }
             };
             context.update(&piece);
-            // Unclamped pieces: bytes past the recorded size are hashed too, so they are caught.
-            offset += i64::try_from(piece.len()).unwrap_or(PIECE);
-            let last = piece.is_empty() || offset >= self.object.size;
-            if last {
-                let whole = context.clone().finish();
-                if offset != self.object.size || whole.as_ref() != self.object.sha256.as_slice() {
-                    report_integrity_failure(
-                        &self.state,
-                        &self.reader,
-                        &self.document,
-                        &self.object,
-                        self.part,
-                    )
+            read = read.saturating_add(i64::try_from(piece.len()).unwrap_or(PIECE));
+            // A shorter object than recorded comes short, a longer one long; either fails here.
+            if index == count
+                && (read != size
+                    || context.clone().finish().as_ref() != self.object.sha256.as_slice())
+            {
+                report_integrity_failure(
+                    &self.state,
+                    &self.reader,
+                    &self.document,
+                    &self.object,
+                    self.part,
+                )
+                .await;
+                let _ = pieces
+                    .send(Err(std::io::Error::other(
+                        "stored bytes fail their SHA-256",
+                    )))
                     .await;
-                    let _ = pieces
-                        .send(Err(std::io::Error::other(
-                            "stored bytes fail their SHA-256",
-                        )))
-                        .await;
-                    return;
-                }
+                return;
             }
             if pieces.send(Ok(Bytes::from(piece))).await.is_err() {
                 // The client is gone.
