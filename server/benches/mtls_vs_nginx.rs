@@ -38,9 +38,8 @@ use std::{
 
 use clap::Parser;
 
-use server::archive::ControllerOid;
-use support::{CONTROLLER, Server, get, open, quantile, until_answered};
-use test_support::{TestClient, archive_chunk, card, pki, seed};
+use support::{Server, get, linked_documents, open, quantile, until_answered};
+use test_support::{TestClient, pki};
 
 #[derive(Parser)]
 struct Args {
@@ -309,26 +308,7 @@ struct Archive {
 
 impl Archive {
     async fn set_up(server: &Server) -> Self {
-        archive_chunk(&server.owner, 0).await;
-        // Three documents of one controller, and that controller linked to the card.
-        let documents: Vec<(String, String)> = sqlx::query_as(
-            "SELECT controller_oid, document_oid FROM stored_bytes
-             WHERE kind = 'cda' AND controller_oid =
-                   (SELECT min(controller_oid) FROM stored_bytes WHERE kind = 'cda')
-             ORDER BY document_oid LIMIT 3",
-        )
-        .fetch_all(&server.owner)
-        .await
-        .expect("documents");
-        let controller = documents
-            .first()
-            .map(|(c, _)| c.clone())
-            .expect("an archived controller");
-        if controller != CONTROLLER {
-            let controller = ControllerOid::parse(&controller).expect("oid");
-            seed::link(&server.owner, &card(support::CARDS[0]), &controller).await;
-        }
-        let documents: Vec<String> = documents.into_iter().map(|(_, d)| d).collect();
+        let documents = linked_documents(&server.owner, 3).await;
         let [page_oid, medium_oid, large_oid] = <[String; 3]>::try_from(documents).expect("three");
         let mut large = Vec::new();
         for (oid, size) in [(&medium_oid, 20 * MIB), (&large_oid, 100 * MIB)] {
@@ -436,7 +416,20 @@ impl Nginx {
 }
 
 impl Drop for Nginx {
+    /// SIGTERM, on which the master process stops its workers and exits (SIGKILL would leave
+    /// the workers running, listening); SIGKILL only when it has not ended within 10 s.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let end = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < end {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

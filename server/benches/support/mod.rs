@@ -42,44 +42,11 @@ impl Server {
     /// The server on a free loopback port, `settings` added to its environment
     /// (`ARCHIVIST_…` variables), [`CARDS`] linked to [`CONTROLLER`].
     pub async fn start(settings: &[(&str, &str)]) -> Self {
-        let database = create_database().await;
-        migrate_as_owner(&database).await;
-        let owner = PgPool::connect(&database_url(&database))
-            .await
-            .expect("connect");
-        let controller = ControllerOid::parse(CONTROLLER).expect("oid");
-        seed::controller(&owner, &controller, "Tulvakunta").await;
-        for number in CARDS {
-            seed::link(&owner, &card(number), &controller).await;
-        }
-        let site = tempfile::tempdir().expect("site");
-        std::fs::create_dir_all(site.path().join("pkg")).expect("pkg");
-        std::fs::write(site.path().join("pkg/archivist.css"), "body{}").expect("css");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let pki = pki();
-        let child = Command::new(env!("CARGO_BIN_EXE_archivist"))
-            .arg("serve")
-            .env("ARCHIVIST_LISTEN", addr.to_string())
-            .env("ARCHIVIST_METRICS__LISTEN", "off")
-            .env("ARCHIVIST_SITE_ROOT", site.path())
-            .env("ARCHIVIST_TLS__CERTIFICATE", pki.file("server.pem"))
-            .env("ARCHIVIST_TLS__PRIVATE_KEY", pki.file("server.key"))
-            .env(
-                "ARCHIVIST_TLS__CLIENT_CA",
-                format!("[{}]", pki.file("issuing-ca.pem").display()),
-            )
-            .env(
-                "ARCHIVIST_TLS__CLIENT_CRL",
-                format!("[{}]", pki.file("issuing-ca.crl").display()),
-            )
-            .env("ARCHIVIST_LOG__FILTER", "error")
-            .env("DATABASE_URL", serving_database_url(&database).await)
+        let (database, owner) = demo_database().await;
+        let site = demo_site();
+        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        let child = serve_command(addr, site.path(), &serving_database_url(&database).await)
             .envs(settings.iter().copied())
-            .stdout(Stdio::null())
             .spawn()
             .expect("start archivist serve");
         let server = Self {
@@ -122,6 +89,97 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A fresh database, migrated, with [`CARDS`] linked to [`CONTROLLER`], and its owner's pool.
+pub async fn demo_database() -> (TestDatabase, PgPool) {
+    let database = create_database().await;
+    migrate_as_owner(&database).await;
+    let owner = PgPool::connect(&database_url(&database))
+        .await
+        .expect("connect");
+    link_cards(&owner).await;
+    (database, owner)
+}
+
+/// A site root with the style sheet the pages link to.
+pub fn demo_site() -> tempfile::TempDir {
+    let site = tempfile::tempdir().expect("site");
+    std::fs::create_dir_all(site.path().join("pkg")).expect("pkg");
+    std::fs::write(site.path().join("pkg/archivist.css"), "body{}").expect("css");
+    site
+}
+
+/// A free loopback port (bound and released: the server binds it a moment later).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// `archivist serve` on `addr` with the test PKI, the site at `site`, the database at
+/// `database_url`, no metrics listener, errors only on its log, output dropped.
+pub fn serve_command(addr: SocketAddr, site: &Path, database_url: &str) -> Command {
+    let pki = pki();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_archivist"));
+    command
+        .arg("serve")
+        .env("ARCHIVIST_LISTEN", addr.to_string())
+        .env("ARCHIVIST_METRICS__LISTEN", "off")
+        .env("ARCHIVIST_SITE_ROOT", site)
+        .env("ARCHIVIST_TLS__CERTIFICATE", pki.file("server.pem"))
+        .env("ARCHIVIST_TLS__PRIVATE_KEY", pki.file("server.key"))
+        .env(
+            "ARCHIVIST_TLS__CLIENT_CA",
+            format!("[{}]", pki.file("issuing-ca.pem").display()),
+        )
+        .env(
+            "ARCHIVIST_TLS__CLIENT_CRL",
+            format!("[{}]", pki.file("issuing-ca.crl").display()),
+        )
+        .env("ARCHIVIST_LOG__FILTER", "error")
+        .env("DATABASE_URL", database_url)
+        .stdout(Stdio::null());
+    command
+}
+
+/// [`CONTROLLER`], with [`CARDS`] linked to it.
+pub async fn link_cards(owner: &PgPool) {
+    let controller = ControllerOid::parse(CONTROLLER).expect("oid");
+    seed::controller(owner, &controller, "Tulvakunta").await;
+    for number in CARDS {
+        seed::link(owner, &card(number), &controller).await;
+    }
+}
+
+/// Archives generated documents and returns `count` of one controller's, that controller
+/// linked to [`CARDS`]' first card (after [`link_cards`]).
+pub async fn linked_documents(owner: &PgPool, count: usize) -> Vec<String> {
+    test_support::archive_chunk(owner, 0).await;
+    let documents: Vec<(String, String)> = sqlx::query_as(
+        "SELECT controller_oid, document_oid FROM stored_bytes
+         WHERE kind = 'cda' AND controller_oid =
+               (SELECT min(controller_oid) FROM stored_bytes WHERE kind = 'cda')
+         ORDER BY document_oid LIMIT $1",
+    )
+    .bind(i64::try_from(count).expect("a small count"))
+    .fetch_all(owner)
+    .await
+    .expect("documents");
+    assert_eq!(
+        documents.len(),
+        count,
+        "{count} documents of one controller"
+    );
+    let controller = ControllerOid::parse(&documents[0].0).expect("oid");
+    if controller.as_str() != CONTROLLER {
+        seed::link(owner, &card(CARDS[0]), &controller).await;
+    }
+    documents
+        .into_iter()
+        .map(|(_, document)| document)
+        .collect()
 }
 
 /// Waits (up to ten seconds) until a server that is starting answers `path` with 200 to a demo
