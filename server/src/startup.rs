@@ -154,13 +154,14 @@ impl Application {
         };
         tracing::info!(origins = ?origins.as_slice(), "forms are accepted from these origins");
         let draining = Draining::default();
+        let readiness = Readiness::new(pool.clone(), tls.revocation.clone(), draining.clone());
         let router = web::router(
             AppState {
                 leptos_options,
                 pool: pool.clone(),
                 services: Arc::new(services),
                 notices: notices.clone(),
-                readiness: Readiness::new(pool.clone(), tls.revocation.clone(), draining.clone()),
+                readiness: readiness.clone(),
             },
             guard,
             origins,
@@ -194,6 +195,7 @@ impl Application {
                     pool: pool.clone(),
                     revocation: tls.revocation,
                     notices: notices.clone(),
+                    readiness,
                 };
                 Some((listener, state))
             }

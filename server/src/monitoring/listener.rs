@@ -24,6 +24,7 @@ use tokio::{net::TcpListener, sync::watch};
 use crate::{
     notices::board::{NoticeBoard, kind_index},
     tls::RevocationHealth,
+    web::health::{NotReady, Readiness},
 };
 
 /// A scrape waits at most this long for the session count; the rest is in memory.
@@ -34,6 +35,9 @@ pub struct MetricsState {
     pub pool: PgPool,
     pub revocation: watch::Receiver<RevocationHealth>,
     pub notices: NoticeBoard,
+    /// What `/readyz` answers, shown as gauges so that an instance left out of the load
+    /// balancer's rotation is noticed.
+    pub readiness: Readiness,
 }
 
 pub fn router(state: MetricsState) -> Router {
@@ -81,8 +85,13 @@ async fn metrics(State(state): State<MetricsState>) -> Response {
     .await
     .ok()
     .and_then(Result::ok);
+    let now_utc = time::OffsetDateTime::now_utc();
+    // A database that does not answer in time takes no writes either.
+    let not_ready = tokio::time::timeout(SESSION_COUNT_TIMEOUT, state.readiness.not_ready(now_utc))
+        .await
+        .unwrap_or_else(|_| vec![NotReady::NoWritableDatabase]);
     let health = state.revocation.borrow().clone();
-    let board = state.notices.health(time::OffsetDateTime::now_utc());
+    let board = state.notices.health(now_utc);
 
     let now = PrometheusBuilder::new().build_recorder();
     metrics::with_local_recorder(&now, || {
@@ -95,6 +104,11 @@ async fn metrics(State(state): State<MetricsState>) -> Response {
         // Unknown (the database does not answer): left out rather than shown as zero.
         if let Some(sessions) = sessions {
             gauge!("archivist_sessions_active").set(sessions as f64);
+        }
+        gauge!("archivist_ready").set(flag(not_ready.is_empty()));
+        for reason in NotReady::ALL {
+            gauge!("archivist_not_ready", "reason" => reason.code())
+                .set(flag(not_ready.contains(&reason)));
         }
         gauge!("archivist_crl_stale_issuers").set(count(health.stale.len()));
         for issuer in &health.stale {
@@ -138,6 +152,14 @@ fn describe_state() {
     describe_gauge!(
         "archivist_sessions_active",
         "Sessions not expired (all instances: they share the database)."
+    );
+    describe_gauge!(
+        "archivist_ready",
+        "1 when /readyz answers 200: the load balancer sends this instance new connections."
+    );
+    describe_gauge!(
+        "archivist_not_ready",
+        "1 for each reason /readyz answers 503: draining, no_writable_database, revocation_lists."
     );
     describe_gauge!(
         "archivist_crl_stale_issuers",

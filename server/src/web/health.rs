@@ -61,7 +61,8 @@ impl Readiness {
         }
     }
 
-    async fn not_ready(&self, now: OffsetDateTime) -> Vec<NotReady> {
+    /// Why this instance should not be sent new connections now; empty when it should.
+    pub async fn not_ready(&self, now: OffsetDateTime) -> Vec<NotReady> {
         let mut reasons = Vec::new();
         if self.draining.is_on() {
             reasons.push(NotReady::Draining);
@@ -84,13 +85,28 @@ impl Readiness {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum NotReady {
+pub enum NotReady {
     Draining,
     NoWritableDatabase,
     RevocationLists,
 }
 
 impl NotReady {
+    pub const ALL: [Self; 3] = [
+        Self::Draining,
+        Self::NoWritableDatabase,
+        Self::RevocationLists,
+    ];
+
+    /// The reason's label on the metrics listener (`archivist_not_ready{reason}`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Draining => "draining",
+            Self::NoWritableDatabase => "no_writable_database",
+            Self::RevocationLists => "revocation_lists",
+        }
+    }
+
     /// The line `/readyz` answers, for the operator reading the load balancer's log.
     fn line(self) -> &'static str {
         match self {

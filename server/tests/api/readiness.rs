@@ -33,6 +33,12 @@ async fn until_readiness(app: &TestApp, status: u16) -> (u16, String) {
 async fn a_serving_instance_is_ready_and_says_so_without_a_card() {
     let app = TestApp::spawn().await;
     assert_eq!(readiness(&app).await, (200, "ready\n".to_owned()));
+    let (_, metrics) = app.scrape().await;
+    assert!(metrics.contains("archivist_ready 1\n"), "{metrics}");
+    assert!(
+        metrics.contains("archivist_not_ready{reason=\"draining\"} 0\n"),
+        "{metrics}"
+    );
     app.stop().await;
 }
 
@@ -67,6 +73,13 @@ async fn a_database_that_takes_no_writes_makes_the_instance_unready_until_it_doe
     assert_eq!(
         (status, body.as_str()),
         (503, "no database that takes writes\n")
+    );
+    // Monitoring sees it too, with the reason.
+    let (_, metrics) = app.scrape().await;
+    assert!(metrics.contains("archivist_ready 0\n"), "{metrics}");
+    assert!(
+        metrics.contains("archivist_not_ready{reason=\"no_writable_database\"} 1\n"),
+        "{metrics}"
     );
     // Alive all the same: it reads, so it is not for a restart.
     let health = app.client(None).get("/healthz").await.expect("health");
