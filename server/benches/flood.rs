@@ -47,6 +47,9 @@ struct Args {
     /// Attacking tasks at once in the handshake, slow-header and reset floods.
     #[arg(long, default_value_t = 64)]
     concurrency: usize,
+    /// Only the attacks whose names contain this (after the quiet round), e.g. `idle`.
+    #[arg(long)]
+    only: Option<String>,
     /// Ignored: `cargo bench` passes it.
     #[arg(long, hide = true)]
     bench: bool,
@@ -76,7 +79,13 @@ async fn run(args: Args) {
         Attack::IdleHoard,
         Attack::RapidReset,
         Attack::CardFlood,
-    ] {
+    ]
+    .into_iter()
+    .filter(|attack| {
+        args.only
+            .as_deref()
+            .is_none_or(|only| attack.name().contains(only))
+    }) {
         let result = server.round(attack.name(), round, attack, &args).await;
         let ratio = result.p99 / quiet.p99.max(0.001);
         if result.ok < result.sent {
