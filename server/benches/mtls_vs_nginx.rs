@@ -38,7 +38,7 @@ use std::{
 
 use clap::Parser;
 
-use support::{Server, get, linked_documents, open, quantile, until_answered};
+use support::{Server, get, linked_documents, open, quantile, terminate, until_answered};
 use test_support::{TestClient, pki};
 
 #[derive(Parser)]
@@ -419,19 +419,7 @@ impl Drop for Nginx {
     /// SIGTERM, on which the master process stops its workers and exits (SIGKILL would leave
     /// the workers running, listening); SIGKILL only when it has not ended within 10 s.
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let end = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < end {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        terminate(&mut self.child, Duration::from_secs(10));
     }
 }
 

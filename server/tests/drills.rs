@@ -48,7 +48,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use support::{
     Sender, demo_database, demo_site, free_port, get, linked_documents, open, quantile,
-    serve_command, until_answered,
+    serve_command, terminate, until_answered,
 };
 use test_support::{TestClient, drop_database, serving_database_url};
 
@@ -244,24 +244,10 @@ impl Instance {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(child.id().to_string())
-            .status();
-        let waited = tokio::task::spawn_blocking(move || {
-            let end = Instant::now() + Duration::from_secs(60);
-            while Instant::now() < end {
-                if let Ok(Some(_)) = child.try_wait() {
-                    return true;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-            false
-        })
-        .await
-        .expect("waiting");
+        let waited =
+            tokio::task::spawn_blocking(move || terminate(&mut child, Duration::from_secs(60)))
+                .await
+                .expect("waiting");
         assert!(
             waited,
             "{} did not stop within a minute of SIGTERM",

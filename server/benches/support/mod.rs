@@ -74,11 +74,7 @@ impl Server {
 
     /// Stops the server as an operator would (SIGTERM, its drain) and drops its database.
     pub async fn stop(mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
+        terminate(&mut self.child, Duration::from_secs(60));
         self.owner.close().await;
     }
 }
@@ -180,6 +176,25 @@ pub async fn linked_documents(owner: &PgPool, count: usize) -> Vec<String> {
         .into_iter()
         .map(|(_, document)| document)
         .collect()
+}
+
+/// Stops a process as an operator would: SIGTERM, then waits for it to end, and SIGKILL only
+/// when it has not within `bound`. Whether it ended by itself.
+pub fn terminate(child: &mut Child, bound: Duration) -> bool {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let end = std::time::Instant::now() + bound;
+    while std::time::Instant::now() < end {
+        if let Ok(Some(_)) = child.try_wait() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    false
 }
 
 /// Waits (up to ten seconds) until a server that is starting answers `path` with 200 to a demo

@@ -27,8 +27,9 @@ use crate::{
     web::health::{NotReady, Readiness},
 };
 
-/// A scrape waits at most this long for the session count; the rest is in memory.
-const SESSION_COUNT_TIMEOUT: Duration = Duration::from_secs(2);
+/// A scrape waits at most this long for each of its database questions (the session count,
+/// readiness); the rest is in memory.
+const DATABASE_WAIT: Duration = Duration::from_secs(2);
 
 #[derive(Clone)]
 pub struct MetricsState {
@@ -76,7 +77,7 @@ async fn metrics(State(state): State<MetricsState>) -> Response {
         return (StatusCode::SERVICE_UNAVAILABLE, "metrics are off\n").into_response();
     };
     let sessions = tokio::time::timeout(
-        SESSION_COUNT_TIMEOUT,
+        DATABASE_WAIT,
         sqlx::query_scalar::<_, i64>(
             "SELECT count(*) FROM tower_sessions.session WHERE expiry_date > now()",
         )
@@ -87,7 +88,7 @@ async fn metrics(State(state): State<MetricsState>) -> Response {
     .and_then(Result::ok);
     let now_utc = time::OffsetDateTime::now_utc();
     // A database that does not answer in time takes no writes either.
-    let not_ready = tokio::time::timeout(SESSION_COUNT_TIMEOUT, state.readiness.not_ready(now_utc))
+    let not_ready = tokio::time::timeout(DATABASE_WAIT, state.readiness.not_ready(now_utc))
         .await
         .unwrap_or_else(|_| vec![NotReady::NoWritableDatabase]);
     let health = state.revocation.borrow().clone();

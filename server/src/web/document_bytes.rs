@@ -271,16 +271,15 @@ impl Download {
         let mut index = 0;
         while let Some(piece) = reads.next().await {
             index += 1;
+            // The read failed, or its task did.
+            let piece = piece
+                .map_err(std::io::Error::other)
+                .and_then(|read| read.map_err(std::io::Error::other));
             let piece = match piece {
-                Ok(Ok(piece)) => piece,
-                Ok(Err(error)) => {
-                    tracing::error!(%error, document = %self.document.as_str(), "reading stored bytes failed mid-download");
-                    let _ = pieces.send(Err(std::io::Error::other(error))).await;
-                    return;
-                }
+                Ok(piece) => piece,
                 Err(error) => {
-                    tracing::error!(%error, document = %self.document.as_str(), "reading stored bytes stopped mid-download");
-                    let _ = pieces.send(Err(std::io::Error::other(error))).await;
+                    tracing::error!(%error, document = %self.document.as_str(), "reading stored bytes failed mid-download");
+                    let _ = pieces.send(Err(error)).await;
                     return;
                 }
             };
