@@ -41,9 +41,20 @@ pub async fn verified_client() -> Result<VerifiedClient, ServiceError> {
 pub fn refused(error: ServiceError) -> ServiceError {
     if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(error.status());
+        // A failover or an outage: the same wait the status pages ask for.
+        if error == ServiceError::Unavailable {
+            response.insert_header(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
     }
     error
 }
+
+/// How long a 503 asks the client to wait before trying again: about what a database failover
+/// takes.
+pub const RETRY_AFTER_SECONDS: &str = "30";
 
 /// The opening every server function shares: the services of this request, and the refusal's
 /// status on the response. `call` asks the services for the answer.

@@ -121,7 +121,7 @@ async fn write_round(pools: &[PgPool; 2], sealers: Option<&[Sealer; 2]>, secs: u
                     let t = Instant::now();
                     let written = audit::record_in(
                         &pool,
-                        AuditEvent {
+                        &AuditEvent {
                             action: AuditAction::DocumentViewed,
                             outcome: Outcome::Success,
                             client_address: IpAddr::V4(Ipv4Addr::new(10, 0, 0, task)),

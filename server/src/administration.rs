@@ -94,7 +94,7 @@ pub async fn record_change_in<'e>(
         } => {
             audit::record_in(
                 executor,
-                AuditEvent {
+                &AuditEvent {
                     action,
                     outcome: Outcome::Success,
                     client_address: *address,

@@ -11,6 +11,7 @@ pub mod checkpoint;
 pub mod merkle;
 pub mod proof;
 pub mod seal;
+pub mod spool;
 pub mod stored_tree;
 pub mod verify;
 
@@ -21,6 +22,7 @@ use futures::TryStreamExt;
 use sqlx::PgPool;
 
 use crate::archive::ControllerOid;
+use spool::{Spool, SpooledRow};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 /// What happened. The codes are stored, so they never change meaning.
@@ -118,6 +120,32 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
+    /// Whether a row of this action may wait in the spool while no primary takes it: what was
+    /// read or refused, which happened whatever the database's state. A change is not spooled:
+    /// it needs a primary itself, and its row must not claim one that did not commit.
+    pub fn may_be_spooled(self) -> bool {
+        matches!(
+            self,
+            Self::ClientAuthenticated
+                | Self::CertificateRefused
+                | Self::CardNumberRefused
+                | Self::CsrfRefused
+                | Self::RequestRefused
+                | Self::AuditSearched
+                | Self::AuditExported
+                | Self::CardStatusChecked
+                | Self::DocumentRawRead
+                | Self::DocumentRenditionRead
+                | Self::DocumentPdfRead
+                | Self::DocumentsSearched
+                | Self::DocumentViewed
+                | Self::ClientViewed
+                | Self::DocumentsCompared
+                | Self::DocumentIntegrityFailed
+                | Self::DeploymentTestViewed
+        )
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Self::ClientAuthenticated => "tls.client_authenticated",
@@ -210,15 +238,41 @@ pub fn operator_account() -> String {
 #[derive(Clone, Debug)]
 pub struct AuditLog {
     pool: PgPool,
+    spool: Option<Spool>,
 }
 
 impl AuditLog {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self { pool, spool: None }
     }
 
+    /// Rows that no primary takes go to `spool` (when there is one) instead of failing.
+    pub fn with_spool(self, spool: Option<Spool>) -> Self {
+        Self { spool, ..self }
+    }
+
+    /// Writes `event`'s row; while no database primary takes it (a failover, a standby left
+    /// behind), into the spool, which adds it to the log later. An error means the row is
+    /// nowhere and what it audits must not be served.
     pub async fn record(&self, event: AuditEvent<'_>) -> Result<(), sqlx::Error> {
-        record_in(&self.pool, event).await
+        let error = match record_in(&self.pool, &event).await {
+            Ok(()) => return Ok(()),
+            Err(error) => error,
+        };
+        let spoolable = event.action.may_be_spooled() && no_primary(&error);
+        let Some(spool) = self.spool.as_ref().filter(|_| spoolable) else {
+            return Err(error);
+        };
+        match spool.append(&SpooledRow::of(&event)).await {
+            Ok(()) => {
+                tracing::warn!(action = event.action.code(), %error, "no database primary takes the audit row: spooled");
+                Ok(())
+            }
+            Err(spool_error) => {
+                tracing::error!(action = event.action.code(), %error, %spool_error, "the audit row is neither in the database nor in the spool");
+                Err(error)
+            }
+        }
     }
 
     pub async fn record_operator(&self, event: OperatorEvent<'_>) -> Result<(), sqlx::Error> {
@@ -230,7 +284,7 @@ impl AuditLog {
 /// its row commit together or not at all.
 pub async fn record_in<'e>(
     executor: impl sqlx::PgExecutor<'e>,
-    event: AuditEvent<'_>,
+    event: &AuditEvent<'_>,
 ) -> Result<(), sqlx::Error> {
     let started = std::time::Instant::now();
     let written = insert(executor, event).await;
@@ -238,9 +292,29 @@ pub async fn record_in<'e>(
     written
 }
 
+/// Whether `error` says the database takes no writes now but may again after a failover: the
+/// connection is gone or refused, the server is shutting down or starting, or it is a standby.
+/// Any other error (a constraint, a bug) would fail the same way when shipped, so it is not
+/// spooled.
+fn no_primary(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // 25006 read_only_sql_transaction, 57P01-57P03 shutdown and start-up, class 08
+            // connection exceptions.
+            matches!(code.as_ref(), "25006" | "57P01" | "57P02" | "57P03") || code.starts_with("08")
+        }),
+        _ => false,
+    }
+}
+
 async fn insert<'e>(
     executor: impl sqlx::PgExecutor<'e>,
-    event: AuditEvent<'_>,
+    event: &AuditEvent<'_>,
 ) -> Result<(), sqlx::Error> {
     let (outcome, reason) = match event.outcome {
         Outcome::Success => ("success", None),
@@ -265,7 +339,7 @@ async fn insert<'e>(
         event.card_number,
         event.controller_oid,
         event.document_oid,
-        event.details,
+        event.details.as_ref(),
     )
     .execute(executor)
     .await?;

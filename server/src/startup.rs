@@ -12,6 +12,7 @@ use crate::{
     audit::{
         AuditLog,
         seal::{SealSettings, Sealer},
+        spool::Spool,
     },
     auth::Authenticator,
     db::{self, DbError},
@@ -51,6 +52,8 @@ pub enum StartupError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    #[error("audit.spool_dir: {0}")]
+    Spool(#[from] crate::audit::spool::SpoolError),
     #[error("metrics.listen: cannot listen on {addr}: {source}")]
     MetricsListen {
         addr: SocketAddr,
@@ -74,6 +77,7 @@ pub struct Application {
     seal_interval: std::time::Duration,
     draining: Draining,
     drain_delay: std::time::Duration,
+    spool: Option<Spool>,
 }
 
 impl Application {
@@ -93,6 +97,14 @@ impl Application {
                 "audit.signing_key_file is not set: the audit log is hash-chained, but no checkpoint is signed, so a database superuser could rewrite it unnoticed"
             );
         }
+        // Taken before the database is reached: a spool another process holds is a
+        // configuration mistake to stop on, whatever the database's state.
+        let spool = settings
+            .audit
+            .spool_dir
+            .as_deref()
+            .map(|dir| Spool::open(dir, settings.audit.spool_max_bytes))
+            .transpose()?;
         // Recording starts before the first connection, so nothing goes uncounted.
         crate::monitoring::handle();
         let pool = db::connect_for_serving(&settings.database).await?;
@@ -110,8 +122,9 @@ impl Application {
             tracing::error!(%error, "cannot name the issuing CAs for the administrators' pages");
             Vec::new()
         });
-        let refusals = RefusalLog::new(AuditLog::new(pool.clone()));
-        let handshake_refusals = HandshakeRefusals::new(AuditLog::new(pool.clone()));
+        let audit = AuditLog::new(pool.clone()).with_spool(spool.clone());
+        let refusals = RefusalLog::new(audit.clone());
+        let handshake_refusals = HandshakeRefusals::new(audit.clone());
         let notices = NoticeBoard::new(
             pool.clone(),
             settings.ops.notice_file.clone(),
@@ -123,14 +136,15 @@ impl Application {
         let services = ServerServices::new(
             pool.clone(),
             authenticator.clone(),
-            AuditLog::new(pool.clone()),
+            audit.clone(),
             issuers,
             refusals.clone(),
             notices.clone(),
         );
         let guard = web::session::SessionGuard {
-            audit: AuditLog::new(pool.clone()),
+            audit: audit.clone(),
             absolute_timeout: settings.session.absolute_timeout(),
+            pool: pool.clone(),
         };
         let listener =
             TcpListener::bind(settings.listen)
@@ -166,11 +180,7 @@ impl Application {
             guard,
             origins,
             settings,
-            ForwardedCertificates::new(
-                settings.proxy.trusted.clone(),
-                tls.verifier,
-                AuditLog::new(pool.clone()),
-            ),
+            ForwardedCertificates::new(settings.proxy.trusted.clone(), tls.verifier, audit.clone()),
         );
         if !settings.proxy.trusted.is_empty() {
             tracing::warn!(
@@ -206,7 +216,7 @@ impl Application {
             tls.acceptor,
             Connections::new(
                 router,
-                AuditLog::new(pool.clone()),
+                audit,
                 authenticator,
                 handshake_refusals.clone(),
                 notices.clone(),
@@ -232,6 +242,7 @@ impl Application {
             seal_interval: settings.audit.seal_interval(),
             draining,
             drain_delay: settings.ops.drain_delay(),
+            spool,
         })
     }
 
@@ -250,11 +261,15 @@ impl Application {
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
         tracing::info!(address = %self.local_addr, "serving https");
         let reloader = tokio::spawn(self.reloader.run());
-        let sessions = tokio::spawn(web::session::delete_expired(self.pool));
+        let sessions = tokio::spawn(web::session::delete_expired(self.pool.clone()));
         let refusals = spawn_flushing(&self.refusals, self.refusal_interval);
         let handshake_refusals = spawn_flushing(&self.handshake_refusals, self.refusal_interval);
         let notices = tokio::spawn(self.notices.run(self.notice_refresh));
         let sealer = tokio::spawn(self.sealer.clone().run(self.seal_interval));
+        let shipping = self
+            .spool
+            .clone()
+            .map(|spool| tokio::spawn(spool.run_shipping(self.pool.clone(), SHIP_EVERY)));
         let metrics = self.metrics.map(|(listener, state)| {
             if let Ok(address) = listener.local_addr() {
                 tracing::info!(%address, "serving metrics (plain HTTP)");
@@ -285,15 +300,28 @@ impl Application {
         handshake_refusals.abort();
         notices.abort();
         sealer.abort();
+        if let Some(shipping) = shipping {
+            shipping.abort();
+        }
         // The refusals counted since the last row are not lost with the process.
         self.refusals.flush().await;
         self.handshake_refusals.flush().await;
+        // Spooled rows reach the log now if a primary takes them; else the next start ships them.
+        if let Some(spool) = &self.spool
+            && spool.held_bytes() > 0
+            && let Err(error) = spool.ship(&self.pool).await
+        {
+            tracing::warn!(%error, held_bytes = spool.held_bytes(), "audit rows stay in the spool until the next start");
+        }
         // And the last rows join the chain now rather than at the other instance's next round.
         if let Err(error) = self.sealer.seal().await {
             tracing::warn!(%error, "cannot seal the audit log at shutdown; the next round will");
         }
     }
 }
+
+/// How often the spool looks for a primary to ship to while it holds rows.
+const SHIP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Creates and removes a file in `dir`, as the sealer will write checkpoints there.
 fn check_writable(dir: &std::path::Path) -> std::io::Result<()> {

@@ -192,7 +192,17 @@ pub struct AuditSettings {
     /// and every access as it happens: a row a connection would let anyone with a valid card
     /// make the server write to the database at its handshake rate.
     pub connections: bool,
+    /// A directory of this instance's own (never shared) where an access's audit row is kept,
+    /// fsynced before the page is served, while no database primary takes it (a failover), and
+    /// from which it is added to the log once one does. Unset: such a request is answered 503.
+    pub spool_dir: Option<PathBuf>,
+    /// The most the spool holds; a row that would not fit is refused like an unwritable one
+    /// (503), so a long outage fills a bounded amount of disk.
+    pub spool_max_bytes: u64,
 }
+
+/// The smallest spool worth having: room for a few rows.
+pub const MIN_SPOOL_BYTES: u64 = 4096;
 
 impl Default for AuditSettings {
     fn default() -> Self {
@@ -204,6 +214,8 @@ impl Default for AuditSettings {
             checkpoint_rows: 10_000,
             seal_interval_millis: 1_000,
             connections: false,
+            spool_dir: None,
+            spool_max_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -549,6 +561,12 @@ impl Settings {
         if self.audit.refusal_interval_secs == 0 {
             return problem("audit.refusal_interval_secs", "must be at least 1");
         }
+        if self.audit.spool_max_bytes < MIN_SPOOL_BYTES {
+            return problem(
+                "audit.spool_max_bytes",
+                "must be at least 4096 (a few rows; a failover's worth is megabytes)",
+            );
+        }
         let c = &self.connections;
         for (setting, value) in [
             ("connections.max_open", c.max_open),
@@ -804,6 +822,16 @@ mod tests {
         let f = file("[ops]\ndrain_delay_secs = 5\n");
         let s = Settings::load_from(Some(f.path()), no_env()).expect("valid");
         assert_eq!(s.ops.drain_delay(), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_spool_too_small_for_a_few_rows_is_refused() {
+        let f = file("[audit]\nspool_dir = \"/var/spool/archivist\"\nspool_max_bytes = 100\n");
+        let err = Settings::load_from(Some(f.path()), no_env()).expect_err("must fail");
+        assert!(err.to_string().contains("audit.spool_max_bytes"), "{err}");
+        let f = file("[audit]\nspool_dir = \"/var/spool/archivist\"\n");
+        let s = Settings::load_from(Some(f.path()), no_env()).expect("valid");
+        assert_eq!(s.audit.spool_max_bytes, 64 * 1024 * 1024);
     }
 
     #[test]

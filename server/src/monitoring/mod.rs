@@ -34,6 +34,9 @@ pub const REQUESTS_SHED: &str = "archivist_requests_shed_total";
 pub const IDLE_CONNECTIONS_CLOSED: &str = "archivist_idle_connections_closed_total";
 pub const CARD_DOWNLOADS_REFUSED: &str = "archivist_card_downloads_refused_total";
 pub const PROXY_HEADERS_REFUSED: &str = "archivist_proxy_headers_refused_total";
+pub const AUDIT_SPOOL_BYTES: &str = "archivist_audit_spool_bytes";
+pub const AUDIT_SPOOLED: &str = "archivist_audit_spooled_total";
+pub const AUDIT_SPOOL_SHIPPED: &str = "archivist_audit_spool_shipped_total";
 
 /// Latency buckets in seconds: a page is expected in tens of milliseconds, a download in seconds.
 const BUCKETS: [f64; 12] = [
@@ -92,6 +95,18 @@ fn describe() {
     describe_counter!(
         CONNECTIONS_REFUSED,
         "Connections closed at accept time, before TLS, by reason (address_rate, network_rate, address_open, network_open, total_open)."
+    );
+    describe_gauge!(
+        AUDIT_SPOOL_BYTES,
+        "Bytes of audit rows in this instance's spool, waiting for a database primary."
+    );
+    describe_counter!(
+        AUDIT_SPOOLED,
+        "Audit rows no primary took, by outcome (spooled; refused: the spool was full or failed)."
+    );
+    describe_counter!(
+        AUDIT_SPOOL_SHIPPED,
+        "Spooled audit rows shipped, by outcome (added; already_there: shipped before; rejected: damaged, kept aside and NOT in the log)."
     );
     describe_counter!(
         CARD_RATE_LIMITED,
@@ -224,6 +239,25 @@ impl Drop for InGauge {
     fn drop(&mut self) {
         gauge!(self.0).decrement(1.0);
     }
+}
+
+/// An audit row that no primary took, spooled or not, and what the spool now holds.
+pub fn audit_spool(held_bytes: u64, spooled: bool) {
+    let outcome = if spooled { "spooled" } else { "refused" };
+    counter!(AUDIT_SPOOLED, "outcome" => outcome).increment(1);
+    gauge!(AUDIT_SPOOL_BYTES).set(held_bytes as f64);
+}
+
+/// A shipping round of the audit spool.
+pub fn audit_spool_shipped(held_bytes: u64, shipped: &crate::audit::spool::Shipped) {
+    for (outcome, rows) in [
+        ("added", shipped.added),
+        ("already_there", shipped.already_there),
+        ("rejected", shipped.rejected),
+    ] {
+        counter!(AUDIT_SPOOL_SHIPPED, "outcome" => outcome).increment(rows);
+    }
+    gauge!(AUDIT_SPOOL_BYTES).set(held_bytes as f64);
 }
 
 /// One audit row written, or not, and how long it took.

@@ -9,8 +9,9 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 
-/// Seconds a client is asked to wait before trying again after a 503.
-pub const RETRY_AFTER_SECONDS: &str = "30";
+/// Seconds a client is asked to wait before trying again after a 503: the pages' and the
+/// server functions' one figure.
+pub use app::ssr::RETRY_AFTER_SECONDS;
 
 /// 404: nothing here, or nothing this card may see.
 pub fn not_found() -> Response {

@@ -136,6 +136,8 @@ pub async fn delete_expired(pool: PgPool) {
 pub struct SessionGuard {
     pub audit: AuditLog,
     pub absolute_timeout: Duration,
+    /// Asked before a renewal is written: whether a primary takes it.
+    pub pool: PgPool,
 }
 
 /// Middleware (inside the session layer): makes sure every request that needs a session has a
@@ -197,6 +199,13 @@ impl SessionGuard {
             ) {
                 Verdict::Keep { touch: false } => return Ok(()),
                 Verdict::Keep { touch: true } => {
+                    // The store writes the renewal after the page has been made, and a write
+                    // no primary takes (a failover) would turn the page into an error. The
+                    // session keeps its expiry meanwhile; the next request renews it.
+                    if !crate::db::accepts_writes(&self.pool).await {
+                        tracing::info!(%address, "no database primary: the session's renewal waits");
+                        return Ok(());
+                    }
                     current.last_seen = now;
                     session.insert(SIGNED_IN, current).await?;
                     return Ok(());

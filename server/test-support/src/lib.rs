@@ -727,6 +727,27 @@ pub async fn until_audited(app: &TestApp, action: &str) {
     );
 }
 
+/// What a standby looks like to the server: every new session read-only. (A real standby is in
+/// recovery, which the same check reads; a test cannot make one of its own database.)
+pub async fn set_read_only(database: &str, on: bool) {
+    let mut admin = PgConnection::connect(&admin_url()).await.expect("admin");
+    let change = if on {
+        format!(r#"ALTER DATABASE "{database}" SET default_transaction_read_only = on"#)
+    } else {
+        format!(r#"ALTER DATABASE "{database}" RESET default_transaction_read_only"#)
+    };
+    sqlx::query(&change)
+        .execute(&mut admin)
+        .await
+        .expect(&change);
+    // The server's open sessions end, so that its next ones get the database's setting.
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+        .bind(database)
+        .execute(&mut admin)
+        .await
+        .expect("terminate");
+}
+
 /// The client address on the test database's sign-in row (`session.started`), as the audit log
 /// recorded it.
 pub async fn sign_in_address(app: &TestApp) -> String {

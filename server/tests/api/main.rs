@@ -8,6 +8,7 @@ mod administration;
 mod architecture;
 mod archive;
 mod audit_integrity;
+mod audit_spool;
 mod card_status;
 mod deployment_test;
 mod documents;

@@ -4,9 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use sqlx::{Connection, PgConnection};
-
-use crate::helpers::{TestApp, admin_url};
+use crate::helpers::{TestApp, set_read_only};
 
 async fn readiness(app: &TestApp) -> (u16, String) {
     let answer = app
@@ -40,27 +38,6 @@ async fn a_serving_instance_is_ready_and_says_so_without_a_card() {
         "{metrics}"
     );
     app.stop().await;
-}
-
-/// What a standby looks like to the server: every new session read-only. (A real standby is in
-/// recovery, which the same check reads; a test cannot make one of its own database.)
-async fn set_read_only(database: &str, on: bool) {
-    let mut admin = PgConnection::connect(&admin_url()).await.expect("admin");
-    let change = if on {
-        format!(r#"ALTER DATABASE "{database}" SET default_transaction_read_only = on"#)
-    } else {
-        format!(r#"ALTER DATABASE "{database}" RESET default_transaction_read_only"#)
-    };
-    sqlx::query(&change)
-        .execute(&mut admin)
-        .await
-        .expect(&change);
-    // The server's open sessions end, so that its next ones get the database's setting.
-    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
-        .bind(database)
-        .execute(&mut admin)
-        .await
-        .expect("terminate");
 }
 
 #[tokio::test]
