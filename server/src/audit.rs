@@ -298,8 +298,11 @@ pub async fn record_in<'e>(
 /// spooled.
 fn no_primary(error: &sqlx::Error) -> bool {
     match error {
+        // Protocol: the connection ended mid-conversation (a primary that went away answers a
+        // new connection's TLS request with nothing).
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,

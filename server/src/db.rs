@@ -15,6 +15,8 @@ pub enum DbError {
     NoUrl,
     #[error("database.url is not a valid PostgreSQL URL: {0}")]
     BadUrl(sqlx::Error),
+    #[error("database.read_url is not a valid PostgreSQL URL: {0}")]
+    BadReadUrl(sqlx::Error),
     #[error("cannot connect to the database (database.url): {0}")]
     Connect(sqlx::Error),
     #[error("cannot apply the database migrations: {0}")]
@@ -31,29 +33,55 @@ pub enum DbError {
 /// Connects and checks the connection once, so that a wrong URL or a database that is down
 /// is reported at start-up rather than at the first request.
 pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, DbError> {
-    pool(settings, None).await
+    pool(settings, 0).await
 }
 
 /// The serving process's pool: [`connect`], with every connection's statements cut off after
 /// `database.statement_timeout_millis` (set at connect, so it holds for every statement of the
 /// session unless a transaction lifts it with `SET LOCAL`).
 pub async fn connect_for_serving(settings: &DatabaseSettings) -> Result<PgPool, DbError> {
-    let timeout = Some(settings.statement_timeout_millis).filter(|&millis| millis > 0);
-    pool(settings, timeout).await
+    pool(settings, settings.statement_timeout_millis).await
 }
 
-async fn pool(
-    settings: &DatabaseSettings,
-    statement_timeout_millis: Option<u64>,
-) -> Result<PgPool, DbError> {
-    let url = settings.url.as_deref().ok_or(DbError::NoUrl)?;
-    let mut options: sqlx::postgres::PgConnectOptions = url.parse().map_err(DbError::BadUrl)?;
-    if let Some(millis) = statement_timeout_millis {
-        options = options.options([("statement_timeout", millis.to_string())]);
-    }
+/// The serving process's pool for reads (`database.read_url`), the same limits as
+/// [`connect_for_serving`]'s; `None` when reads share the primary's pool. Connected on first use:
+/// a standby that is down when the instance starts must not keep it from serving.
+pub fn connect_reads_for_serving(settings: &DatabaseSettings) -> Result<Option<PgPool>, DbError> {
+    let Some(url) = settings.read_url.as_deref() else {
+        return Ok(None);
+    };
+    let options =
+        connect_options(url, settings.statement_timeout_millis).map_err(DbError::BadReadUrl)?;
+    Ok(Some(pool_options(settings).connect_lazy_with(options)))
+}
+
+/// `url`'s options, with every statement cut off after `statement_timeout_millis` (0: never).
+fn connect_options(
+    url: &str,
+    statement_timeout_millis: u64,
+) -> Result<sqlx::postgres::PgConnectOptions, sqlx::Error> {
+    let options: sqlx::postgres::PgConnectOptions = url.parse()?;
+    Ok(if statement_timeout_millis > 0 {
+        options.options([("statement_timeout", statement_timeout_millis.to_string())])
+    } else {
+        options
+    })
+}
+
+fn pool_options(settings: &DatabaseSettings) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(settings.acquire_timeout())
+}
+
+/// `statement_timeout_millis` 0: no limit.
+async fn pool(
+    settings: &DatabaseSettings,
+    statement_timeout_millis: u64,
+) -> Result<PgPool, DbError> {
+    let url = settings.url.as_deref().ok_or(DbError::NoUrl)?;
+    let options = connect_options(url, statement_timeout_millis).map_err(DbError::BadUrl)?;
+    pool_options(settings)
         .connect_with(options)
         .await
         .map_err(DbError::Connect)

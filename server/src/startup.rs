@@ -109,14 +109,17 @@ impl Application {
         crate::monitoring::handle();
         let pool = db::connect_for_serving(&settings.database).await?;
         db::migrate_if_pending(&pool).await?;
+        let reads =
+            db::connect_reads_for_serving(&settings.database)?.unwrap_or_else(|| pool.clone());
 
         let leptos_options = LeptosOptions::builder()
             .output_name(app::SITE_OUTPUT_NAME)
             .site_root(settings.site_root.to_string_lossy().as_ref())
             .site_addr(settings.listen)
             .build();
+        // Sign-in reads the card's links on every request: through a failover too.
         let authenticator =
-            Authenticator::new(pool.clone(), settings.auth.card_number_rule.clone());
+            Authenticator::new(reads.clone(), settings.auth.card_number_rule.clone());
         // The TLS configuration above has read the same files, so this does not fail in practice.
         let issuers = crate::admin_commands::configured_issuers(settings).unwrap_or_else(|error| {
             tracing::error!(%error, "cannot name the issuing CAs for the administrators' pages");
@@ -135,6 +138,7 @@ impl Application {
         notices.refresh().await;
         let services = ServerServices::new(
             pool.clone(),
+            reads.clone(),
             authenticator.clone(),
             audit.clone(),
             issuers,
@@ -173,6 +177,7 @@ impl Application {
             AppState {
                 leptos_options,
                 pool: pool.clone(),
+                reads,
                 services: Arc::new(services),
                 notices: notices.clone(),
                 readiness: readiness.clone(),

@@ -364,6 +364,12 @@ pub struct TlsSettings {
 pub struct DatabaseSettings {
     /// PostgreSQL connection URL; `DATABASE_URL` sets it too.
     pub url: Option<String>,
+    /// `serve` only: where archivists' pages, searches, sign-in lookups and sessions are read
+    /// from; changes and audit rows always go to `url`. Point it at a router that sends reads
+    /// to the primary while there is one and to the synchronous standby while there is not
+    /// (server/deploy/haproxy/database.cfg), so that reads go on through a failover. Unset:
+    /// everything uses `url`.
+    pub read_url: Option<String>,
     pub max_connections: u32,
     /// Seconds to wait for a connection from the pool (and for the first connection).
     pub acquire_timeout_secs: u64,
@@ -445,6 +451,7 @@ impl Default for DatabaseSettings {
     fn default() -> Self {
         Self {
             url: None,
+            read_url: None,
             max_connections: 10,
             acquire_timeout_secs: 5,
             statement_timeout_millis: 30_000,
@@ -463,6 +470,7 @@ impl fmt::Debug for DatabaseSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DatabaseSettings")
             .field("url", &self.url.as_ref().map(|_| "<set>"))
+            .field("read_url", &self.read_url.as_ref().map(|_| "<set>"))
             .field("max_connections", &self.max_connections)
             .field("acquire_timeout_secs", &self.acquire_timeout_secs)
             .finish()

@@ -36,7 +36,11 @@ use super::{
 };
 
 pub struct ServerServices {
+    /// The primary: changes and what must see them at once.
     pub(super) pool: PgPool,
+    /// Archivists' reads (`database.read_url`, else the primary): they go on through a
+    /// failover.
+    pub(super) reads: PgPool,
     pub(super) authenticator: Authenticator,
     pub(super) audit: AuditLog,
     /// The issuing CAs' names (`tls.client_ca`), under which administrators link card numbers.
@@ -49,6 +53,7 @@ pub struct ServerServices {
 impl ServerServices {
     pub fn new(
         pool: PgPool,
+        reads: PgPool,
         authenticator: Authenticator,
         audit: AuditLog,
         issuers: Vec<String>,
@@ -57,6 +62,7 @@ impl ServerServices {
     ) -> Self {
         Self {
             pool,
+            reads,
             authenticator,
             audit,
             issuers,
@@ -202,7 +208,7 @@ impl ServerServices {
             Err(SignInError::Database(error)) => return Err(unavailable(error)),
         };
         let administrator = caller.is_administrator().await.map_err(unavailable)?;
-        let controllers = scoped::controller_summaries(&self.pool, scope)
+        let controllers = scoped::controller_summaries(&self.reads, scope)
             .await
             .map_err(unavailable)?
             .into_iter()

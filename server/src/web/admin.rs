@@ -334,7 +334,7 @@ impl ServerServices {
         let limit = i64::try_from(AUDIT_PAGE_ROWS + 1).unwrap_or(i64::MAX);
         let mut rows = match &scope {
             None => self.audit.search(&filter, limit).await,
-            Some(scope) => scoped::audit_rows(&self.pool, scope, &filter, limit).await,
+            Some(scope) => scoped::audit_rows(&self.reads, scope, &filter, limit).await,
         }
         .map_err(unavailable)?;
         let truncated = rows.len() > AUDIT_PAGE_ROWS;

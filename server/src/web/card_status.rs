@@ -51,7 +51,8 @@ const MAX_CERTIFICATE_BYTES: usize = 16 * 1024;
 pub struct CardStatusState {
     pub verifier: CurrentVerifier,
     pub authenticator: Authenticator,
-    pub pool: PgPool,
+    /// Where the card's links are read from (`database.read_url`, else the primary).
+    pub reads: PgPool,
     pub audit: AuditLog,
 }
 
@@ -226,7 +227,7 @@ async fn linked(
     let client = VerifiedClient::new(vec![leaf.to_vec()].into(), identity);
     let card = state.authenticator.card_key(&client).await?;
     let linked_controllers = if proven {
-        let controllers = cards::controllers_in_force(&state.pool, &card).await?;
+        let controllers = cards::controllers_in_force(&state.reads, &card).await?;
         Some(u32::try_from(controllers.len()).unwrap_or(u32::MAX))
     } else {
         None

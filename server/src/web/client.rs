@@ -32,7 +32,7 @@ impl ServerServices {
         let client = PersonalIdentityCode::parse(client.trim())
             .map_err(|_| ServiceError::invalid("client"))?;
         let scope = self.active_scope(caller).await?;
-        let mut sets = scoped::client_sets(&self.pool, &scope, &client, MAX_SETS + 1)
+        let mut sets = scoped::client_sets(&self.reads, &scope, &client, MAX_SETS + 1)
             .await
             .map_err(unavailable)?;
         let truncated = sets.len() > usize::try_from(MAX_SETS).unwrap_or(usize::MAX);

@@ -33,10 +33,10 @@ impl ServerServices {
         caller: &RequestContext,
     ) -> Result<Vec<DeploymentTestView>, ServiceError> {
         let scope = self.active_scope(caller).await?;
-        let tests = deployment_test::tests(&self.pool, &scope)
+        let tests = deployment_test::tests(&self.reads, &scope)
             .await
             .map_err(unavailable)?;
-        let documents = deployment_test::test_documents(&self.pool, &scope)
+        let documents = deployment_test::test_documents(&self.reads, &scope)
             .await
             .map_err(unavailable)?;
         self.record(

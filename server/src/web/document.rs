@@ -162,7 +162,7 @@ impl ServerServices {
         kind: &str,
         max_size: i64,
     ) -> Result<Option<Option<Vec<u8>>>, ServiceError> {
-        let Some(read) = scoped::rendition_bytes(&self.pool, scope, document, kind, max_size)
+        let Some(read) = scoped::rendition_bytes(&self.reads, scope, document, kind, max_size)
             .await
             .map_err(unavailable)?
         else {
@@ -200,7 +200,7 @@ impl ServerServices {
         scope: &ControllerScope,
         document: &DocumentOid,
     ) -> Result<DocumentView, ServiceError> {
-        let row = scoped::document_version(&self.pool, scope, document)
+        let row = scoped::document_version(&self.reads, scope, document)
             .await
             .map_err(unavailable)?
             .ok_or(ServiceError::NotFound)?;
@@ -246,7 +246,7 @@ impl ServerServices {
         if wanted.is_empty() {
             return Ok(());
         }
-        let names = scoped::code_names(&self.pool, &wanted)
+        let names = scoped::code_names(&self.reads, &wanted)
             .await
             .map_err(unavailable)?;
         for code in coded {

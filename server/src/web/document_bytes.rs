@@ -63,7 +63,8 @@ const RENDITION_CSP: &str = "default-src 'none'; img-src data:; style-src 'unsaf
 
 #[derive(Clone)]
 pub struct DocumentBytes {
-    pub pool: PgPool,
+    /// Where the stored bytes are read from (`database.read_url`, else the primary).
+    pub reads: PgPool,
     pub audit: AuditLog,
     pub refusals: RefusalLog,
     pub slots: DownloadSlots,
@@ -157,7 +158,7 @@ async fn serve(
             return errors::database_failed(&error, "document bytes");
         }
     };
-    let object = match scoped::stored_object(&state.pool, &scope, &document, part).await {
+    let object = match scoped::stored_object(&state.reads, &scope, &document, part).await {
         Ok(Some(object)) => object,
         Ok(None) => {
             state
@@ -177,7 +178,7 @@ async fn serve(
     let body = if object.size <= PIECE {
         // One read, checked before anything is sent.
         let bytes =
-            match scoped::stored_chunk(&state.pool, &scope, &document, &object, 0, PIECE).await {
+            match scoped::stored_chunk(&state.reads, &scope, &document, &object, 0, PIECE).await {
                 Ok(bytes) => bytes,
                 Err(error) => return errors::database_failed(&error, "document bytes"),
             };
@@ -254,7 +255,7 @@ impl Download {
                     .unwrap_or(i64::MAX)
                     .saturating_mul(PIECE);
                 let (pool, scope, document, object) = (
-                    self.state.pool.clone(),
+                    self.state.reads.clone(),
                     self.scope.clone(),
                     self.document.clone(),
                     self.object.clone(),

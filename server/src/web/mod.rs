@@ -28,6 +28,7 @@ mod request_metrics;
 mod search;
 mod security_headers;
 pub mod session;
+pub mod session_store;
 mod stored_cda;
 mod structured;
 pub mod tally;
@@ -60,6 +61,10 @@ pub use connections::Connections;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
+    /// Archivists' reads: `database.read_url`, else the same as `pool`. Not an extractor of
+    /// its own: a handler that takes `State<PgPool>` gets the primary.
+    #[from_ref(skip)]
+    pub reads: PgPool,
     /// What the pages' server functions call, bound to each request by [`context::attach`].
     pub services: Arc<ServerServices>,
     /// The notices shown and published, and the maintenance window closing the service.
@@ -99,7 +104,7 @@ pub fn router(
         refusals: state.services.refusals.clone(),
     };
     let documents = document_bytes::DocumentBytes {
-        pool: state.pool.clone(),
+        reads: state.reads.clone(),
         audit: audit.clone(),
         refusals: state.services.refusals.clone(),
         slots: download_slots::DownloadSlots::new(settings.auth.card_downloads_at_once),
@@ -114,7 +119,7 @@ pub fn router(
     let card_status = card_status::CardStatusState {
         verifier: forwarded.verifier(),
         authenticator: state.services.authenticator.clone(),
-        pool: state.pool.clone(),
+        reads: state.reads.clone(),
         audit: audit.clone(),
     };
     Router::new()
@@ -165,7 +170,11 @@ pub fn router(
             card_limit::limit,
         ))
         .layer(middleware::from_fn_with_state(context, context::attach))
-        .layer(session::layer(state.pool.clone(), &settings.session))
+        .layer(session::layer(
+            state.pool.clone(),
+            state.reads.clone(),
+            &settings.session,
+        ))
         .layer(middleware::from_fn(session::repair_layer_response))
         // Outside the session and CSRF layers: no cookie, no state change (see the module).
         .route(

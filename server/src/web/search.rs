@@ -36,7 +36,7 @@ impl ServerServices {
     ) -> Result<SearchPage, ServiceError> {
         let filter = filter_of(&query)?;
         let scope = self.active_scope(caller).await?;
-        let mut hits = scoped::search_documents(&self.pool, &scope, &filter, PAGE_ROWS + 1)
+        let mut hits = scoped::search_documents(&self.reads, &scope, &filter, PAGE_ROWS + 1)
             .await
             .map_err(cancelled_or_unavailable)?;
         let more = hits.len() > usize::try_from(PAGE_ROWS).unwrap_or(usize::MAX);
@@ -95,7 +95,7 @@ impl ServerServices {
         // Only a signed-in archivist gets the form.
         self.signed_in(caller).await?;
         let codes = scoped::code_lists(
-            &self.pool,
+            &self.reads,
             &[DOCUMENT_TYPES, SERVICE_TASKS, REGISTERS, DOCUMENT_GROUPS],
         )
         .await

@@ -37,7 +37,7 @@ use crate::{
     audit::{AuditAction, AuditEvent, AuditLog, Outcome},
 };
 
-use super::{context::RequestContext, errors};
+use super::{context::RequestContext, errors, session_store::SplitStore};
 
 /// `__Host-` makes browsers refuse the cookie unless it is `Secure`, has `Path=/` and no
 /// `Domain`, so no sibling host can set or read it.
@@ -108,10 +108,14 @@ fn random_token() -> Result<String, ring::error::Unspecified> {
 }
 
 /// The session layer: cookie attributes and idle expiry. The store's table comes from our
-/// migrations.
-pub fn layer(pool: PgPool, settings: &SessionSettings) -> SessionManagerLayer<PostgresStore> {
+/// migrations; sessions are written to `pool` and read from `reads`.
+pub fn layer(
+    pool: PgPool,
+    reads: PgPool,
+    settings: &SessionSettings,
+) -> SessionManagerLayer<SplitStore> {
     let idle = time::Duration::try_from(settings.idle_timeout()).unwrap_or(time::Duration::MAX);
-    SessionManagerLayer::new(PostgresStore::new(pool))
+    SessionManagerLayer::new(SplitStore::new(pool, reads))
         .with_name(SESSION_COOKIE)
         .with_secure(true)
         .with_http_only(true)

@@ -31,7 +31,7 @@ impl ServerServices {
         let document = DocumentOid::parse(document_oid.trim())
             .map_err(|_| ServiceError::invalid("document_oid"))?;
         let scope = self.active_scope(caller).await?;
-        let object = scoped::stored_object(&self.pool, &scope, &document, StoredPart::Cda)
+        let object = scoped::stored_object(&self.reads, &scope, &document, StoredPart::Cda)
             .await
             .map_err(unavailable)?
             .ok_or(ServiceError::NotFound)?;
@@ -45,7 +45,7 @@ impl ServerServices {
         if object.size > MAX_SHOWN_BYTES {
             return Ok(view);
         }
-        let bytes = scoped::stored_chunk(&self.pool, &scope, &document, &object, 0, object.size)
+        let bytes = scoped::stored_chunk(&self.reads, &scope, &document, &object, 0, object.size)
             .await
             .map_err(unavailable)?;
         let intact = ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref() == object.sha256;

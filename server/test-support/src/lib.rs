@@ -954,3 +954,85 @@ pub fn demo_ca_file(dir: &Path) -> PathBuf {
     std::fs::write(&path, documents::SIGNING_CA_PEM).expect("write the demo signing CA");
     path
 }
+
+/// A TCP forwarder to the tests' PostgreSQL server that a test can cut: what a primary that
+/// has gone looks like to an instance (its connections broken, new ones closed at once),
+/// without touching the database, which the test goes on reading directly.
+pub struct Cuttable {
+    pub addr: SocketAddr,
+    cut: Arc<std::sync::atomic::AtomicBool>,
+    open: Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+    accept: JoinHandle<()>,
+}
+
+impl Cuttable {
+    /// Forwards a loopback port to the PostgreSQL server of `DATABASE_URL`.
+    pub async fn to_database() -> Self {
+        let url = url::Url::parse(&admin_url()).expect("DATABASE_URL is a URL");
+        let target = format!(
+            "{}:{}",
+            url.host_str().unwrap_or("127.0.0.1"),
+            url.port().unwrap_or(5432)
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let cut = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let open = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let accept = {
+            let (cut, open) = (cut.clone(), open.clone());
+            tokio::spawn(async move {
+                while let Ok((mut inbound, _)) = listener.accept().await {
+                    if cut.load(std::sync::atomic::Ordering::SeqCst) {
+                        continue;
+                    }
+                    let target = target.clone();
+                    let forwarding = tokio::spawn(async move {
+                        if let Ok(mut outbound) = TcpStream::connect(&target).await {
+                            let _ =
+                                tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                        }
+                    });
+                    open.lock()
+                        .expect("not poisoned")
+                        .push(forwarding.abort_handle());
+                }
+            })
+        };
+        Self {
+            addr,
+            cut,
+            open,
+            accept,
+        }
+    }
+
+    /// `url` with its host and port replaced by this forwarder's.
+    pub fn url_through(&self, url: &str) -> String {
+        let mut url = url::Url::parse(url).expect("a URL");
+        url.set_host(Some(&self.addr.ip().to_string()))
+            .expect("a host");
+        url.set_port(Some(self.addr.port())).expect("a port");
+        url.to_string()
+    }
+
+    /// Breaks every forwarded connection and closes new ones until [`Cuttable::restore`].
+    pub fn cut(&self) {
+        self.cut.store(true, std::sync::atomic::Ordering::SeqCst);
+        for connection in self.open.lock().expect("not poisoned").drain(..) {
+            connection.abort();
+        }
+    }
+
+    pub fn restore(&self) {
+        self.cut.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for Cuttable {
+    fn drop(&mut self) {
+        self.cut();
+        self.accept.abort();
+    }
+}

@@ -15,7 +15,7 @@ use server::{
 use sqlx::PgPool;
 
 use crate::helpers::{
-    Session, TestApp, card, database_url, seed, serving_database_url, set_read_only,
+    Cuttable, Session, TestApp, card, database_url, seed, serving_database_url, set_read_only,
     two_controllers, two_controllers_with_files,
 };
 
@@ -32,11 +32,16 @@ struct Spooling {
 
 impl Spooling {
     async fn start(max_bytes: u64) -> Self {
+        Self::start_with(max_bytes, |_| {}).await
+    }
+
+    async fn start_with(max_bytes: u64, adjust: impl FnOnce(&mut settings::Settings)) -> Self {
         let spool = tempfile::tempdir().expect("spool dir");
         let dir = spool.path().to_owned();
         let app = TestApp::spawn_with(|s| {
             s.audit.spool_dir = Some(dir);
             s.audit.spool_max_bytes = max_bytes;
+            adjust(s);
         })
         .await;
         let ((a, _), _) = two_controllers_with_files(&app.database).await;
@@ -168,6 +173,55 @@ async fn a_read_without_a_primary_is_served_spooled_and_added_to_the_log_once() 
     assert_eq!(spooling.spool_lines(), 0);
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     assert_eq!(spooling.raw_reads().await.len(), 2);
+    spooling.stop().await;
+}
+
+#[tokio::test]
+async fn with_a_read_url_reads_go_on_while_the_primary_is_gone() {
+    // The primary reached through a forwarder the test cuts; reads straight to the server, as
+    // `database.read_url` reaches the standby through a failover.
+    let primary = Cuttable::to_database().await;
+    let spooling = Spooling::start_with(1 << 20, |s| {
+        let direct = s.database.url.clone().expect("the serving URL");
+        s.database.url = Some(primary.url_through(&direct));
+        s.database.read_url = Some(direct);
+    })
+    .await;
+    assert_eq!(spooling.read_raw().await, 200);
+
+    primary.cut();
+    let document_page = format!("/documents/{}", spooling.document);
+    for path in [
+        format!("/api/documents/{}/raw", spooling.document),
+        document_page.clone(),
+        "/search".to_owned(),
+    ] {
+        let page = spooling.session.get(&path).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+    }
+    assert!(spooling.spool_lines() >= 2, "the reads' rows are spooled");
+    let readiness = spooling
+        .app
+        .client(None)
+        .get("/readyz")
+        .await
+        .expect("readyz");
+    assert_eq!(
+        (readiness.status, readiness.body.as_str()),
+        (503, "no database that takes writes\n")
+    );
+    let signed_out = spooling.session.post("/api/sign-out", "").await;
+    assert_eq!(signed_out.status, 503, "a change needs the primary");
+
+    primary.restore();
+    let rows = spooling.once_shipped().await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(
+        rows[1].0,
+        "the read during the outage came through the spool"
+    );
+    assert_eq!(spooling.spool_lines(), 0);
+    assert_eq!(spooling.session.get(&document_page).await.status, 200);
     spooling.stop().await;
 }
 
