@@ -1,7 +1,8 @@
 //! The load balancer's two questions, both public, both behind load shedding (an instance over
 //! its bound answers 503), and neither revealing anything of the archive:
 //!
-//! - `GET /healthz`, is this instance alive: 200 when it can serve (its database answers).
+//! - `GET /healthz`, is this instance alive: 200 when it can serve (the database it reads from,
+//!   `database.read_url` or else the primary, answers). Through a failover it still can.
 //! - `GET /readyz`, should it be sent new connections: 200 when it is not draining for a stop
 //!   (`ops.drain_delay_secs`), its database takes writes (the audit log needs them; a standby
 //!   left behind by a failover does not), and its revocation lists are in use (none stale or
@@ -20,8 +21,12 @@ use tokio::sync::watch;
 
 use crate::tls::RevocationHealth;
 
-pub async fn healthz(State(pool): State<PgPool>) -> (StatusCode, &'static str) {
-    if crate::db::is_healthy(&pool).await {
+/// The pool `/healthz` asks: the one archivists' reads use.
+#[derive(Clone)]
+pub struct Alive(pub PgPool);
+
+pub async fn healthz(State(Alive(reads)): State<Alive>) -> (StatusCode, &'static str) {
+    if crate::db::is_healthy(&reads).await {
         (StatusCode::OK, "ok\n")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")

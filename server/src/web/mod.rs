@@ -135,7 +135,10 @@ pub fn router(
             "/api/documents/{document}/pdf/{n}",
             get(document_bytes::pdf).with_state(documents),
         )
-        .route("/healthz", get(health::healthz))
+        .route(
+            "/healthz",
+            get(health::healthz).with_state(health::Alive(state.reads.clone())),
+        )
         .route("/readyz", get(health::readyz))
         .route(
             notices::JSON_FEED,

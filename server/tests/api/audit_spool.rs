@@ -210,6 +210,14 @@ async fn with_a_read_url_reads_go_on_while_the_primary_is_gone() {
         (readiness.status, readiness.body.as_str()),
         (503, "no database that takes writes\n")
     );
+    // Alive all the same: the load balancer may send it archivists while no instance is ready.
+    let alive = spooling
+        .app
+        .client(None)
+        .get("/healthz")
+        .await
+        .expect("healthz");
+    assert_eq!(alive.status, 200, "{}", alive.body);
     let signed_out = spooling.session.post("/api/sign-out", "").await;
     assert_eq!(signed_out.status, 503, "a change needs the primary");
 
