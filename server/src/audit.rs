@@ -202,6 +202,16 @@ pub enum Outcome {
     Refused { reason: &'static str },
 }
 
+impl Outcome {
+    /// The row's `outcome` and `reason` columns.
+    pub fn columns(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            Self::Success => ("success", None),
+            Self::Refused { reason } => ("refused", Some(reason)),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct AuditEvent<'a> {
     pub action: AuditAction,
@@ -319,10 +329,7 @@ async fn insert<'e>(
     executor: impl sqlx::PgExecutor<'e>,
     event: &AuditEvent<'_>,
 ) -> Result<(), sqlx::Error> {
-    let (outcome, reason) = match event.outcome {
-        Outcome::Success => ("success", None),
-        Outcome::Refused { reason } => ("refused", Some(reason)),
-    };
+    let (outcome, reason) = event.outcome.columns();
     let cert = event.certificate;
     sqlx::query!(
         r#"INSERT INTO audit_log
@@ -354,10 +361,7 @@ pub async fn record_operator_in<'e>(
     executor: impl sqlx::PgExecutor<'e>,
     event: OperatorEvent<'_>,
 ) -> Result<(), sqlx::Error> {
-    let (outcome, reason) = match event.outcome {
-        Outcome::Success => ("success", None),
-        Outcome::Refused { reason } => ("refused", Some(reason)),
-    };
+    let (outcome, reason) = event.outcome.columns();
     sqlx::query!(
         r#"INSERT INTO audit_log
                    (action, outcome, reason, operator, controller_oid, document_oid, details)

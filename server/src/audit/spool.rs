@@ -16,6 +16,7 @@
 use std::{
     fs::{File, OpenOptions},
     io::{self, Read, Write},
+    os::unix::fs::{DirBuilderExt, OpenOptionsExt},
     path::{Path, PathBuf},
     sync::{Arc, Mutex, PoisonError},
     time::Duration,
@@ -26,7 +27,7 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{AuditEvent, Outcome};
+use super::AuditEvent;
 
 const CURRENT: &str = "current.spool";
 const SHIPPING: &str = "shipping.spool";
@@ -77,10 +78,7 @@ pub struct SpooledRow {
 impl SpooledRow {
     /// The row of `event`, happening now.
     pub fn of(event: &AuditEvent<'_>) -> Self {
-        let (outcome, reason) = match event.outcome {
-            Outcome::Success => ("success", None),
-            Outcome::Refused { reason } => ("refused", Some(reason.to_owned())),
-        };
+        let (outcome, reason) = event.outcome.columns();
         let cert = event.certificate;
         let text = |s: Option<&str>| s.map(str::to_owned);
         Self {
@@ -88,7 +86,7 @@ impl SpooledRow {
             occurred_at: OffsetDateTime::now_utc(),
             action: event.action.code().to_owned(),
             outcome: outcome.to_owned(),
-            reason,
+            reason: reason.map(str::to_owned),
             client_address: event.client_address.to_string(),
             certificate_subject: cert.map(|c| c.subject.clone()),
             certificate_issuer: cert.map(|c| c.issuer.clone()),
@@ -188,10 +186,16 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> SpoolError + '_ {
     }
 }
 
+/// Spool files hold audit rows (card numbers, document OIDs): readable by the instance's
+/// account only, whatever its umask.
+const FILE_MODE: u32 = 0o600;
+const DIR_MODE: u32 = 0o700;
+
 fn open_append(path: &Path) -> Result<File, SpoolError> {
     OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(FILE_MODE)
         .open(path)
         .map_err(io_error(path))
 }
@@ -215,12 +219,17 @@ impl Spool {
     /// Opens (creating) the spool in `dir` and takes its lock. What an earlier run left there
     /// is shipped by [`Spool::run_shipping`] like any other row.
     pub fn open(dir: &Path, max_bytes: u64) -> Result<Self, SpoolError> {
-        std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(DIR_MODE)
+            .create(dir)
+            .map_err(io_error(dir))?;
         let lock_path = dir.join(LOCK);
         let lock = OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(FILE_MODE)
             .open(&lock_path)
             .map_err(io_error(&lock_path))?;
         match lock.try_lock() {
@@ -495,6 +504,7 @@ impl Inner {
             let mut file = OpenOptions::new()
                 .create_new(true)
                 .write(true)
+                .mode(FILE_MODE)
                 .open(&path)
                 .map_err(io_error(&path))?;
             file.write_all(&taken.rejected.concat())
@@ -592,6 +602,19 @@ mod tests {
         let on_disk = std::fs::read(dir.path().join(CURRENT)).expect("read");
         assert_eq!(on_disk.len() as u64, two);
         assert_eq!(spool.held_bytes(), two);
+    }
+
+    #[tokio::test]
+    async fn the_spool_is_readable_by_its_own_account_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let parent = tempfile::tempdir().expect("dir");
+        let dir = parent.path().join("spool");
+        let spool = Spool::open(&dir, 1 << 20).expect("opens");
+        spool.append(&row("a.b")).await.expect("appends");
+        let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), DIR_MODE);
+        assert_eq!(mode(&dir.join(CURRENT)), FILE_MODE);
+        assert_eq!(mode(&dir.join(LOCK)), FILE_MODE);
     }
 
     #[test]
